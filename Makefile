@@ -1,0 +1,127 @@
+# deskdex - knowledge-base search for IT support desks
+# make | make run | make test | make check | make bench | make install
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+BINDIR   = $(PREFIX)/bin
+DATADIR  = $(PREFIX)/share/deskdex
+MANDIR   = $(PREFIX)/share/man/man1
+SYSCONFDIR ?= /etc
+
+CC  ?= cc
+CXX ?= g++
+PKGS     = xapian-core jansson libmicrohttpd libutf8proc libcmark libxml-2.0 nettle
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+OPT     ?= -O2 -g
+SAN     ?=
+CFLAGS   = -std=c11 -D_DEFAULT_SOURCE $(OPT) $(SAN) -Wall -Wextra -Ishared -Iindexer $(PKG_CFLAGS)
+CXXFLAGS = -std=c++17 $(OPT) $(SAN) -Wall -Wextra -Ishared $(PKG_CFLAGS)
+LDLIBS   = $(PKG_LIBS) -lstemmer -lcsv -lpthread
+LDFLAGS += $(SAN)
+
+B = build$(if $(SAN),-san)
+BIN = bin$(if $(SAN),-san)
+
+SHARED_C = kb_error kb_buf kb_text kb_pii kb_doc kb_store kb_search kb_snippet kb_config
+SHARED_O = $(SHARED_C:%=$(B)/shared/%.o) $(B)/shared/xapian_c.o
+READER_C = readers rd_markdown rd_html rd_records
+READER_O = $(READER_C:%=$(B)/indexer/%.o)
+SERVER_C = main http routes suggest auth metrics
+SERVER_O = $(SERVER_C:%=$(B)/server/%.o)
+UNIT     = xapian_c_test text_test pii_test doc_test store_test readers_test search_test
+UNIT_BIN = $(UNIT:%=$(B)/tests/%)
+
+LIB = $(B)/libdeskdex.a
+
+.PHONY: all deps run test check asan bench bench-relevance install uninstall clean format man
+
+all: deps $(BIN)/deskdex-index $(BIN)/deskdex-server $(BIN)/deskdex-httptest
+
+deps:
+	@scripts/deps.sh build
+
+$(B)/%.o: %.c $(wildcard shared/*.h indexer/*.h server/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(B)/shared/xapian_c.o: shared/xapian_c.cc shared/xapian_c.h shared/kb_error.h
+	@mkdir -p $(dir $@)
+	$(CXX) $(CXXFLAGS) -c $< -o $@
+
+$(LIB): $(SHARED_O)
+	ar rcs $@ $^
+
+$(BIN)/deskdex-index: $(B)/indexer/main.o $(READER_O) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BIN)/deskdex-server: $(SERVER_O) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BIN)/deskdex-httptest: $(B)/tests/http/runner.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/tests/%: $(B)/tests/unit/%.o $(READER_O) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# The wrapper's header must build as strict C on its own.
+$(B)/tests/unit/xapian_c_test.o: tests/unit/xapian_c_test.c shared/xapian_c.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -pedantic -Werror -c $< -o $@
+
+# --- running ---
+
+DB     ?= data/kb
+LISTEN ?= 127.0.0.1:8080
+
+run: all
+	@mkdir -p $(dir $(DB))
+	@$(BIN)/deskdex-index --db $(DB) --prune --quiet corpus/ || [ $$? -eq 1 ]
+	@echo "deskdex: serving $(DB) on http://$(LISTEN)/"
+	@exec $(BIN)/deskdex-server --db $(DB) --listen $(LISTEN) --config etc/deskdex.conf --www server/www
+
+# --- tests ---
+
+test: deps all $(UNIT_BIN)
+	@scripts/deps.sh test
+	@BIN=$(BIN) B=$(B) tests/run.sh
+
+check:
+	@$(MAKE) --no-print-directory SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" OPT="-O1 -g" test
+
+asan: check
+
+bench: all
+	@scripts/deps.sh bench
+	@tests/bench/run.sh
+
+bench-relevance: all
+	@tests/relevance/run.sh
+
+format:
+	clang-format -i shared/*.[ch] indexer/*.[ch] server/*.[ch] tests/unit/*.[ch]
+
+# --- installing ---
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR) $(DESTDIR)$(DATADIR)/www \
+	    $(DESTDIR)$(SYSCONFDIR)/deskdex $(DESTDIR)$(PREFIX)/lib/systemd/system
+	install -m 755 $(BIN)/deskdex-index $(BIN)/deskdex-server $(DESTDIR)$(BINDIR)
+	install -m 644 docs/deskdex-index.1 docs/deskdex-server.1 $(DESTDIR)$(MANDIR)
+	install -m 644 server/www/* $(DESTDIR)$(DATADIR)/www
+	install -m 644 etc/deskdex.conf $(DESTDIR)$(SYSCONFDIR)/deskdex/deskdex.conf
+	sed 's|@BINDIR@|$(BINDIR)|g; s|@DATADIR@|$(DATADIR)|g; s|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+	    etc/deskdex.service > $(DESTDIR)$(PREFIX)/lib/systemd/system/deskdex.service
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/deskdex-index $(DESTDIR)$(BINDIR)/deskdex-server \
+	    $(DESTDIR)$(MANDIR)/deskdex-index.1 $(DESTDIR)$(MANDIR)/deskdex-server.1 \
+	    $(DESTDIR)$(PREFIX)/lib/systemd/system/deskdex.service
+	rm -rf $(DESTDIR)$(DATADIR)
+
+clean:
+	rm -rf build build-san bin bin-san tests/out

@@ -1,0 +1,607 @@
+/* main.c - deskdex-index: read manuals, FAQs and tickets into the index */
+#include "kb_buf.h"
+#include "kb_doc.h"
+#include "kb_error.h"
+#include "kb_store.h"
+#include "kb_version.h"
+#include "readers.h"
+#include "xapian_c.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_MAPS 32
+#define MAX_FILE (256u << 20)
+
+typedef struct {
+    kb_xdb *w;
+    kb_read_opts ro;
+    const char *file; /* current file */
+    json_t *file_ids; /* ids the current file produced */
+    json_t *seen;     /* id -> "file:line" for this run */
+    long added, updated, unchanged, archived, rejected, skipped;
+    long docs_in_batch, batch;
+    int files_done, files_total;
+    int progress, quiet;
+    double t0, last_tick;
+    int fatal;
+    char *errmsg;
+} run;
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void problem(void *ctx, int line, const char *fmt, ...)
+{
+    run *r = ctx;
+    va_list ap;
+    if (r->progress)
+        fputs("\r\033[K", stderr);
+    if (line > 0)
+        fprintf(stderr, "%s:%d: ", r->file, line);
+    else
+        fprintf(stderr, "%s: ", r->file);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    r->rejected++;
+}
+
+static void tick(run *r, int force)
+{
+    if (!r->progress)
+        return;
+    double t = now_s();
+    if (!force && t - r->last_tick < 0.1)
+        return;
+    r->last_tick = t;
+    long docs = r->added + r->updated + r->unchanged;
+    double rate = docs / (t - r->t0 > 1e-6 ? t - r->t0 : 1e-6);
+    int width = 30, fill = r->files_total
+                               ? width * r->files_done / r->files_total
+                               : 0;
+    fprintf(stderr, "\r[%.*s%*s] %d/%d files  %ld docs  %.0f docs/s\033[K",
+            fill, "##############################", width - fill, "",
+            r->files_done, r->files_total, docs, rate);
+}
+
+static int commit_batch(run *r)
+{
+    int rc = kb_xdb_commit(r->w, &r->errmsg);
+    if (rc == KB_OK)
+        rc = kb_xdb_begin(r->w, &r->errmsg);
+    r->docs_in_batch = 0;
+    return rc;
+}
+
+static int on_record(void *ctx, json_t *rec, const char *kind, int line)
+{
+    run *r = ctx;
+    json_t *doc = NULL;
+    char *msg = NULL;
+    int rc = kb_doc_from_json(&doc, rec, kind, &msg);
+    if (rc == KB_ENOTFOUND) { /* unresolved ticket: not for the index */
+        r->skipped++;
+        free(msg);
+        return 0;
+    }
+    if (rc != KB_OK) {
+        problem(r, line, "%s", msg ? msg : kb_strerror(rc));
+        free(msg);
+        return 0;
+    }
+    const char *id = kb_doc_str(doc, "id");
+    json_t *first = json_object_get(r->seen, id);
+    if (first) {
+        problem(r, line, "duplicate id %s (first at %s)", id,
+                json_string_value(first));
+        json_decref(doc);
+        return 0;
+    }
+    char where[512];
+    snprintf(where, sizeof where, "%s:%d", r->file, line);
+    json_object_set_new(r->seen, id, json_string(where));
+    json_object_set_new(doc, "source", json_string(r->file));
+    if (!json_object_get(rec, "lang") && r->ro.lang)
+        json_object_set_new(doc, "lang", json_string(r->ro.lang));
+
+    int outcome = 0, version = 0;
+    rc = kb_store_put(r->w, doc, "indexer", &outcome, &version, &msg);
+    if (rc == KB_OK) {
+        json_array_append_new(r->file_ids, json_string(id));
+        if (outcome == KB_PUT_ADDED)
+            r->added++;
+        else if (outcome == KB_PUT_UPDATED)
+            r->updated++;
+        else
+            r->unchanged++;
+        r->docs_in_batch++;
+    } else if (rc == KB_EUTF8 || rc == KB_EDOC) {
+        problem(r, line, "%s", msg ? msg : kb_strerror(rc));
+        rc = KB_OK;
+    } else {
+        free(r->errmsg);
+        r->errmsg = msg;
+        msg = NULL;
+        r->fatal = rc;
+    }
+    free(msg);
+    json_decref(doc);
+    return r->fatal;
+}
+
+/* Archive ids a source produced before but not now. */
+static int archive_vanished(run *r, const char *source, const json_t *now)
+{
+    json_t *prev = NULL;
+    int rc = kb_store_set_source(r->w, source, now, &prev, &r->errmsg);
+    size_t i;
+    json_t *id;
+    json_array_foreach(prev, i, id)
+    {
+        if (rc != KB_OK)
+            break;
+        int keep = 0;
+        size_t j;
+        json_t *n;
+        json_array_foreach(now, j, n) keep |= json_equal(n, id);
+        if (keep)
+            continue;
+        json_t *cur = NULL;
+        const char *sid = json_string_value(id);
+        if (kb_store_get(r->w, sid, 0, &cur, NULL) != KB_OK)
+            continue;
+        /* Only if it still belongs to this source (it may have moved). */
+        if (strcmp(kb_doc_str(cur, "source"), source) == 0 &&
+            strcmp(kb_doc_str(cur, "status"), "archived") != 0) {
+            int v;
+            rc = kb_store_archive(r->w, sid, "indexer", &v, &r->errmsg);
+            if (rc == KB_OK)
+                r->archived++;
+        }
+        json_decref(cur);
+    }
+    json_decref(prev);
+    return rc;
+}
+
+static int read_file(const char *path, char **out, size_t *len, run *r)
+{
+    FILE *f = fopen(path, "rb");
+    struct stat st;
+    *out = NULL;
+    if (!f || fstat(fileno(f), &st) != 0) {
+        problem(r, 0, "cannot read: %s", strerror(errno));
+        if (f)
+            fclose(f);
+        return KB_EIO;
+    }
+    if ((size_t)st.st_size > MAX_FILE) {
+        problem(r, 0, "file over %u MiB", MAX_FILE >> 20);
+        fclose(f);
+        return KB_ETOOBIG;
+    }
+    char *buf = malloc((size_t)st.st_size + 1);
+    size_t n = buf ? fread(buf, 1, (size_t)st.st_size, f) : 0;
+    fclose(f);
+    if (!buf)
+        return KB_ENOMEM;
+    buf[n] = '\0';
+    *out = buf;
+    *len = n;
+    return KB_OK;
+}
+
+static int index_file(run *r, const char *path)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    r->file = path;
+    r->file_ids = json_array();
+    kb_sink sink = {on_record, problem, r};
+    int rc = read_file(path, &buf, &len, r);
+    if (rc == KB_OK) {
+        rc = kb_read_buffer(path, buf, len, &r->ro, &sink);
+        /* A file that could not be read at all keeps what it gave before. */
+        if (rc == KB_OK)
+            rc = archive_vanished(r, path, r->file_ids);
+        else if (!r->fatal)
+            rc = KB_OK;
+    } else {
+        rc = KB_OK;
+    }
+    if (r->fatal)
+        rc = r->fatal;
+    free(buf);
+    json_decref(r->file_ids);
+    r->file_ids = NULL;
+    r->files_done++;
+    tick(r, 0);
+    if (rc == KB_OK && r->docs_in_batch >= r->batch)
+        rc = commit_batch(r);
+    return rc;
+}
+
+/* --- walking --- */
+
+static int cmp_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Collect supported files below path, sorted, into list. */
+static void collect_files(const char *path, json_t *list, run *r)
+{
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        r->file = path;
+        problem(r, 0, "%s", strerror(errno));
+        return;
+    }
+    if (S_ISREG(st.st_mode)) {
+        if (kb_read_supported(path))
+            json_array_append_new(list, json_string(path));
+        return;
+    }
+    if (!S_ISDIR(st.st_mode))
+        return;
+    DIR *d = opendir(path);
+    if (!d)
+        return;
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 64;
+            char **nn = realloc(names, cap * sizeof *nn);
+            if (!nn)
+                break;
+            names = nn;
+        }
+        names[n++] = strdup(e->d_name);
+    }
+    closedir(d);
+    qsort(names, n, sizeof *names, cmp_names);
+    for (size_t i = 0; i < n; i++) {
+        char child[4096];
+        size_t pl = strlen(path);
+        snprintf(child, sizeof child, "%s%s%s", path,
+                 pl && path[pl - 1] == '/' ? "" : "/", names[i]);
+        collect_files(child, list, r);
+        free(names[i]);
+    }
+    free(names);
+}
+
+/* Archive every document of sources below the given roots that are gone. */
+static int prune(run *r, char **roots, int nroots)
+{
+    json_t *sources = NULL;
+    int rc = kb_store_sources(r->w, &sources, &r->errmsg);
+    const char *src;
+    json_t *ids;
+    json_object_foreach(sources, src, ids)
+    {
+        if (rc != KB_OK)
+            break;
+        int under = 0;
+        for (int i = 0; i < nroots && !under; i++) {
+            size_t n = strlen(roots[i]);
+            while (n > 1 && roots[i][n - 1] == '/')
+                n--;
+            under = strncmp(src, roots[i], n) == 0 &&
+                    (src[n] == '/' || src[n] == '\0');
+        }
+        if (!under || access(src, F_OK) == 0)
+            continue;
+        json_t *none = json_array();
+        r->file = src;
+        rc = archive_vanished(r, src, none);
+        json_decref(none);
+    }
+    json_decref(sources);
+    return rc;
+}
+
+/* --- inspection --- */
+
+static int cmd_show(kb_xdb *db, const char *id, int version)
+{
+    json_t *doc = NULL;
+    char *msg = NULL;
+    int rc = kb_store_get(db, id, version, &doc, &msg);
+    if (rc != KB_OK) {
+        fprintf(stderr, "deskdex-index: %s\n", msg ? msg : kb_strerror(rc));
+        free(msg);
+        return rc == KB_ENOTFOUND ? 1 : 2;
+    }
+    json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    putchar('\n');
+    json_decref(doc);
+    return 0;
+}
+
+static int cmd_history(kb_xdb *db, const char *id)
+{
+    json_t *h = NULL;
+    char *msg = NULL;
+    int rc = kb_store_history(db, id, &h, &msg);
+    if (rc != KB_OK) {
+        fprintf(stderr, "deskdex-index: %s\n", msg ? msg : kb_strerror(rc));
+        free(msg);
+        return rc == KB_ENOTFOUND ? 1 : 2;
+    }
+    size_t i;
+    json_t *v;
+    json_array_foreach(h, i, v)
+    {
+        printf("%s v%lld %s %s %s %.12s %s\n", id,
+               (long long)json_integer_value(json_object_get(v, "version")),
+               kb_doc_str(v, "updated_at"), kb_doc_str(v, "status"),
+               kb_doc_str(v, "visibility"), kb_doc_str(v, "hash"),
+               kb_doc_str(v, "changed_by"));
+    }
+    json_decref(h);
+    return 0;
+}
+
+static int cmd_stats(kb_xdb *db)
+{
+    json_t *s = NULL;
+    char *msg = NULL;
+    int rc = kb_store_stats(db, &s, &msg);
+    if (rc != KB_OK) {
+        fprintf(stderr, "deskdex-index: %s\n", msg ? msg : kb_strerror(rc));
+        free(msg);
+        return 2;
+    }
+    json_dumpf(s, stdout, JSON_INDENT(2));
+    putchar('\n');
+    json_decref(s);
+    return 0;
+}
+
+/* --- main --- */
+
+static void usage(FILE *f)
+{
+    fputs(
+        "Usage: deskdex-index --db DIR [options] PATH...\n"
+        "       deskdex-index --db DIR --stats | --show ID [--version N] |"
+        " --history ID\n"
+        "\n"
+        "Reads manuals (.md .html .txt), FAQs (.md .json .jsonl .csv) and\n"
+        "resolved tickets (.jsonl .csv) from files and folders into the\n"
+        "versioned index at DIR. Unchanged documents make no new version.\n"
+        "\n"
+        "  --db DIR         the index (created if missing)\n"
+        "  --kind K         treat every record as manual, faq or ticket\n"
+        "  --lang L         default language (ISO 639-1, default en)\n"
+        "  --map DST=SRC    take field DST from column SRC (repeatable)\n"
+        "  --prune          archive documents whose source file is gone\n"
+        "  --batch N        documents per transaction (default 5000)\n"
+        "  --wait SECONDS   wait this long for the write lock (default 30)\n"
+        "  --json           print the summary as one JSON object\n"
+        "  --quiet          no progress bar\n"
+        "  --stats          print counts by kind and status\n"
+        "  --show ID        print a document (current, or --version N)\n"
+        "  --history ID     print one line per version of a document\n"
+        "  --help, --version\n"
+        "\n"
+        "Exit status: 0 all good, 1 some records rejected, 2 fatal error.\n",
+        f);
+}
+
+static int parse_int(const char *s, long lo, long hi, long *out)
+{
+    char *end = NULL;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || !end || *end || end == s || v < lo || v > hi)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    enum { O_DB = 256, O_KIND, O_LANG, O_MAP, O_PRUNE, O_BATCH, O_WAIT,
+           O_JSON, O_QUIET, O_STATS, O_SHOW, O_VERSION_N, O_HISTORY, O_HELP,
+           O_VERSION };
+    static const struct option opts[] = {
+        {"db", required_argument, 0, O_DB},
+        {"kind", required_argument, 0, O_KIND},
+        {"lang", required_argument, 0, O_LANG},
+        {"map", required_argument, 0, O_MAP},
+        {"prune", no_argument, 0, O_PRUNE},
+        {"batch", required_argument, 0, O_BATCH},
+        {"wait", required_argument, 0, O_WAIT},
+        {"json", no_argument, 0, O_JSON},
+        {"quiet", no_argument, 0, O_QUIET},
+        {"stats", no_argument, 0, O_STATS},
+        {"show", required_argument, 0, O_SHOW},
+        {"history", required_argument, 0, O_HISTORY},
+        {"help", no_argument, 0, O_HELP},
+        {"version", optional_argument, 0, O_VERSION},
+        {0, 0, 0, 0}};
+    const char *db = NULL, *show = NULL, *history = NULL;
+    const char *maps[MAX_MAPS];
+    long batch = 5000, wait_s = 30, version = 0;
+    int nmaps = 0, do_prune = 0, json = 0, quiet = 0, stats = 0, c;
+    run r;
+    memset(&r, 0, sizeof r);
+    r.ro = (kb_read_opts)KB_READ_OPTS_INIT;
+
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case O_DB: db = optarg; break;
+        case O_KIND:
+            if (strcmp(optarg, "manual") && strcmp(optarg, "faq") &&
+                strcmp(optarg, "ticket")) {
+                fprintf(stderr, "deskdex-index: --kind must be manual, faq "
+                        "or ticket\n");
+                return 2;
+            }
+            r.ro.kind = optarg;
+            break;
+        case O_LANG: r.ro.lang = optarg; break;
+        case O_MAP:
+            if (nmaps == MAX_MAPS || !strchr(optarg, '=')) {
+                fprintf(stderr, "deskdex-index: --map takes DST=SRC (at most "
+                        "%d)\n", MAX_MAPS);
+                return 2;
+            }
+            maps[nmaps++] = optarg;
+            break;
+        case O_PRUNE: do_prune = 1; break;
+        case O_BATCH:
+            if (parse_int(optarg, 1, 10000000, &batch)) {
+                fprintf(stderr, "deskdex-index: bad --batch \"%s\"\n", optarg);
+                return 2;
+            }
+            break;
+        case O_WAIT:
+            if (parse_int(optarg, 0, 86400, &wait_s)) {
+                fprintf(stderr, "deskdex-index: bad --wait \"%s\"\n", optarg);
+                return 2;
+            }
+            break;
+        case O_JSON: json = 1; break;
+        case O_QUIET: quiet = 1; break;
+        case O_STATS: stats = 1; break;
+        case O_SHOW: show = optarg; break;
+        case O_HISTORY: history = optarg; break;
+        case O_HELP: usage(stdout); return 0;
+        case O_VERSION:
+            if (optarg) { /* --version=N with --show */
+                if (parse_int(optarg, 1, 1000000000, &version)) {
+                    fprintf(stderr, "deskdex-index: bad version \"%s\"\n",
+                            optarg);
+                    return 2;
+                }
+                break;
+            }
+            if (show && optind < argc &&
+                parse_int(argv[optind], 1, 1000000000, &version) == 0) {
+                optind++;
+                break;
+            }
+            printf("deskdex-index %s\n", KB_VERSION);
+            return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    (void)O_VERSION_N;
+    if (!db) {
+        usage(stderr);
+        return 2;
+    }
+    r.ro.maps = maps;
+    r.ro.nmaps = (size_t)nmaps;
+
+    if (show || history || stats) {
+        kb_xdb *rd = NULL;
+        char *msg = NULL;
+        int rc = kb_xdb_open(&rd, db, KB_XDB_READ, &msg);
+        if (rc != KB_OK) {
+            fprintf(stderr, "deskdex-index: %s: %s\n", db,
+                    msg ? msg : kb_strerror(rc));
+            free(msg);
+            return 2;
+        }
+        int ex = show ? cmd_show(rd, show, (int)version)
+                 : history ? cmd_history(rd, history)
+                           : cmd_stats(rd);
+        kb_xdb_close(rd);
+        return ex;
+    }
+    if (optind >= argc) {
+        fprintf(stderr, "deskdex-index: no PATH to index\n");
+        return 2;
+    }
+
+    int rc;
+    double waited = 0;
+    while ((rc = kb_xdb_open(&r.w, db, KB_XDB_WRITE, &r.errmsg)) ==
+               KB_ELOCKED &&
+           waited < wait_s) {
+        if (waited == 0)
+            fprintf(stderr, "deskdex-index: %s is locked by another writer; "
+                    "waiting up to %lds\n", db, wait_s);
+        usleep(200000);
+        waited += 0.2;
+    }
+    if (rc != KB_OK) {
+        fprintf(stderr, "deskdex-index: %s: %s\n", db,
+                r.errmsg ? r.errmsg : kb_strerror(rc));
+        free(r.errmsg);
+        return 2;
+    }
+    r.seen = json_object();
+    r.batch = batch;
+    r.progress = !quiet && isatty(2);
+    r.t0 = now_s();
+    json_t *files = json_array();
+    for (int i = optind; i < argc; i++)
+        collect_files(argv[i], files, &r);
+    r.files_total = (int)json_array_size(files);
+
+    rc = kb_xdb_begin(r.w, &r.errmsg);
+    size_t i;
+    json_t *f;
+    json_array_foreach(files, i, f)
+    {
+        if (rc != KB_OK)
+            break;
+        rc = index_file(&r, json_string_value(f));
+    }
+    if (rc == KB_OK && do_prune)
+        rc = prune(&r, argv + optind, argc - optind);
+    if (rc == KB_OK)
+        rc = kb_xdb_commit(r.w, &r.errmsg);
+    else
+        kb_xdb_cancel(r.w, NULL);
+    tick(&r, 1);
+    if (r.progress)
+        fputc('\n', stderr);
+    kb_xdb_close(r.w);
+    json_decref(files);
+    json_decref(r.seen);
+
+    double secs = now_s() - r.t0;
+    if (rc != KB_OK) {
+        fprintf(stderr, "deskdex-index: %s (nothing of this batch was "
+                "stored)\n", r.errmsg ? r.errmsg : kb_strerror(rc));
+        free(r.errmsg);
+        return 2;
+    }
+    if (json)
+        printf("{\"added\":%ld,\"updated\":%ld,\"unchanged\":%ld,"
+               "\"archived\":%ld,\"rejected\":%ld,\"skipped\":%ld,"
+               "\"seconds\":%.3f}\n",
+               r.added, r.updated, r.unchanged, r.archived, r.rejected,
+               r.skipped, secs);
+    else if (!quiet)
+        printf("%d files: %ld added, %ld updated, %ld unchanged, %ld "
+               "archived, %ld rejected, %ld skipped in %.2fs\n",
+               r.files_total, r.added, r.updated, r.unchanged, r.archived,
+               r.rejected, r.skipped, secs);
+    free(r.errmsg);
+    return r.rejected ? 1 : 0;
+}

@@ -1,0 +1,273 @@
+/* main.c - deskdex-server: options, configuration, signals, the daemon */
+#include "kb_error.h"
+#include "kb_version.h"
+#include "server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+enum MHD_Result http_handler(void *cls, struct MHD_Connection *conn,
+                             const char *url, const char *method,
+                             const char *version, const char *upload_data,
+                             size_t *upload_data_size, void **con_cls);
+void http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                    enum MHD_RequestTerminationCode toe);
+
+static void usage(FILE *f)
+{
+    fputs("Usage: deskdex-server [--db DIR] [--listen ADDR:PORT] "
+          "[--config FILE]\n"
+          "                      [--keys FILE] [--www DIR] [--threads N]\n"
+          "       deskdex-server --hash-key KEY\n"
+          "\n"
+          "Serves the knowledge base at DIR over HTTP/JSON. Options given\n"
+          "here override the configuration file.\n"
+          "\n"
+          "  --db DIR          the index (default data/kb)\n"
+          "  --listen A:P      address and port (default 127.0.0.1:8080)\n"
+          "  --config FILE     settings and synonyms (see deskdex.conf)\n"
+          "  --keys FILE       API keys: [{\"name\",\"role\",\"sha256\"}]\n"
+          "  --www DIR         the page, widget and OpenAPI files\n"
+          "  --threads N       worker threads (default 4)\n"
+          "  --access-log F    one line per request to F (- is stderr)\n"
+          "  --hash-key KEY    print the keys-file entry for KEY and exit\n"
+          "  --help, --version\n"
+          "\n"
+          "Signals: SIGTERM/SIGINT finish in-flight requests and stop;\n"
+          "SIGHUP reloads the configuration and the keys.\n",
+          f);
+}
+
+static int load_all(kb_config *c, const char *config_path,
+                    const char *keys_path, char **errmsg)
+{
+    int rc = kb_config_defaults(c);
+    if (rc == KB_OK && config_path)
+        rc = kb_config_load(c, config_path, errmsg);
+    if (rc == KB_OK) {
+        const char *k = keys_path ? keys_path : c->keys;
+        rc = auth_load(k && *k ? k : NULL, errmsg);
+    }
+    return rc;
+}
+
+static int parse_listen(const char *s, struct sockaddr_in *sa)
+{
+    char host[64];
+    const char *colon = strrchr(s, ':');
+    memset(sa, 0, sizeof *sa);
+    sa->sin_family = AF_INET;
+    if (!colon || (size_t)(colon - s) >= sizeof host)
+        return -1;
+    memcpy(host, s, (size_t)(colon - s));
+    host[colon - s] = '\0';
+    char *end = NULL;
+    errno = 0;
+    long port = strtol(colon + 1, &end, 10);
+    if (errno || *end || port < 0 || port > 65535 || end == colon + 1)
+        return -1;
+    if (!strcmp(host, "localhost"))
+        snprintf(host, sizeof host, "127.0.0.1");
+    if (inet_pton(AF_INET, *host ? host : "0.0.0.0", &sa->sin_addr) != 1)
+        return -1;
+    sa->sin_port = htons((uint16_t)port);
+    return 0;
+}
+
+static void reload(void)
+{
+    kb_config nc;
+    char *msg = NULL;
+    int rc = kb_config_defaults(&nc);
+    if (rc == KB_OK && g_srv.config_path)
+        rc = kb_config_load(&nc, g_srv.config_path, &msg);
+    if (rc == KB_OK) {
+        const char *k = g_srv.keys_path ? g_srv.keys_path : nc.keys;
+        rc = auth_load(k && *k ? k : NULL, &msg);
+    }
+    if (rc != KB_OK) {
+        fprintf(stderr, "deskdex-server: reload failed, keeping the old "
+                "settings: %s\n", msg ? msg : kb_strerror(rc));
+        kb_config_free(&nc);
+        free(msg);
+        return;
+    }
+    /* Settings fixed at start stay as they are. */
+    pthread_rwlock_wrlock(&g_srv.cfg_lock);
+    free(nc.db);
+    nc.db = g_srv.cfg.db;
+    g_srv.cfg.db = NULL;
+    free(nc.www);
+    nc.www = g_srv.cfg.www;
+    g_srv.cfg.www = NULL;
+    nc.max_body = g_srv.cfg.max_body;
+    kb_config_free(&g_srv.cfg);
+    g_srv.cfg = nc;
+    pthread_rwlock_unlock(&g_srv.cfg_lock);
+    fprintf(stderr, "deskdex-server: configuration and keys reloaded\n");
+}
+
+int main(int argc, char **argv)
+{
+    enum { O_DB = 256, O_LISTEN, O_CONFIG, O_KEYS, O_WWW, O_THREADS, O_LOG,
+           O_HASH, O_HELP, O_VERSION };
+    static const struct option opts[] = {
+        {"db", required_argument, 0, O_DB},
+        {"listen", required_argument, 0, O_LISTEN},
+        {"config", required_argument, 0, O_CONFIG},
+        {"keys", required_argument, 0, O_KEYS},
+        {"www", required_argument, 0, O_WWW},
+        {"threads", required_argument, 0, O_THREADS},
+        {"access-log", required_argument, 0, O_LOG},
+        {"hash-key", required_argument, 0, O_HASH},
+        {"help", no_argument, 0, O_HELP},
+        {"version", no_argument, 0, O_VERSION},
+        {0, 0, 0, 0}};
+    const char *db = NULL, *listen = NULL, *www = NULL, *log = NULL;
+    long threads = 0;
+    int c;
+    char *msg = NULL;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case O_DB: db = optarg; break;
+        case O_LISTEN: listen = optarg; break;
+        case O_CONFIG: g_srv.config_path = optarg; break;
+        case O_KEYS: g_srv.keys_path = optarg; break;
+        case O_WWW: www = optarg; break;
+        case O_LOG: log = optarg; break;
+        case O_THREADS: {
+            char *end = NULL;
+            threads = strtol(optarg, &end, 10);
+            if (*end || threads < 1 || threads > 256) {
+                fprintf(stderr, "deskdex-server: --threads takes 1 to 256\n");
+                return 2;
+            }
+            break;
+        }
+        case O_HASH: {
+            char hex[65];
+            auth_hash_key(optarg, hex);
+            printf("{\"name\": \"NAME\", \"role\": \"agent\", \"sha256\": "
+                   "\"%s\"}\n", hex);
+            return 0;
+        }
+        case O_HELP: usage(stdout); return 0;
+        case O_VERSION: printf("deskdex-server %s\n", KB_VERSION); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (optind < argc) {
+        usage(stderr);
+        return 2;
+    }
+    pthread_mutex_init(&g_srv.write_lock, NULL);
+    pthread_rwlock_init(&g_srv.cfg_lock, NULL);
+    if (load_all(&g_srv.cfg, g_srv.config_path, g_srv.keys_path, &msg) !=
+        KB_OK) {
+        fprintf(stderr, "deskdex-server: %s\n", msg ? msg : "bad settings");
+        return 2;
+    }
+    kb_config *cfg = &g_srv.cfg;
+#define OVERRIDE(field, v)                                                     \
+    do {                                                                       \
+        if (v) {                                                               \
+            free(cfg->field);                                                  \
+            cfg->field = strdup(v);                                            \
+        }                                                                      \
+    } while (0)
+    OVERRIDE(db, db);
+    OVERRIDE(listen, listen);
+    OVERRIDE(www, www);
+    OVERRIDE(access_log, log);
+    if (threads)
+        cfg->threads = (int)threads;
+
+    struct sockaddr_in sa;
+    if (parse_listen(cfg->listen, &sa) != 0) {
+        fprintf(stderr, "deskdex-server: bad listen address \"%s\" (want "
+                "IPv4:PORT)\n", cfg->listen);
+        return 2;
+    }
+    if (!strcmp(cfg->access_log, "-"))
+        g_srv.access_log = stderr;
+    else if (*cfg->access_log &&
+             !(g_srv.access_log = fopen(cfg->access_log, "a"))) {
+        fprintf(stderr, "deskdex-server: %s: %s\n", cfg->access_log,
+                strerror(errno));
+        return 2;
+    }
+    /* The index must open now: fail fast on a wrong path. */
+    kb_xdb *probe = NULL;
+    if (kb_xdb_open(&probe, cfg->db, KB_XDB_READ, &msg) != KB_OK) {
+        fprintf(stderr, "deskdex-server: cannot open index %s: %s\n",
+                cfg->db, msg ? msg : "");
+        return 2;
+    }
+    kb_xdb_close(probe);
+
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    g_srv.started = now_seconds();
+    g_srv.daemon = MHD_start_daemon(
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
+            MHD_USE_ERROR_LOG,
+        0, NULL, NULL, http_handler, NULL, MHD_OPTION_SOCK_ADDR,
+        (struct sockaddr *)&sa, MHD_OPTION_THREAD_POOL_SIZE,
+        (unsigned)cfg->threads, MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned)cfg->max_conns, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)cfg->timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)(128 * 1024), MHD_OPTION_NOTIFY_COMPLETED, http_completed,
+        NULL, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_END);
+    if (!g_srv.daemon) {
+        fprintf(stderr, "deskdex-server: cannot listen on %s\n", cfg->listen);
+        return 2;
+    }
+    const union MHD_DaemonInfo *di =
+        MHD_get_daemon_info(g_srv.daemon, MHD_DAEMON_INFO_BIND_PORT);
+    fprintf(stderr, "deskdex-server %s: serving %s on http://%s:%u/\n",
+            KB_VERSION, cfg->db, inet_ntoa(sa.sin_addr),
+            di ? di->port : ntohs(sa.sin_port));
+    fflush(stderr);
+
+    for (;;) {
+        int sig = 0;
+        if (sigwait(&set, &sig) != 0)
+            continue;
+        if (sig == SIGHUP) {
+            reload();
+            continue;
+        }
+        break;
+    }
+    /* Stop accepting, let in-flight requests finish (writes commit inside
+     * their request), then stop. */
+    MHD_quiesce_daemon(g_srv.daemon);
+    for (int i = 0; i < 100; i++) {
+        const union MHD_DaemonInfo *ci = MHD_get_daemon_info(
+            g_srv.daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+        if (!ci || ci->num_connections == 0)
+            break;
+        struct timespec ts = {0, 50 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    MHD_stop_daemon(g_srv.daemon);
+    fprintf(stderr, "deskdex-server: stopped\n");
+    auth_free();
+    kb_config_free(&g_srv.cfg);
+    if (g_srv.access_log && g_srv.access_log != stderr)
+        fclose(g_srv.access_log);
+    return 0;
+}

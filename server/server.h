@@ -1,0 +1,95 @@
+/* server.h - what the server's files share: requests, replies, routes */
+#ifndef KB_SERVER_H
+#define KB_SERVER_H
+
+#include "kb_buf.h"
+#include "kb_config.h"
+#include "kb_search.h"
+#include "xapian_c.h"
+
+#include <jansson.h>
+#include <microhttpd.h>
+#include <pthread.h>
+
+/* One request, allocated on MHD's first callback and freed when MHD says
+ * the request completed. */
+typedef struct request {
+    struct MHD_Connection *conn;
+    const char *method; /* "GET" for HEAD too */
+    const char *url;
+    kb_buf body;
+    int body_too_big;
+    double t0;
+    int route;       /* index in the route table, -1 none */
+    int status;      /* what was answered */
+    kb_audience role;
+    const char *key_name; /* borrowed from the key table, or "-" */
+    char params[4][160];  /* {id} and friends from the path */
+    char key_buf[64];     /* the key's name, copied */
+} request;
+
+/* Global server state. */
+typedef struct server {
+    kb_config cfg;
+    char *config_path;
+    char *keys_path;
+    pthread_mutex_t write_lock; /* one writer at a time in this process */
+    pthread_rwlock_t cfg_lock;  /* SIGHUP swaps keys and synonyms */
+    double started;
+    double last_commit;
+    FILE *access_log;
+    struct MHD_Daemon *daemon;
+} server;
+
+extern server g_srv;
+
+/* --- replies (http.c): each creates, queues and destroys the response --- */
+enum MHD_Result reply_json(request *r, unsigned status, json_t *body);
+enum MHD_Result reply_error(request *r, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+enum MHD_Result reply_bytes(request *r, unsigned status, const char *type,
+                            const void *data, size_t len, int must_free);
+
+/* Query-string argument, or NULL. Borrowed from MHD. */
+const char *arg(request *r, const char *name);
+/* Integer argument within [lo, hi]; def when absent. -1 on a bad value
+ * (the reply has been queued). */
+int arg_int(request *r, const char *name, long def, long lo, long hi,
+            long *out);
+double now_seconds(void);
+
+/* The calling thread's reader, moved to the latest revision. NULL when the
+ * index cannot be opened (errmsg says why). */
+kb_xdb *reader(char **errmsg);
+
+/* Run fn inside one write transaction, holding the process's write lock
+ * and Xapian's. */
+typedef int (*write_fn)(kb_xdb *w, void *ctx, char **errmsg);
+int with_writer(write_fn fn, void *ctx, char **errmsg);
+
+/* --- routes (routes.c) --- */
+typedef enum MHD_Result (*handler)(request *r);
+typedef struct route {
+    const char *method;
+    const char *path; /* "{id}" matches one segment */
+    handler fn;
+    kb_audience min_role; /* below it: 401 without a key, 403 with one */
+    int needs_key;        /* anonymous callers get 401 */
+} route;
+
+extern const route g_routes[];
+extern const size_t g_nroutes;
+
+/* --- auth (auth.c) --- */
+int auth_load(const char *path, char **errmsg);
+/* Who the request is. KB_EAUTH for a key that is not known. */
+int auth_check(request *r);
+void auth_free(void);
+/* The hash line for a key, for the keys file. */
+void auth_hash_key(const char *key, char hex[65]);
+
+/* --- metrics (metrics.c) --- */
+void metrics_observe(int route, unsigned status, double seconds);
+char *metrics_render(size_t *len);
+
+#endif

@@ -1,0 +1,52 @@
+/* kb_config.h - the configuration file: settings, synonyms, ranking */
+#ifndef KB_CONFIG_H
+#define KB_CONFIG_H
+
+#include <stddef.h>
+
+/* One synonym rule: a normalised word (or Chinese phrase) and what it also
+ * means. */
+typedef struct kb_synonym {
+    char *from;
+    char **to;
+    size_t nto;
+} kb_synonym;
+
+typedef struct kb_config {
+    char *listen;       /* listen = 127.0.0.1:8080 */
+    char *db;           /* db = data/kb */
+    char *www;          /* www = (built-in path of the page's files) */
+    char *keys;         /* keys = (none: anonymous only) */
+    char *access_log;   /* access_log = - (stderr) */
+    char *cors_origins; /* cors_origins = (none), space-separated */
+    int threads;        /* threads = 4 */
+    size_t max_body;    /* max_body = 10485760 */
+    size_t max_query;   /* max_query = 1024 bytes */
+    int max_limit;      /* max_limit = 100 */
+    int max_offset;     /* max_offset = 10000 */
+    int timeout;        /* timeout = 30 seconds per connection */
+    int max_conns;      /* max_connections = 512 */
+    double k1, b;       /* k1 = 1.2, b = 0.75 (BM25) */
+    double title_weight;/* title_weight = 1.0: extra weight of title terms */
+    double cjk_unigram_weight; /* cjk_unigram_weight = 0.5 */
+    int lock_wait_ms;   /* lock_wait_ms = 5000: wait for the write lock */
+    kb_synonym *syn;
+    size_t nsyn;
+} kb_config;
+
+/* Fill c with the documented defaults (new strings inside). */
+int kb_config_defaults(kb_config *c);
+
+/* Read path over the values in c. Lines are "key = value"; '#' starts a
+ * comment; "synonym = a, b => c, d" is repeatable (a and b also mean c
+ * and d); "synonym = a, b, c" makes the words mean each other. Returns
+ * KB_OK, KB_ENOTFOUND (no file) or KB_EINVALID with "path:line: …". */
+int kb_config_load(kb_config *c, const char *path, char **errmsg);
+
+/* Synonyms of a normalised word: borrowed, or NULL. */
+const kb_synonym *kb_config_synonym(const kb_config *c, const char *w,
+                                    size_t len);
+
+void kb_config_free(kb_config *c);
+
+#endif

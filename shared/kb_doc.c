@@ -1,0 +1,321 @@
+/* kb_doc.c - the document model: kinds, fields, defaults, validation, hash */
+#include "kb_doc.h"
+#include "kb_error.h"
+#include "kb_pii.h"
+
+#include <nettle/sha2.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+const char *kb_doc_str(const json_t *doc, const char *key)
+{
+    const char *s = json_string_value(json_object_get(doc, key));
+    return s ? s : "";
+}
+
+int kb_doc_id_ok(const char *id)
+{
+    size_t n = strlen(id);
+    if (n == 0 || n > KB_ID_MAX)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = id[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+              (c >= '0' && c <= '9') || c == '.' || c == '_' || c == ':' ||
+              c == '-'))
+            return 0;
+    }
+    return !(id[0] == '.');
+}
+
+void kb_sha256_hex(const void *p, size_t n, char hex[65])
+{
+    struct sha256_ctx c;
+    uint8_t d[SHA256_DIGEST_SIZE];
+    sha256_init(&c);
+    sha256_update(&c, n, p);
+    sha256_digest(&c, sizeof d, d);
+    for (int i = 0; i < SHA256_DIGEST_SIZE; i++)
+        snprintf(hex + 2 * i, 3, "%02x", d[i]);
+}
+
+void kb_now_rfc3339(char buf[32])
+{
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* Fields whose change makes a new version. */
+static const char *const content_keys[] = {
+    "kind", "title", "body", "resolution", "section", "anchor", "parent",
+    "product", "category", "tags", "lang", "visibility", "status",
+    "review_by", "ticket_status", "resolved_at", NULL};
+
+int kb_doc_hash(const json_t *doc, char hex[65])
+{
+    json_t *c = json_object();
+    if (!c)
+        return KB_ENOMEM;
+    for (int i = 0; content_keys[i]; i++) {
+        json_t *v = json_object_get(doc, content_keys[i]);
+        if (v)
+            json_object_set(c, content_keys[i], v);
+    }
+    char *s = json_dumps(c, JSON_SORT_KEYS | JSON_COMPACT);
+    json_decref(c);
+    if (!s)
+        return KB_ENOMEM;
+    kb_sha256_hex(s, strlen(s), hex);
+    free(s);
+    return KB_OK;
+}
+
+/* --- input shapes --- */
+
+/* Copy a string field from in (first of the candidate names) to out under
+ * key. Absent or null is "" (or def); other types are an error. */
+static int take(json_t *out, const json_t *in, const char *key,
+                const char *const *names, const char *def, char **errmsg)
+{
+    const json_t *v = NULL;
+    const char *name = key;
+    for (int i = 0; names && names[i] && !v; i++) {
+        v = json_object_get(in, names[i]);
+        name = names[i];
+        if (json_is_null(v))
+            v = NULL;
+    }
+    if (!names) {
+        v = json_object_get(in, key);
+        if (json_is_null(v))
+            v = NULL;
+    }
+    const char *s = def ? def : "";
+    char num[32];
+    if (v && json_is_string(v))
+        s = json_string_value(v);
+    else if (v && json_is_integer(v)) {
+        snprintf(num, sizeof num, "%lld", (long long)json_integer_value(v));
+        s = num;
+    } else if (v)
+        return kb_fail(errmsg, KB_EDOC, "field \"%s\" must be a string",
+                       name);
+    if (strlen(s) > 4u << 20)
+        return kb_fail(errmsg, KB_EDOC, "field \"%s\" is over 4 MiB", name);
+    /* Trim surrounding white space. */
+    size_t b = 0, e = strlen(s);
+    while (b < e && (s[b] == ' ' || s[b] == '\t' || s[b] == '\n' ||
+                     s[b] == '\r'))
+        b++;
+    while (e > b && (s[e - 1] == ' ' || s[e - 1] == '\t' ||
+                     s[e - 1] == '\n' || s[e - 1] == '\r'))
+        e--;
+    json_t *str = json_stringn(s + b, e - b);
+    if (!str)
+        return kb_fail(errmsg, KB_EDOC, "field \"%s\" is not valid UTF-8",
+                       name);
+    json_object_set_new(out, key, str);
+    return KB_OK;
+}
+
+static int lower_in(json_t *doc, const char *key, const char *const *allowed,
+                    char **errmsg)
+{
+    const char *v = kb_doc_str(doc, key);
+    char low[32];
+    size_t n = strlen(v);
+    if (n >= sizeof low)
+        return kb_fail(errmsg, KB_EDOC, "field \"%s\" has an unknown value",
+                       key);
+    for (size_t i = 0; i <= n; i++)
+        low[i] = (v[i] >= 'A' && v[i] <= 'Z') ? (char)(v[i] + 32) : v[i];
+    for (int i = 0; allowed[i]; i++)
+        if (strcmp(low, allowed[i]) == 0) {
+            json_object_set_new(doc, key, json_string(allowed[i]));
+            return KB_OK;
+        }
+    return kb_fail(errmsg, KB_EDOC, "field \"%s\": \"%s\" is not one of the "
+                   "allowed values", key, v);
+}
+
+static int take_tags(json_t *out, const json_t *in, char **errmsg)
+{
+    json_t *tags = json_array();
+    const json_t *v = json_object_get(in, "tags");
+    if (json_is_array(v)) {
+        size_t i;
+        const json_t *t;
+        json_array_foreach(v, i, t)
+        {
+            if (!json_is_string(t)) {
+                json_decref(tags);
+                return kb_fail(errmsg, KB_EDOC, "field \"tags\" must hold "
+                               "strings");
+            }
+            if (json_string_length(t) && json_array_size(tags) < 64)
+                json_array_append(tags, (json_t *)t);
+        }
+    } else if (json_is_string(v)) {
+        /* "a; b, c" as found in CSV exports and front matter. */
+        const char *s = json_string_value(v);
+        while (*s && json_array_size(tags) < 64) {
+            while (*s == ' ' || *s == ';' || *s == ',' || *s == '[')
+                s++;
+            size_t n = strcspn(s, ";,]");
+            size_t e = n;
+            while (e && s[e - 1] == ' ')
+                e--;
+            if (e)
+                json_array_append_new(tags, json_stringn(s, e));
+            s += n;
+            if (*s)
+                s++;
+        }
+    } else if (v && !json_is_null(v)) {
+        json_decref(tags);
+        return kb_fail(errmsg, KB_EDOC, "field \"tags\" must be an array of "
+                       "strings");
+    }
+    json_object_set_new(out, "tags", tags);
+    return KB_OK;
+}
+
+static int mask_field(json_t *doc, const char *key)
+{
+    const char *s = kb_doc_str(doc, key);
+    char *m = NULL;
+    int rc = kb_pii_mask(&m, s, strlen(s), NULL);
+    if (rc != KB_OK)
+        return rc;
+    json_object_set_new(doc, key, json_string(m));
+    free(m);
+    return KB_OK;
+}
+
+static const char *guess_kind(const json_t *in)
+{
+    if (json_object_get(in, "question") || json_object_get(in, "answer"))
+        return "faq";
+    if (json_object_get(in, "subject") || json_object_get(in, "resolution"))
+        return "ticket";
+    return "manual";
+}
+
+int kb_doc_from_json(json_t **out, const json_t *in, const char *kind,
+                     char **errmsg)
+{
+    static const char *const kinds[] = {"manual", "faq", "ticket", NULL};
+    static const char *const vis[] = {"public", "internal", NULL};
+    static const char *const stat[] = {"draft", "published", "archived",
+                                       NULL};
+    static const char *const n_title[] = {"title", "question", "subject",
+                                          NULL};
+    static const char *const n_body[] = {"body", "answer", "description",
+                                         "text", NULL};
+    json_t *d = NULL;
+    int rc = KB_OK;
+    *out = NULL;
+
+    if (!json_is_object(in))
+        return kb_fail(errmsg, KB_EDOC, "a document must be a JSON object");
+    const char *k = kind;
+    if (!k || !*k)
+        k = json_string_value(json_object_get(in, "kind"));
+    if (!k || !*k)
+        k = guess_kind(in);
+    if (!(d = json_object()))
+        return KB_ENOMEM;
+    json_object_set_new(d, "kind", json_string(k));
+    if ((rc = lower_in(d, "kind", kinds, errmsg)) != KB_OK)
+        goto fail;
+    k = kb_doc_str(d, "kind");
+    int ticket = strcmp(k, "ticket") == 0;
+
+    if ((rc = take(d, in, "id", NULL, NULL, errmsg)) != KB_OK)
+        goto fail;
+    if (!*kb_doc_str(d, "id")) {
+        rc = kb_fail(errmsg, KB_EDOC, "field \"id\" is missing");
+        goto fail;
+    }
+    if (!kb_doc_id_ok(kb_doc_str(d, "id"))) {
+        rc = kb_fail(errmsg, KB_EDOC, "field \"id\" must be 1-128 of "
+                     "A-Z a-z 0-9 . _ : -");
+        goto fail;
+    }
+    struct {
+        const char *key;
+        const char *const *names;
+        const char *def;
+    } f[] = {
+        {"title", n_title, NULL},     {"body", n_body, NULL},
+        {"resolution", NULL, NULL},   {"section", NULL, NULL},
+        {"anchor", NULL, NULL},       {"parent", NULL, NULL},
+        {"product", NULL, NULL},      {"category", NULL, NULL},
+        {"lang", NULL, "en"},         {"review_by", NULL, NULL},
+        {"source", NULL, NULL},       {"resolved_at", NULL, NULL},
+        {"visibility", NULL, ticket ? "internal" : "public"},
+    };
+    for (size_t i = 0; i < sizeof f / sizeof *f; i++)
+        if ((rc = take(d, in, f[i].key, f[i].names, f[i].def, errmsg)) !=
+            KB_OK)
+            goto fail;
+    if (!*kb_doc_str(d, "lang"))
+        json_object_set_new(d, "lang", json_string("en"));
+    if (!*kb_doc_str(d, "visibility"))
+        json_object_set_new(d, "visibility",
+                            json_string(ticket ? "internal" : "public"));
+    if ((rc = take_tags(d, in, errmsg)) != KB_OK)
+        goto fail;
+    if ((rc = lower_in(d, "visibility", vis, errmsg)) != KB_OK)
+        goto fail;
+
+    if (ticket) {
+        /* A ticket's own status is its workflow state; the document is
+         * published once the ticket is resolved with a resolution. */
+        static const char *const n_ts[] = {"ticket_status", "status", NULL};
+        if ((rc = take(d, in, "ticket_status", n_ts, "resolved", errmsg)) !=
+            KB_OK)
+            goto fail;
+        const char *ts = kb_doc_str(d, "ticket_status");
+        int done = strcasecmp(ts, "resolved") == 0 ||
+                   strcasecmp(ts, "closed") == 0 ||
+                   strcasecmp(ts, "published") == 0;
+        if (!done || !*kb_doc_str(d, "resolution")) {
+            kb_fail(errmsg, KB_ENOTFOUND, "ticket %s is not resolved",
+                    kb_doc_str(d, "id"));
+            json_decref(d);
+            return KB_ENOTFOUND;
+        }
+        json_t *st = json_object_get(in, "publish_status");
+        json_object_set_new(d, "status",
+                            json_string(json_is_string(st)
+                                            ? json_string_value(st)
+                                            : "published"));
+        if ((rc = mask_field(d, "title")) != KB_OK ||
+            (rc = mask_field(d, "body")) != KB_OK ||
+            (rc = mask_field(d, "resolution")) != KB_OK)
+            goto fail;
+    } else {
+        if ((rc = take(d, in, "status", NULL, "published", errmsg)) != KB_OK)
+            goto fail;
+        if (!*kb_doc_str(d, "status"))
+            json_object_set_new(d, "status", json_string("published"));
+    }
+    if ((rc = lower_in(d, "status", stat, errmsg)) != KB_OK)
+        goto fail;
+    if (!*kb_doc_str(d, "title") && !*kb_doc_str(d, "body")) {
+        rc = kb_fail(errmsg, KB_EDOC, "document %s has neither %s nor %s",
+                     kb_doc_str(d, "id"), ticket ? "subject" : "title",
+                     ticket ? "description" : "body");
+        goto fail;
+    }
+    *out = d;
+    return KB_OK;
+fail:
+    json_decref(d);
+    return rc;
+}

@@ -1,0 +1,57 @@
+/* kb_doc.h - the document model: kinds, fields, defaults, validation, hash */
+#ifndef KB_DOC_H
+#define KB_DOC_H
+
+#include <jansson.h>
+
+/*
+ * A document is a jansson object with these keys (all strings unless said):
+ *   id          stable across versions: [A-Za-z0-9._:-], 1..128 bytes
+ *   kind        "manual" (one section of a manual), "faq" or "ticket"
+ *   title       section heading, FAQ question or ticket subject
+ *   body        section text, FAQ answer or ticket description
+ *   resolution  ticket resolution ("" for other kinds)
+ *   section     breadcrumb of a manual section ("Guide › Install › Windows")
+ *   anchor      the section's anchor in its manual; parent: the manual's id
+ *   product, category, lang ("en" default), review_by (YYYY-MM-DD or "")
+ *   tags        array of strings
+ *   visibility  "public" or "internal"
+ *   status      "draft", "published" or "archived"
+ *   source      file path or "api"
+ *   ticket_status, resolved_at   tickets only
+ * Stored versions add: version (integer), hash (hex SHA-256 of the content
+ * fields), created_at, updated_at (RFC 3339 UTC), changed_by.
+ */
+
+#define KB_ID_MAX 128
+
+/* Turn one input record into a canonical document. Accepted shapes: the
+ * canonical one, a FAQ {"question","answer"}, a ticket {"subject",
+ * "description","resolution","status"} and a manual section {"title",
+ * "body"}. kind may be NULL (taken from "kind" or guessed from the shape).
+ * Defaults: manuals and FAQs public+published, tickets internal+published.
+ * Ticket text has personal data masked here.
+ *
+ * Returns KB_OK with *out new; KB_EDOC with errmsg naming the field; or
+ * KB_ENOTFOUND with *out NULL for a ticket that is not resolved (not an
+ * error: such tickets are skipped). */
+int kb_doc_from_json(json_t **out, const json_t *in, const char *kind,
+                     char **errmsg);
+
+/* Validate an id. 1 if good. */
+int kb_doc_id_ok(const char *id);
+
+/* Hex SHA-256 of the content fields (not timestamps, version or source)
+ * into hex[65]. */
+int kb_doc_hash(const json_t *doc, char hex[65]);
+
+/* Current time as RFC 3339 UTC into buf[32]. */
+void kb_now_rfc3339(char buf[32]);
+
+/* Borrowed string field or "" when absent. */
+const char *kb_doc_str(const json_t *doc, const char *key);
+
+/* Hex SHA-256 of bytes into hex[65]. */
+void kb_sha256_hex(const void *p, size_t n, char hex[65]);
+
+#endif

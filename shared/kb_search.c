@@ -1,0 +1,693 @@
+/* kb_search.c - the query language, audience filters and ranked results */
+#include "kb_search.h"
+#include "kb_buf.h"
+#include "kb_doc.h"
+#include "kb_error.h"
+#include "kb_store.h"
+#include "kb_text.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define MAX_CHUNKS 64       /* words looked at in one query */
+#define WILDCARD_MAX 30     /* terms one prefix may expand to */
+#define FACET_SAMPLE 1000   /* hits examined for facet counts */
+
+struct kb_query {
+    kb_xquery *xq;
+    kb_termset terms;
+    char *corrected;
+};
+
+/* --- query lists --- */
+
+typedef struct {
+    kb_xquery *v[512];
+    size_t n;
+} qlist;
+
+static void ql_add(qlist *l, kb_xquery *q)
+{
+    if (!q)
+        return;
+    if (l->n < sizeof l->v / sizeof *l->v)
+        l->v[l->n++] = q;
+    else
+        kb_xquery_free(q);
+}
+
+static void ql_free(qlist *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        kb_xquery_free(l->v[i]);
+    l->n = 0;
+}
+
+/* Combine and free the parts; NULL when the list is empty. */
+static kb_xquery *ql_combine(qlist *l, kb_xop op)
+{
+    kb_xquery *q = NULL;
+    if (l->n == 1) {
+        q = l->v[0];
+        l->n = 0;
+        return q;
+    }
+    if (l->n)
+        q = kb_xquery_combine(op, l->v, l->n, 0);
+    ql_free(l);
+    return q;
+}
+
+static kb_xquery *pair(kb_xop op, kb_xquery *a, kb_xquery *b)
+{
+    kb_xquery *v[2] = {a, b};
+    kb_xquery *q = kb_xquery_combine(op, v, 2, 0);
+    kb_xquery_free(a);
+    kb_xquery_free(b);
+    return q;
+}
+
+static kb_xquery *bool_term(char prefix, const char *v, size_t n)
+{
+    char t[256];
+    size_t k = 0;
+    t[k++] = prefix;
+    for (size_t i = 0; i < n && k < sizeof t - 1; i++)
+        t[k++] = (v[i] >= 'A' && v[i] <= 'Z') ? (char)(v[i] + 32) : v[i];
+    return kb_xquery_term(t, k, 1, 0);
+}
+
+kb_xquery *kb_audience_filter(kb_audience a)
+{
+    kb_xquery *pub = kb_xquery_term("Xpublished", 10, 1, 0);
+    if (a == KB_AUD_PUBLIC)
+        return pair(KB_XOP_AND, pub, kb_xquery_term("Vpublic", 7, 1, 0));
+    if (a == KB_AUD_AGENT)
+        return pub;
+    return pair(KB_XOP_OR, pub, kb_xquery_term("Xdraft", 6, 1, 0));
+}
+
+void kb_search_xopts(kb_xsearch_opts *xo, const kb_config *cfg)
+{
+    kb_xsearch_opts d = KB_XSEARCH_OPTS_INIT;
+    *xo = d;
+    if (cfg) {
+        xo->k1 = cfg->k1;
+        xo->b = cfg->b;
+    }
+}
+
+/* --- parsing --- */
+
+typedef struct {
+    kb_xdb *db;
+    const kb_config *cfg;
+    const kb_search_opts *o;
+    kb_stemmer *st;
+    kb_tokens tk;
+    qlist pos, stop, req, excl;
+    qlist f_kind, f_product, f_category, f_tag, f_lang;
+    kb_termset *terms;
+    kb_buf corrected;   /* the query with corrections applied */
+    size_t copied;      /* bytes of the query copied into corrected */
+    int corrections;
+} parser;
+
+static int is_space(const char *s, size_t *len)
+{
+    if (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r') {
+        *len = 1;
+        return 1;
+    }
+    if ((unsigned char)s[0] == 0xE3 && (unsigned char)s[1] == 0x80 &&
+        (unsigned char)s[2] == 0x80) { /* ideographic space */
+        *len = 3;
+        return 1;
+    }
+    return 0;
+}
+
+/* Terms of expansion text (a synonym), OR-ed into one query. */
+static kb_xquery *expansion(parser *p, const char *text)
+{
+    kb_tokens tk = KB_TOKENS_INIT;
+    qlist l = {.n = 0};
+    if (kb_analyse(&tk, text, strlen(text), p->st, 1, NULL) == KB_OK) {
+        qlist words = {.n = 0};
+        for (size_t i = 0; i < tk.n; i++) {
+            const kb_token *k = &tk.v[i];
+            if (k->kind == KB_TOK_CJK1 && tk.n > 1)
+                continue;
+            kb_termset_add(p->terms, kb_tok_term(&tk, k), k->tlen);
+            ql_add(&words, kb_xquery_term(kb_tok_term(&tk, k), k->tlen, 1,
+                                          k->pos));
+        }
+        /* "wi-fi" means both words together. */
+        ql_add(&l, ql_combine(&words, words.n > 1 && tk.v[0].kind ==
+                                                         KB_TOK_WORD
+                                          ? KB_XOP_PHRASE
+                                          : KB_XOP_OR));
+    }
+    kb_tokens_free(&tk);
+    return ql_combine(&l, KB_XOP_OR);
+}
+
+/* Look a word up for spelling: replace it in the corrected string. */
+static void spell(parser *p, const char *q, size_t start, size_t end,
+                  const kb_token *k)
+{
+    uint32_t tf = 0;
+    const char *w = kb_tok_word(&p->tk, k);
+    if (!p->o->spelling || k->wlen < 3 || k->wlen > 32 ||
+        (w[0] >= '0' && w[0] <= '9'))
+        return;
+    if (kb_xdb_termfreq(p->db, kb_tok_term(&p->tk, k), k->tlen, &tf, NULL) !=
+            KB_OK ||
+        tf > 0)
+        return;
+    char *s = NULL;
+    if (kb_xdb_spelling(p->db, w, k->wlen, 2, &s, NULL) == KB_OK && s) {
+        kb_buf_add(&p->corrected, q + p->copied, start - p->copied);
+        kb_buf_adds(&p->corrected, s);
+        p->copied = end;
+        p->corrections++;
+    }
+    free(s);
+}
+
+/* Prefix match for a word being typed. */
+static kb_xquery *prefix_query(parser *p, const kb_token *k)
+{
+    qlist l = {.n = 0};
+    const char *w = kb_tok_word(&p->tk, k);
+    const char *t = kb_tok_term(&p->tk, k);
+    ql_add(&l, kb_xquery_wildcard(w, k->wlen, WILDCARD_MAX));
+    ql_add(&l, kb_xquery_term(t, k->tlen, 1, 0));
+    /* "jamm" is on its way to "jammed", whose stem is "jam". */
+    for (size_t cut = 1; cut <= 2 && k->wlen >= 3 + cut; cut++) {
+        uint32_t tf = 0;
+        if (kb_xdb_termfreq(p->db, w, k->wlen - cut, &tf, NULL) == KB_OK &&
+            tf)
+            ql_add(&l, kb_xquery_term(w, k->wlen - cut, 1, 0));
+    }
+    return ql_combine(&l, KB_XOP_SYNONYM);
+}
+
+/* A run of plain text (one chunk): words, Chinese n-grams, synonyms. */
+static void plain(parser *p, const char *q, size_t start, size_t end,
+                  int mode, int partial)
+{
+    if (kb_analyse(&p->tk, q + start, end - start, p->st, 1, NULL) != KB_OK)
+        return;
+    qlist *dst = mode > 0 ? &p->req : mode < 0 ? &p->excl : &p->pos;
+    size_t ncjk1 = 0;
+    for (size_t i = 0; i < p->tk.n; i++)
+        ncjk1 += p->tk.v[i].kind == KB_TOK_CJK1;
+    for (size_t i = 0; i < p->tk.n; i++) {
+        const kb_token *k = &p->tk.v[i];
+        const char *t = kb_tok_term(&p->tk, k);
+        kb_xquery *tq = NULL;
+        if (k->kind == KB_TOK_WORD) {
+            const char *w = kb_tok_word(&p->tk, k);
+            int last = partial && i + 1 == p->tk.n;
+            if (mode >= 0)
+                kb_termset_add(p->terms, t, k->tlen);
+            if (last && mode == 0) {
+                tq = prefix_query(p, k);
+            } else {
+                tq = kb_xquery_term(t, k->tlen, 1, k->pos);
+                const kb_synonym *syn =
+                    p->cfg ? kb_config_synonym(p->cfg, w, k->wlen) : NULL;
+                if (syn && mode >= 0) {
+                    qlist l = {.n = 0};
+                    ql_add(&l, tq);
+                    for (size_t s = 0; s < syn->nto; s++)
+                        ql_add(&l, expansion(p, syn->to[s]));
+                    tq = ql_combine(&l, KB_XOP_SYNONYM);
+                } else if (mode == 0) {
+                    spell(p, q, start + k->start, start + k->end, k);
+                }
+            }
+            if (mode == 0 && kb_is_stopword(w, k->wlen)) {
+                ql_add(&p->stop, tq);
+                continue;
+            }
+        } else {
+            if (mode >= 0) {
+                if (k->kind == KB_TOK_CJK2)
+                    kb_termset_add(p->terms, t, k->tlen);
+                else if (ncjk1 == 1 || p->tk.n == 1)
+                    kb_termset_add_unigram(p->terms, t, k->tlen);
+            }
+            tq = kb_xquery_term(t, k->tlen, 1, k->pos);
+            if (k->kind == KB_TOK_CJK1 && mode == 0 && p->cfg &&
+                p->cfg->cjk_unigram_weight != 1.0) {
+                kb_xquery *s = kb_xquery_scale(tq, p->cfg->cjk_unigram_weight);
+                kb_xquery_free(tq);
+                tq = s;
+            }
+            /* Inside a required or excluded run the bigrams carry it. */
+            if (mode != 0 && k->kind == KB_TOK_CJK1 && ncjk1 > 1) {
+                kb_xquery_free(tq);
+                continue;
+            }
+        }
+        ql_add(dst, tq);
+    }
+    /* Chinese synonyms match inside a run ("登陆" in "登陆不了"). */
+    if (p->cfg && mode >= 0) {
+        char *norm = NULL;
+        if (kb_normalise(&norm, q + start, end - start) == KB_OK) {
+            for (size_t s = 0; s < p->cfg->nsyn; s++) {
+                const kb_synonym *sy = &p->cfg->syn[s];
+                if ((unsigned char)sy->from[0] < 0x80 ||
+                    !strstr(norm, sy->from))
+                    continue;
+                for (size_t j = 0; j < sy->nto; j++)
+                    ql_add(dst, expansion(p, sy->to[j]));
+            }
+        }
+        free(norm);
+    }
+}
+
+static void phrase(parser *p, const char *q, size_t start, size_t end,
+                   int mode)
+{
+    if (kb_analyse(&p->tk, q + start, end - start, p->st, 1, NULL) != KB_OK)
+        return;
+    qlist l = {.n = 0};
+    for (size_t i = 0; i < p->tk.n; i++) {
+        const kb_token *k = &p->tk.v[i];
+        if (k->kind == KB_TOK_CJK2)
+            continue; /* unigrams at consecutive positions make the phrase */
+        ql_add(&l, kb_xquery_term(kb_tok_term(&p->tk, k), k->tlen, 1,
+                                  k->pos));
+        if (mode >= 0)
+            kb_termset_add(p->terms, kb_tok_term(&p->tk, k), k->tlen);
+    }
+    for (size_t i = 0; mode >= 0 && i < p->tk.n; i++)
+        if (p->tk.v[i].kind == KB_TOK_CJK2)
+            kb_termset_add(p->terms, kb_tok_term(&p->tk, &p->tk.v[i]),
+                           p->tk.v[i].tlen);
+    kb_xquery *ph = ql_combine(&l, KB_XOP_PHRASE);
+    ql_add(mode < 0 ? &p->excl : &p->req, ph);
+}
+
+static int field(parser *p, const char *q, size_t start, size_t end,
+                 int mode)
+{
+    static const struct {
+        const char *name;
+        char prefix;
+    } fields[] = {{"kind", 'K'}, {"product", 'P'}, {"category", 'C'},
+                  {"tag", 'T'},  {"lang", 'L'},    {"title", 'S'}};
+    const char *c = memchr(q + start, ':', end - start);
+    if (!c || c == q + start || c + 1 == q + end)
+        return 0;
+    size_t nl = (size_t)(c - (q + start));
+    const char *v = c + 1;
+    size_t vl = (size_t)(q + end - v);
+    for (size_t i = 0; i < sizeof fields / sizeof *fields; i++) {
+        if (strlen(fields[i].name) != nl ||
+            strncasecmp(fields[i].name, q + start, nl) != 0)
+            continue;
+        if (fields[i].prefix == 'S') {
+            if (kb_analyse(&p->tk, v, vl, p->st, 1, NULL) != KB_OK)
+                return 1;
+            for (size_t j = 0; j < p->tk.n; j++) {
+                char t[160];
+                const kb_token *k = &p->tk.v[j];
+                if (k->tlen + 2 > sizeof t)
+                    continue;
+                t[0] = 'S';
+                memcpy(t + 1, kb_tok_term(&p->tk, k), k->tlen);
+                kb_termset_add(p->terms, t + 1, k->tlen);
+                ql_add(mode < 0 ? &p->excl : mode > 0 ? &p->req : &p->pos,
+                       kb_xquery_term(t, k->tlen + 1, 1, 0));
+            }
+            return 1;
+        }
+        kb_xquery *t = bool_term(fields[i].prefix, v, vl);
+        if (mode < 0) {
+            ql_add(&p->excl, t);
+            return 1;
+        }
+        qlist *dst = fields[i].prefix == 'K'   ? &p->f_kind
+                     : fields[i].prefix == 'P' ? &p->f_product
+                     : fields[i].prefix == 'C' ? &p->f_category
+                     : fields[i].prefix == 'T' ? &p->f_tag
+                                               : &p->f_lang;
+        ql_add(dst, t);
+        return 1;
+    }
+    return 0;
+}
+
+static void param_filter(qlist *l, char prefix, const char *v)
+{
+    if (!v || !*v)
+        return;
+    /* "a,b" in a URL parameter means either. */
+    while (*v) {
+        size_t n = strcspn(v, ",");
+        if (n)
+            ql_add(l, bool_term(prefix, v, n));
+        v += n;
+        if (*v)
+            v++;
+    }
+}
+
+static void parse(parser *p, const char *q)
+{
+    size_t len = strlen(q), i = 0, sl;
+    int chunks = 0, next_mode = 0;
+    while (i < len && chunks < MAX_CHUNKS) {
+        if (is_space(q + i, &sl)) {
+            i += sl;
+            continue;
+        }
+        chunks++;
+        if (q[i] == '"' || (q[i] == '-' && q[i + 1] == '"') ||
+            (q[i] == '+' && q[i + 1] == '"')) {
+            int mode = q[i] == '-' ? -1 : 1;
+            size_t s = q[i] == '"' ? i + 1 : i + 2;
+            const char *close = memchr(q + s, '"', len - s);
+            if (close) {
+                phrase(p, q, s, (size_t)(close - q), mode);
+                i = (size_t)(close - q) + 1;
+                next_mode = 0;
+                continue;
+            }
+            i = s; /* unbalanced quote: plain words */
+            continue;
+        }
+        size_t e = i;
+        while (e < len && !is_space(q + e, &sl) && q[e] != '"')
+            e++;
+        int partial = p->o->partial && e == len;
+        size_t s = i;
+        int mode = next_mode;
+        next_mode = 0;
+        if (e - s == 2 && strncmp(q + s, "OR", 2) == 0) {
+            i = e;
+            continue;
+        }
+        if (e - s == 3 && strncmp(q + s, "AND", 3) == 0) {
+            i = e;
+            continue;
+        }
+        if (e - s == 3 && strncmp(q + s, "NOT", 3) == 0) {
+            next_mode = -1;
+            i = e;
+            continue;
+        }
+        if (q[s] == '+' && e - s > 1) {
+            mode = 1;
+            s++;
+        } else if (q[s] == '-' && e - s > 1) {
+            mode = -1;
+            s++;
+        }
+        if (field(p, q, s, e, mode)) {
+            i = e;
+            continue;
+        }
+        if (e - s >= 3 && q[e - 1] == '*' && mode >= 0) {
+            char *norm = NULL;
+            size_t pe = e - 1;
+            while (pe > s && q[pe - 1] == '*')
+                pe--;
+            if (kb_normalise(&norm, q + s, pe - s) == KB_OK &&
+                strlen(norm) >= 2) {
+                kb_termset_add(p->terms, norm, strlen(norm));
+                ql_add(mode > 0 ? &p->req : &p->pos,
+                       kb_xquery_wildcard(norm, strlen(norm), WILDCARD_MAX));
+            }
+            free(norm);
+            i = e;
+            continue;
+        }
+        plain(p, q, s, e, mode, partial);
+        i = e;
+    }
+}
+
+int kb_query_build(kb_query **out, kb_xdb *db, const kb_config *cfg,
+                   const kb_search_opts *o, char **errmsg)
+{
+    kb_query *kq = calloc(1, sizeof *kq);
+    parser *p = calloc(1, sizeof *p);
+    *out = NULL;
+    if (!kq || !p) {
+        free(kq);
+        free(p);
+        return kb_fail(errmsg, KB_ENOMEM, "out of memory");
+    }
+    const char *q = o->q ? o->q : "";
+    p->db = db;
+    p->cfg = cfg;
+    p->o = o;
+    p->st = kb_stemmer_for(o->lang && *o->lang ? o->lang : "en");
+    p->terms = &kq->terms;
+    p->corrected = (kb_buf)KB_BUF_INIT(4 * strlen(q) + 256);
+    parse(p, q);
+
+    if (p->corrections) {
+        kb_buf_adds(&p->corrected, q + p->copied);
+        kq->corrected = kb_buf_steal(&p->corrected);
+    }
+    kb_buf_free(&p->corrected);
+
+    /* Stop words count only when nothing else was asked. */
+    kb_xquery *positive = ql_combine(p->pos.n ? &p->pos : &p->stop,
+                                     KB_XOP_OR);
+    ql_free(&p->stop);
+    kb_xquery *required = ql_combine(&p->req, KB_XOP_AND);
+    kb_xquery *main = NULL;
+    if (required && positive)
+        main = pair(KB_XOP_AND_MAYBE, required, positive);
+    else
+        main = required ? required : positive;
+
+    qlist filters = {.n = 0};
+    ql_add(&filters, ql_combine(&p->f_kind, KB_XOP_OR));
+    ql_add(&filters, ql_combine(&p->f_product, KB_XOP_OR));
+    ql_add(&filters, ql_combine(&p->f_category, KB_XOP_OR));
+    ql_add(&filters, ql_combine(&p->f_tag, KB_XOP_OR));
+    ql_add(&filters, ql_combine(&p->f_lang, KB_XOP_OR));
+    qlist pf = {.n = 0};
+    param_filter(&pf, 'K', o->kind);
+    ql_add(&filters, ql_combine(&pf, KB_XOP_OR));
+    param_filter(&pf, 'P', o->product);
+    ql_add(&filters, ql_combine(&pf, KB_XOP_OR));
+    param_filter(&pf, 'C', o->category);
+    ql_add(&filters, ql_combine(&pf, KB_XOP_OR));
+    param_filter(&pf, 'T', o->tag);
+    ql_add(&filters, ql_combine(&pf, KB_XOP_OR));
+    param_filter(&pf, 'L', o->lang);
+    ql_add(&filters, ql_combine(&pf, KB_XOP_OR));
+
+    if (!main && filters.n)
+        main = kb_xquery_match_all();
+    if (main) {
+        kb_xquery *excl = ql_combine(&p->excl, KB_XOP_OR);
+        if (excl)
+            main = pair(KB_XOP_AND_NOT, main, excl);
+        ql_add(&filters, kb_audience_filter(o->audience));
+        kb_xquery *f = ql_combine(&filters, KB_XOP_AND);
+        main = pair(KB_XOP_FILTER, main, f);
+    }
+    ql_free(&filters);
+    ql_free(&p->excl);
+    ql_free(&p->pos);
+    kb_tokens_free(&p->tk);
+    free(p);
+    kq->xq = main;
+    *out = kq;
+    return KB_OK;
+}
+
+void kb_query_free(kb_query *q)
+{
+    if (!q)
+        return;
+    kb_xquery_free(q->xq);
+    kb_termset_free(&q->terms);
+    free(q->corrected);
+    free(q);
+}
+
+const kb_xquery *kb_query_xquery(const kb_query *q) { return q->xq; }
+const kb_termset *kb_query_terms(const kb_query *q) { return &q->terms; }
+const char *kb_query_corrected(const kb_query *q) { return q->corrected; }
+
+/* --- results --- */
+
+static void set_snippet(json_t *r, const char *key, const char *text,
+                        const kb_termset *terms, kb_stemmer *st, size_t max)
+{
+    char *s = NULL;
+    if (kb_snippet(&s, text, strlen(text), terms, st, max) == KB_OK && s) {
+        json_t *v = json_string(s);
+        json_object_set_new(r, key, v ? v : json_string(""));
+    }
+    free(s);
+}
+
+json_t *kb_result_from_doc(const json_t *doc, const kb_termset *terms,
+                           size_t snippet_bytes, int snippets)
+{
+    static const char *const copy[] = {
+        "id",        "version",    "kind",      "title",      "section",
+        "anchor",    "parent",     "source",    "updated_at", "tags",
+        "product",   "category",   "lang",      "visibility", "status",
+        "review_by", NULL};
+    json_t *r = json_object();
+    if (!r)
+        return NULL;
+    for (int i = 0; copy[i]; i++) {
+        json_t *v = json_object_get(doc, copy[i]);
+        if (v && !(json_is_string(v) && json_string_length(v) == 0))
+            json_object_set(r, copy[i], v);
+    }
+    kb_stemmer *st = kb_stemmer_for(kb_doc_str(doc, "lang"));
+    const char *kind = kb_doc_str(doc, "kind");
+    const char *body = kb_doc_str(doc, "body");
+    set_snippet(r, "title_html", kb_doc_str(doc, "title"), terms, st, 4096);
+    if (snippets)
+        set_snippet(r, "snippet", *body ? body : kb_doc_str(doc, "title"),
+                    terms, st, snippet_bytes);
+    if (!strcmp(kind, "faq"))
+        set_snippet(r, "answer", body, terms, st, 600);
+    else if (!strcmp(kind, "ticket"))
+        set_snippet(r, "resolution", kb_doc_str(doc, "resolution"), terms, st,
+                    600);
+    return r;
+}
+
+typedef struct {
+    json_t *obj;
+} facet_ctx;
+
+static int facet_cb(void *ctx, const char *v, size_t n, double count)
+{
+    facet_ctx *f = ctx;
+    json_t *s = json_stringn(v, n);
+    if (s) {
+        json_object_set_new(f->obj, json_string_value(s),
+                            json_integer((json_int_t)count));
+        json_decref(s);
+    }
+    return 0;
+}
+
+static int run(json_t **out, kb_xdb *db, const kb_config *cfg,
+               const kb_search_opts *o, const kb_query *kq, char **errmsg)
+{
+    kb_xsearch_opts xo;
+    kb_xmset *ms = NULL;
+    json_t *res = json_pack("{s:i,s:[]}", "total", 0, "results");
+    *out = NULL;
+    if (!res)
+        return KB_ENOMEM;
+    if (!kq->xq) {
+        if (o->facets)
+            json_object_set_new(res, "facets", json_object());
+        *out = res;
+        return KB_OK;
+    }
+    kb_search_xopts(&xo, cfg);
+    xo.first = (uint32_t)(o->offset > 0 ? o->offset : 0);
+    xo.maxitems = (uint32_t)(o->limit > 0 ? o->limit : 0);
+    xo.checkatleast = o->facets ? FACET_SAMPLE : 0;
+    if (o->facets) {
+        xo.nfacets = 4;
+        xo.facet_slots[0] = KB_SLOT_KIND;
+        xo.facet_slots[1] = KB_SLOT_PRODUCT;
+        xo.facet_slots[2] = KB_SLOT_CATEGORY;
+        xo.facet_slots[3] = KB_SLOT_TAGS;
+    }
+    int rc = kb_xdb_search(&ms, db, kb_query_xquery(kq), &xo, errmsg);
+    if (rc != KB_OK) {
+        json_decref(res);
+        return rc;
+    }
+    json_object_set_new(res, "total", json_integer(kb_xmset_estimated(ms)));
+    json_t *arr = json_object_get(res, "results");
+    for (uint32_t i = 0; i < kb_xmset_size(ms); i++) {
+        const char *data;
+        size_t dlen;
+        if (kb_xmset_data(ms, i, &data, &dlen, NULL) != KB_OK)
+            continue;
+        json_t *doc = json_loadb(data, dlen, 0, NULL);
+        if (!doc)
+            continue;
+        json_t *r = kb_result_from_doc(doc, kb_query_terms(kq),
+                                       o->snippet_bytes, o->snippets);
+        if (r) {
+            json_object_set_new(
+                r, "score", json_real(round(kb_xmset_weight(ms, i) * 1000) /
+                                      1000));
+            json_array_append_new(arr, r);
+        }
+        json_decref(doc);
+    }
+    if (o->facets) {
+        static const char *const names[] = {"kind", "product", "category",
+                                            "tag"};
+        json_t *facets = json_object();
+        for (int k = 0; k < 4; k++) {
+            facet_ctx f = {json_object()};
+            kb_xmset_facets(ms, k, facet_cb, &f);
+            json_object_set_new(facets, names[k], f.obj);
+        }
+        json_object_set_new(res, "facets", facets);
+    }
+    kb_xmset_free(ms);
+    *out = res;
+    return KB_OK;
+}
+
+int kb_search(json_t **out, kb_xdb *db, const kb_config *cfg,
+              const kb_search_opts *o, char **errmsg)
+{
+    kb_query *kq = NULL;
+    json_t *res = NULL;
+    *out = NULL;
+    int rc = kb_query_build(&kq, db, cfg, o, errmsg);
+    if (rc != KB_OK)
+        return rc;
+    const char *corr = kb_query_corrected(kq);
+    if (corr) {
+        /* An unknown word with a close known one: search the corrected
+         * query, and say so, unless it finds less than the original. */
+        kb_search_opts o2 = *o;
+        kb_query *kq2 = NULL;
+        json_t *res2 = NULL;
+        o2.q = corr;
+        o2.spelling = 0;
+        rc = kb_query_build(&kq2, db, cfg, &o2, errmsg);
+        if (rc == KB_OK)
+            rc = run(&res2, db, cfg, &o2, kq2, errmsg);
+        if (rc == KB_OK && json_integer_value(json_object_get(res2, "total"))) {
+            json_object_set_new(res2, "did_you_mean", json_string(corr));
+            res = res2;
+            res2 = NULL;
+        }
+        json_decref(res2);
+        kb_query_free(kq2);
+    }
+    if (!res && rc == KB_OK)
+        rc = run(&res, db, cfg, o, kq, errmsg);
+    kb_query_free(kq);
+    if (rc != KB_OK) {
+        json_decref(res);
+        return rc;
+    }
+    *out = res;
+    return KB_OK;
+}

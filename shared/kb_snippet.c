@@ -1,0 +1,187 @@
+/* kb_snippet.c - highlighted excerpts with the analyser's own offsets */
+#include "kb_snippet.h"
+#include "kb_buf.h"
+#include "kb_error.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* --- term sets --- */
+
+static int add(kb_termset *s, const char *pfx, const char *t, size_t len)
+{
+    size_t pl = strlen(pfx);
+    if (s->n == s->cap) {
+        size_t c = s->cap ? s->cap * 2 : 16;
+        char **v = realloc(s->v, c * sizeof *v);
+        if (!v)
+            return KB_ENOMEM;
+        s->v = v;
+        s->cap = c;
+    }
+    char *p = malloc(pl + len + 1);
+    if (!p)
+        return KB_ENOMEM;
+    memcpy(p, pfx, pl);
+    memcpy(p + pl, t, len);
+    p[pl + len] = '\0';
+    s->v[s->n++] = p;
+    return KB_OK;
+}
+
+int kb_termset_has(const kb_termset *s, const char *t, size_t len)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (strlen(s->v[i]) == len && memcmp(s->v[i], t, len) == 0)
+            return 1;
+    return 0;
+}
+
+int kb_termset_add(kb_termset *s, const char *t, size_t len)
+{
+    return kb_termset_has(s, t, len) ? KB_OK : add(s, "", t, len);
+}
+
+int kb_termset_add_unigram(kb_termset *s, const char *t, size_t len)
+{
+    char key[16];
+    if (len + 2 > sizeof key)
+        return KB_OK;
+    key[0] = '\x01';
+    memcpy(key + 1, t, len);
+    return kb_termset_has(s, key, len + 1) ? KB_OK : add(s, "\x01", t, len);
+}
+
+void kb_termset_free(kb_termset *s)
+{
+    for (size_t i = 0; i < s->n; i++)
+        free(s->v[i]);
+    free(s->v);
+    memset(s, 0, sizeof *s);
+}
+
+/* --- excerpts --- */
+
+typedef struct {
+    uint32_t start, end;
+    int term; /* index of a distinct matched term, for density */
+} span;
+
+static int matched(const kb_termset *ts, const kb_tokens *tk,
+                   const kb_token *k)
+{
+    const char *t = kb_tok_term(tk, k);
+    if (k->kind == KB_TOK_CJK1) {
+        char key[16];
+        if (k->tlen + 2 > sizeof key)
+            return 0;
+        key[0] = '\x01';
+        memcpy(key + 1, t, k->tlen);
+        return kb_termset_has(ts, key, k->tlen + 1);
+    }
+    return kb_termset_has(ts, t, k->tlen);
+}
+
+int kb_snippet(char **out, const char *text, size_t len,
+               const kb_termset *terms, kb_stemmer *st, size_t maxbytes)
+{
+    kb_tokens tk = KB_TOKENS_INIT;
+    kb_buf b = KB_BUF_INIT(maxbytes * 8 + 256);
+    span *sp = NULL;
+    size_t nsp = 0;
+    int rc = KB_OK;
+    *out = NULL;
+
+    if (kb_analyse(&tk, text, len, st, 1, NULL) == KB_OK && tk.n) {
+        sp = malloc(tk.n * sizeof *sp);
+        if (!sp) {
+            rc = KB_ENOMEM;
+            goto done;
+        }
+        for (size_t i = 0; i < tk.n; i++) {
+            const kb_token *k = &tk.v[i];
+            if (!matched(terms, &tk, k))
+                continue;
+            /* Merge overlapping or touching spans (Chinese bigrams). */
+            if (nsp && k->start <= sp[nsp - 1].end) {
+                if (k->end > sp[nsp - 1].end)
+                    sp[nsp - 1].end = k->end;
+                continue;
+            }
+            sp[nsp].start = k->start;
+            sp[nsp].end = k->end;
+            sp[nsp].term = (int)(k->term % 997);
+            nsp++;
+        }
+    }
+
+    /* Choose the window [ws, we) of at most maxbytes. */
+    size_t ws = 0, we = len;
+    if (len > maxbytes) {
+        size_t best = 0, bi = 0;
+        for (size_t i = 0; i < nsp; i++) {
+            size_t cnt = 0;
+            for (size_t j = i; j < nsp && sp[j].end - sp[i].start <= maxbytes;
+                 j++)
+                cnt++;
+            if (cnt > best) {
+                best = cnt;
+                bi = i;
+            }
+        }
+        if (nsp) {
+            size_t lead = maxbytes / 6;
+            ws = sp[bi].start > lead ? sp[bi].start - lead : 0;
+        }
+        we = ws + maxbytes < len ? ws + maxbytes : len;
+        /* Snap to token or character boundaries. */
+        for (size_t i = 0; i < tk.n; i++) {
+            if (tk.v[i].end > ws && tk.v[i].start < ws) {
+                ws = tk.v[i].start;
+                break;
+            }
+        }
+        while (ws > 0 && ((unsigned char)text[ws] & 0xC0) == 0x80)
+            ws--;
+        size_t cut = we;
+        while (cut > ws && cut < len && text[cut] != ' ' &&
+               text[cut] != '\n' && we - cut < 24 &&
+               ((unsigned char)text[cut] & 0xF0) != 0xE0)
+            cut--;
+        if (cut > ws && cut < len &&
+            (text[cut] == ' ' || text[cut] == '\n' ||
+             ((unsigned char)text[cut] & 0xF0) == 0xE0))
+            we = cut;
+        while (we < len && ((unsigned char)text[we] & 0xC0) == 0x80)
+            we--;
+    }
+
+    if (ws > 0)
+        rc = kb_buf_adds(&b, "\xE2\x80\xA6");
+    size_t at = ws;
+    for (size_t i = 0; i < nsp && rc == KB_OK; i++) {
+        if (sp[i].end <= ws || sp[i].start >= we)
+            continue;
+        size_t s = sp[i].start < ws ? ws : sp[i].start;
+        size_t e = sp[i].end > we ? we : sp[i].end;
+        rc = kb_buf_add_html(&b, text + at, s - at);
+        if (rc == KB_OK)
+            rc = kb_buf_adds(&b, "<mark>");
+        if (rc == KB_OK)
+            rc = kb_buf_add_html(&b, text + s, e - s);
+        if (rc == KB_OK)
+            rc = kb_buf_adds(&b, "</mark>");
+        at = e;
+    }
+    if (rc == KB_OK)
+        rc = kb_buf_add_html(&b, text + at, we - at);
+    if (rc == KB_OK && we < len)
+        rc = kb_buf_adds(&b, "\xE2\x80\xA6");
+    if (rc == KB_OK)
+        *out = kb_buf_steal(&b);
+done:
+    kb_buf_free(&b);
+    kb_tokens_free(&tk);
+    free(sp);
+    return rc == KB_ETOOBIG ? KB_ENOMEM : rc;
+}

@@ -1,0 +1,34 @@
+/* kb_snippet.h - highlighted excerpts with the analyser's own offsets */
+#ifndef KB_SNIPPET_H
+#define KB_SNIPPET_H
+
+#include "kb_text.h"
+
+#include <stddef.h>
+
+/* A small set of terms to mark (the query's). Not thread-safe. */
+typedef struct kb_termset {
+    char **v;
+    size_t n, cap;
+} kb_termset;
+
+#define KB_TERMSET_INIT {NULL, 0, 0}
+
+/* Add a term (copied). CJK unigrams are only marked on their own when they
+ * were added with kb_termset_add_unigram (a one-character query run);
+ * otherwise Chinese is marked where a bigram matched. */
+int kb_termset_add(kb_termset *s, const char *t, size_t len);
+int kb_termset_add_unigram(kb_termset *s, const char *t, size_t len);
+int kb_termset_has(const kb_termset *s, const char *t, size_t len);
+void kb_termset_free(kb_termset *s);
+
+/* An HTML excerpt of text of at most about maxbytes bytes of text around
+ * the densest run of matches, with every matched word (whole words, and
+ * whole matched Chinese spans) wrapped in <mark>…</mark> and everything
+ * else HTML-escaped. "…" marks a cut. *out is new. st stems as the
+ * document was stemmed. Returns KB_OK or KB_ENOMEM; text that does not
+ * analyse (invalid UTF-8) comes back escaped and unmarked. */
+int kb_snippet(char **out, const char *text, size_t len,
+               const kb_termset *terms, kb_stemmer *st, size_t maxbytes);
+
+#endif

@@ -1,0 +1,611 @@
+/* kb_store.c - the versioned knowledge store on top of the Xapian index */
+#include "kb_store.h"
+#include "kb_buf.h"
+#include "kb_doc.h"
+#include "kb_error.h"
+#include "kb_text.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FIELD_GAP 100 /* positions between fields: no phrase spans two */
+
+/* --- metadata helpers --- */
+
+static int meta_get_json(kb_xdb *db, const char *key, json_t **out,
+                         char **errmsg)
+{
+    char *v = NULL;
+    size_t n = 0;
+    *out = NULL;
+    int rc = kb_xdb_get_metadata(db, key, strlen(key), &v, &n, errmsg);
+    if (rc != KB_OK || !v)
+        return rc;
+    json_error_t je;
+    *out = json_loadb(v, n, 0, &je);
+    free(v);
+    if (!*out)
+        return kb_fail(errmsg, KB_ECORRUPT, "stored record %s: %s", key,
+                       je.text);
+    return KB_OK;
+}
+
+static int meta_set_json(kb_xdb *w, const char *key, const json_t *j,
+                         char **errmsg)
+{
+    char *s = json_dumps(j, JSON_COMPACT);
+    if (!s)
+        return KB_ENOMEM;
+    int rc = kb_xdb_set_metadata(w, key, strlen(key), s, strlen(s), errmsg);
+    free(s);
+    return rc;
+}
+
+static void vkey(char *buf, size_t n, const char *id, int v)
+{
+    snprintf(buf, n, "v:%s:%d", id, v);
+}
+
+/* --- terms --- */
+
+typedef struct {
+    kb_xdoc *xd;
+    kb_tokens tk;
+    uint32_t pos;
+    kb_buf t; /* scratch for prefixed terms */
+} builder;
+
+static int add_text(builder *b, const char *text, kb_stemmer *st,
+                    uint32_t wdf, const char *prefix, char **errmsg)
+{
+    size_t len = strlen(text);
+    if (!len)
+        return KB_OK;
+    int rc = kb_analyse(&b->tk, text, len, st, b->pos, errmsg);
+    if (rc != KB_OK)
+        return rc;
+    for (size_t i = 0; i < b->tk.n; i++) {
+        const kb_token *k = &b->tk.v[i];
+        rc = kb_xdoc_add_term(b->xd, kb_tok_term(&b->tk, k), k->tlen, k->pos,
+                              wdf);
+        if (rc == KB_OK && prefix) {
+            kb_buf_reset(&b->t);
+            kb_buf_adds(&b->t, prefix);
+            rc = kb_buf_add(&b->t, kb_tok_term(&b->tk, k), k->tlen);
+            if (rc == KB_OK)
+                rc = kb_xdoc_add_term(b->xd, b->t.data, b->t.len, 0, 1);
+        }
+        if (rc != KB_OK)
+            return kb_fail(errmsg, rc, "cannot add term");
+        if (k->pos >= b->pos)
+            b->pos = k->pos + 1;
+    }
+    b->pos += FIELD_GAP;
+    return KB_OK;
+}
+
+static int add_bool(builder *b, char prefix, const char *v)
+{
+    if (!*v)
+        return KB_OK;
+    kb_buf_reset(&b->t);
+    kb_buf_addc(&b->t, prefix);
+    /* Filter values match case-insensitively: store them lower-cased. */
+    for (const char *p = v; *p && b->t.len < 200; p++)
+        kb_buf_addc(&b->t, (*p >= 'A' && *p <= 'Z') ? (char)(*p + 32) : *p);
+    return kb_xdoc_add_term(b->xd, b->t.data, b->t.len, 0, 0);
+}
+
+static int build_xdoc(kb_xdoc **out, const json_t *doc, char **errmsg)
+{
+    builder b = {kb_xdoc_new(), KB_TOKENS_INIT, 1, KB_BUF_INIT(4096)};
+    int rc = KB_OK;
+    char *data = NULL;
+    *out = NULL;
+    if (!b.xd)
+        return KB_ENOMEM;
+    kb_stemmer *st = kb_stemmer_for(kb_doc_str(doc, "lang"));
+
+    rc = add_text(&b, kb_doc_str(doc, "title"), st, KB_TITLE_WDF, "S",
+                  errmsg);
+    if (rc == KB_OK)
+        rc = add_text(&b, kb_doc_str(doc, "section"), st, 1, NULL, errmsg);
+    json_t *tags = json_object_get(doc, "tags");
+    size_t i;
+    json_t *t;
+    kb_buf tagv = KB_BUF_INIT(8192);
+    json_array_foreach(tags, i, t)
+    {
+        if (rc != KB_OK)
+            break;
+        rc = add_text(&b, json_string_value(t), st, 1, NULL, errmsg);
+        if (rc == KB_OK)
+            rc = add_bool(&b, 'T', json_string_value(t));
+        if (tagv.len)
+            kb_buf_addc(&tagv, '\x1f');
+        kb_buf_adds(&tagv, json_string_value(t));
+    }
+    if (rc == KB_OK)
+        rc = add_text(&b, kb_doc_str(doc, "body"), st, 1, NULL, errmsg);
+    if (rc == KB_OK)
+        rc = add_text(&b, kb_doc_str(doc, "resolution"), st, 1, NULL,
+                      errmsg);
+    if (rc == KB_OK) {
+        kb_buf_reset(&b.t);
+        kb_buf_addc(&b.t, 'Q');
+        kb_buf_adds(&b.t, kb_doc_str(doc, "id"));
+        rc = kb_xdoc_add_term(b.xd, b.t.data, b.t.len, 0, 0);
+    }
+    struct {
+        char p;
+        const char *key;
+    } bools[] = {{'K', "kind"},       {'P', "product"}, {'C', "category"},
+                 {'L', "lang"},       {'V', "visibility"},
+                 {'X', "status"},     {'G', "parent"}};
+    for (i = 0; rc == KB_OK && i < sizeof bools / sizeof *bools; i++)
+        rc = add_bool(&b, bools[i].p, kb_doc_str(doc, bools[i].key));
+    const char *kind = kb_doc_str(doc, "kind");
+    const char *prod = kb_doc_str(doc, "product");
+    const char *cat = kb_doc_str(doc, "category");
+    const char *upd = kb_doc_str(doc, "updated_at");
+    if (rc == KB_OK)
+        rc = kb_xdoc_add_value(b.xd, KB_SLOT_KIND, kind, strlen(kind));
+    if (rc == KB_OK && *prod)
+        rc = kb_xdoc_add_value(b.xd, KB_SLOT_PRODUCT, prod, strlen(prod));
+    if (rc == KB_OK && *cat)
+        rc = kb_xdoc_add_value(b.xd, KB_SLOT_CATEGORY, cat, strlen(cat));
+    if (rc == KB_OK && tagv.len)
+        rc = kb_xdoc_add_value(b.xd, KB_SLOT_TAGS, tagv.data, tagv.len);
+    if (rc == KB_OK && *upd)
+        rc = kb_xdoc_add_value(b.xd, KB_SLOT_UPDATED, upd, strlen(upd));
+    if (rc == KB_OK) {
+        data = json_dumps(doc, JSON_COMPACT);
+        rc = data ? kb_xdoc_set_data(b.xd, data, strlen(data)) : KB_ENOMEM;
+    }
+    free(data);
+    kb_buf_free(&tagv);
+    kb_buf_free(&b.t);
+    kb_tokens_free(&b.tk);
+    if (rc != KB_OK) {
+        kb_xdoc_free(b.xd);
+        return rc;
+    }
+    *out = b.xd;
+    return KB_OK;
+}
+
+/* --- spelling: only words of published public documents, so that no
+ * correction ever reveals a word that an anonymous caller cannot see --- */
+
+static int spelled(const json_t *doc)
+{
+    return doc && strcmp(kb_doc_str(doc, "status"), "published") == 0 &&
+           strcmp(kb_doc_str(doc, "visibility"), "public") == 0;
+}
+
+static int cmpstr(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Distinct alphabetic words (3..32 bytes) of a document: new array of new
+ * strings, sorted. */
+static int word_set(const json_t *doc, char ***out, size_t *n)
+{
+    static const char *const keys[] = {"title", "body", "resolution", NULL};
+    kb_tokens tk = KB_TOKENS_INIT;
+    char **v = NULL;
+    size_t cnt = 0, cap = 0;
+    int rc = KB_OK;
+    *out = NULL;
+    *n = 0;
+    if (!spelled(doc))
+        return KB_OK;
+    for (int f = 0; keys[f] && rc == KB_OK; f++) {
+        const char *s = kb_doc_str(doc, keys[f]);
+        if ((rc = kb_analyse(&tk, s, strlen(s), NULL, 1, NULL)) != KB_OK)
+            break;
+        for (size_t i = 0; i < tk.n; i++) {
+            const kb_token *k = &tk.v[i];
+            const char *w = kb_tok_word(&tk, k);
+            if (k->kind != KB_TOK_WORD || k->wlen < 3 || k->wlen > 32 ||
+                (w[0] >= '0' && w[0] <= '9'))
+                continue;
+            if (cnt == cap) {
+                cap = cap ? cap * 2 : 128;
+                char **nv = realloc(v, cap * sizeof *nv);
+                if (!nv) {
+                    rc = KB_ENOMEM;
+                    break;
+                }
+                v = nv;
+            }
+            if (!(v[cnt] = strdup(w))) {
+                rc = KB_ENOMEM;
+                break;
+            }
+            cnt++;
+        }
+    }
+    kb_tokens_free(&tk);
+    if (rc != KB_OK) {
+        for (size_t i = 0; i < cnt; i++)
+            free(v[i]);
+        free(v);
+        return rc;
+    }
+    if (cnt)
+        qsort(v, cnt, sizeof *v, cmpstr);
+    size_t u = 0;
+    for (size_t i = 0; i < cnt; i++) {
+        if (u && strcmp(v[u - 1], v[i]) == 0)
+            free(v[i]);
+        else
+            v[u++] = v[i];
+    }
+    *out = v;
+    *n = u;
+    return KB_OK;
+}
+
+static void free_words(char **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+static int update_spelling(kb_xdb *w, const json_t *old, const json_t *cur,
+                           char **errmsg)
+{
+    char **a = NULL, **b = NULL;
+    size_t na = 0, nb = 0, i = 0, j = 0;
+    int rc = word_set(old, &a, &na);
+    if (rc == KB_OK)
+        rc = word_set(cur, &b, &nb);
+    while (rc == KB_OK && (i < na || j < nb)) {
+        int c = i == na ? 1 : j == nb ? -1 : strcmp(a[i], b[j]);
+        if (c < 0) {
+            rc = kb_xdb_remove_spelling(w, a[i], strlen(a[i]), 1, errmsg);
+            i++;
+        } else if (c > 0) {
+            rc = kb_xdb_add_spelling(w, b[j], strlen(b[j]), 1, errmsg);
+            j++;
+        } else {
+            i++;
+            j++;
+        }
+    }
+    free_words(a, na);
+    free_words(b, nb);
+    return rc;
+}
+
+/* --- versions --- */
+
+/* Write version v of doc (borrowed; version fields are added to a copy),
+ * update head and postings. prev is the previous version or NULL. */
+static int write_version(kb_xdb *w, const json_t *doc, const json_t *prev,
+                         int v, const char *hash, const char *who,
+                         char **errmsg)
+{
+    char now[32], key[KB_ID_MAX + 32];
+    const char *id = kb_doc_str(doc, "id");
+    json_t *d = json_deep_copy(doc);
+    json_t *head = NULL;
+    kb_xdoc *xd = NULL;
+    int rc;
+    if (!d)
+        return KB_ENOMEM;
+    kb_now_rfc3339(now);
+    json_object_set_new(d, "version", json_integer(v));
+    json_object_set_new(d, "hash", json_string(hash));
+    json_object_set_new(d, "updated_at", json_string(now));
+    const char *created = prev ? kb_doc_str(prev, "created_at") : now;
+    json_object_set_new(d, "created_at", json_string(*created ? created : now));
+    json_object_set_new(d, "changed_by", json_string(who ? who : ""));
+
+    vkey(key, sizeof key, id, v);
+    if ((rc = meta_set_json(w, key, d, errmsg)) != KB_OK)
+        goto done;
+    head = json_pack("{s:i,s:s,s:s,s:s,s:s}", "v", v, "hash", hash, "status",
+                     kb_doc_str(d, "status"), "visibility",
+                     kb_doc_str(d, "visibility"), "kind",
+                     kb_doc_str(d, "kind"));
+    snprintf(key, sizeof key, "d:%s", id);
+    if (!head || (rc = meta_set_json(w, key, head, errmsg)) != KB_OK)
+        goto done;
+
+    snprintf(key, sizeof key, "Q%s", id);
+    if (strcmp(kb_doc_str(d, "status"), "archived") == 0) {
+        rc = kb_xdb_delete(w, key, strlen(key), errmsg);
+    } else {
+        if ((rc = build_xdoc(&xd, d, errmsg)) == KB_OK)
+            rc = kb_xdb_replace(w, key, strlen(key), xd, errmsg);
+    }
+    if (rc == KB_OK)
+        rc = update_spelling(w, prev, d, errmsg);
+done:
+    kb_xdoc_free(xd);
+    json_decref(head);
+    json_decref(d);
+    return rc;
+}
+
+int kb_store_current(kb_xdb *db, const char *id, int *version, char **errmsg)
+{
+    char key[KB_ID_MAX + 8];
+    json_t *head = NULL;
+    *version = 0;
+    if (!kb_doc_id_ok(id))
+        return KB_OK;
+    snprintf(key, sizeof key, "d:%s", id);
+    int rc = meta_get_json(db, key, &head, errmsg);
+    if (rc == KB_OK && head)
+        *version = (int)json_integer_value(json_object_get(head, "v"));
+    json_decref(head);
+    return rc;
+}
+
+int kb_store_get(kb_xdb *db, const char *id, int version, json_t **out,
+                 char **errmsg)
+{
+    char key[KB_ID_MAX + 32];
+    *out = NULL;
+    if (!kb_doc_id_ok(id))
+        return kb_fail(errmsg, KB_ENOTFOUND, "no document \"%.64s\"", id);
+    if (version <= 0) {
+        int rc = kb_store_current(db, id, &version, errmsg);
+        if (rc != KB_OK)
+            return rc;
+        if (!version)
+            return kb_fail(errmsg, KB_ENOTFOUND, "no document %s", id);
+    }
+    vkey(key, sizeof key, id, version);
+    int rc = meta_get_json(db, key, out, errmsg);
+    if (rc == KB_OK && !*out)
+        return kb_fail(errmsg, KB_ENOTFOUND, "document %s has no version %d",
+                       id, version);
+    return rc;
+}
+
+int kb_store_put(kb_xdb *w, const json_t *doc, const char *who, int *outcome,
+                 int *version, char **errmsg)
+{
+    char hash[65];
+    json_t *prev = NULL;
+    int cur = 0, rc;
+    const char *id = kb_doc_str(doc, "id");
+    *outcome = KB_PUT_UNCHANGED;
+    *version = 0;
+    if (!kb_doc_id_ok(id))
+        return kb_fail(errmsg, KB_EDOC, "invalid id");
+    if ((rc = kb_doc_hash(doc, hash)) != KB_OK)
+        return rc;
+    if ((rc = kb_store_current(w, id, &cur, errmsg)) != KB_OK)
+        return rc;
+    if (cur) {
+        if ((rc = kb_store_get(w, id, cur, &prev, errmsg)) != KB_OK)
+            return rc;
+        if (strcmp(kb_doc_str(prev, "hash"), hash) == 0) {
+            *version = cur;
+            json_decref(prev);
+            return KB_OK;
+        }
+    }
+    rc = write_version(w, doc, prev, cur + 1, hash, who, errmsg);
+    if (rc == KB_OK) {
+        *outcome = cur ? KB_PUT_UPDATED : KB_PUT_ADDED;
+        *version = cur + 1;
+    }
+    json_decref(prev);
+    return rc;
+}
+
+/* Copy of version `from`'s content with status replaced (or kept: NULL),
+ * stored as a new version. */
+static int revise(kb_xdb *w, const char *id, int from, const char *status,
+                  const char *who, int *version, char **errmsg)
+{
+    json_t *src = NULL, *doc = NULL, *prev = NULL;
+    int cur = 0, rc;
+    char hash[65];
+    *version = 0;
+    if ((rc = kb_store_current(w, id, &cur, errmsg)) != KB_OK)
+        return rc;
+    if (!cur)
+        return kb_fail(errmsg, KB_ENOTFOUND, "no document %s", id);
+    if (from <= 0)
+        from = cur;
+    if ((rc = kb_store_get(w, id, from, &src, errmsg)) != KB_OK)
+        goto done;
+    if ((rc = kb_store_get(w, id, cur, &prev, errmsg)) != KB_OK)
+        goto done;
+    if (!(doc = json_deep_copy(src))) {
+        rc = KB_ENOMEM;
+        goto done;
+    }
+    const char *drop[] = {"version", "hash", "updated_at", "created_at",
+                          "changed_by", NULL};
+    for (int i = 0; drop[i]; i++)
+        json_object_del(doc, drop[i]);
+    if (status)
+        json_object_set_new(doc, "status", json_string(status));
+    if ((rc = kb_doc_hash(doc, hash)) != KB_OK)
+        goto done;
+    if (strcmp(hash, kb_doc_str(prev, "hash")) == 0) {
+        *version = cur; /* already in that state */
+        goto done;
+    }
+    if ((rc = write_version(w, doc, prev, cur + 1, hash, who, errmsg)) ==
+        KB_OK)
+        *version = cur + 1;
+done:
+    json_decref(src);
+    json_decref(doc);
+    json_decref(prev);
+    return rc;
+}
+
+int kb_store_archive(kb_xdb *w, const char *id, const char *who,
+                     int *version, char **errmsg)
+{
+    return revise(w, id, 0, "archived", who, version, errmsg);
+}
+
+int kb_store_rollback(kb_xdb *w, const char *id, int to, const char *who,
+                      int *version, char **errmsg)
+{
+    if (to <= 0)
+        return kb_fail(errmsg, KB_EINVALID, "version must be 1 or more");
+    return revise(w, id, to, NULL, who, version, errmsg);
+}
+
+int kb_store_history(kb_xdb *db, const char *id, json_t **out, char **errmsg)
+{
+    int cur = 0, rc;
+    *out = NULL;
+    if ((rc = kb_store_current(db, id, &cur, errmsg)) != KB_OK)
+        return rc;
+    if (!cur)
+        return kb_fail(errmsg, KB_ENOTFOUND, "no document %.64s", id);
+    json_t *arr = json_array();
+    for (int v = 1; v <= cur && rc == KB_OK; v++) {
+        json_t *d = NULL;
+        if ((rc = kb_store_get(db, id, v, &d, errmsg)) != KB_OK)
+            break;
+        json_array_append_new(
+            arr, json_pack("{s:i,s:s,s:s,s:s,s:s,s:s}", "version", v,
+                           "updated_at", kb_doc_str(d, "updated_at"), "hash",
+                           kb_doc_str(d, "hash"), "status",
+                           kb_doc_str(d, "status"), "visibility",
+                           kb_doc_str(d, "visibility"), "changed_by",
+                           kb_doc_str(d, "changed_by")));
+        json_decref(d);
+    }
+    if (rc != KB_OK) {
+        json_decref(arr);
+        return rc;
+    }
+    *out = arr;
+    return KB_OK;
+}
+
+/* --- sources --- */
+
+int kb_store_set_source(kb_xdb *w, const char *source, const json_t *ids,
+                        json_t **previous, char **errmsg)
+{
+    char key[80], hex[65];
+    json_t *old = NULL;
+    kb_sha256_hex(source, strlen(source), hex);
+    snprintf(key, sizeof key, "s:%s", hex);
+    int rc = meta_get_json(w, key, &old, errmsg);
+    if (rc != KB_OK)
+        return rc;
+    json_t *prev = json_object_get(old, "ids");
+    *previous = json_is_array(prev) ? json_incref(prev) : json_array();
+    json_decref(old);
+    if (json_array_size(ids) == 0)
+        return kb_xdb_set_metadata(w, key, strlen(key), "", 0, errmsg);
+    json_t *rec = json_pack("{s:s,s:O}", "source", source, "ids", ids);
+    if (!rec)
+        return KB_ENOMEM;
+    rc = meta_set_json(w, key, rec, errmsg);
+    json_decref(rec);
+    return rc;
+}
+
+typedef struct {
+    kb_xdb *db;
+    json_t *out;
+    char **errmsg;
+    int rc;
+} walk;
+
+static int source_cb(void *ctx, const char *key, size_t klen)
+{
+    walk *wk = ctx;
+    char k[128];
+    json_t *rec = NULL;
+    if (klen >= sizeof k)
+        return 0;
+    memcpy(k, key, klen);
+    k[klen] = '\0';
+    if ((wk->rc = meta_get_json(wk->db, k, &rec, wk->errmsg)) != KB_OK)
+        return 1;
+    const char *src = json_string_value(json_object_get(rec, "source"));
+    if (src)
+        json_object_set(wk->out, src, json_object_get(rec, "ids"));
+    json_decref(rec);
+    return 0;
+}
+
+int kb_store_sources(kb_xdb *db, json_t **out, char **errmsg)
+{
+    walk wk = {db, json_object(), errmsg, KB_OK};
+    int rc = kb_xdb_metadata_keys(db, "s:", 2, source_cb, &wk, errmsg);
+    if (rc == 1)
+        rc = wk.rc;
+    if (rc != KB_OK) {
+        json_decref(wk.out);
+        return rc;
+    }
+    *out = wk.out;
+    return KB_OK;
+}
+
+static int stats_cb(void *ctx, const char *key, size_t klen)
+{
+    walk *wk = ctx;
+    char k[KB_ID_MAX + 8];
+    json_t *head = NULL;
+    if (klen >= sizeof k)
+        return 0;
+    memcpy(k, key, klen);
+    k[klen] = '\0';
+    if ((wk->rc = meta_get_json(wk->db, k, &head, wk->errmsg)) != KB_OK)
+        return 1;
+    json_t *by = json_object_get(wk->out, "documents");
+    const char *kind = kb_doc_str(head, "kind");
+    const char *st = kb_doc_str(head, "status");
+    json_t *kk = json_object_get(by, kind);
+    if (!kk) {
+        kk = json_object();
+        json_object_set_new(by, kind, kk);
+    }
+    json_object_set_new(kk, st,
+                        json_integer(json_integer_value(json_object_get(kk, st)) + 1));
+    json_t *tv = json_object_get(wk->out, "versions");
+    json_integer_set(tv, json_integer_value(tv) +
+                             json_integer_value(json_object_get(head, "v")));
+    json_t *tot = json_object_get(wk->out, "ids");
+    json_integer_set(tot, json_integer_value(tot) + 1);
+    json_decref(head);
+    return 0;
+}
+
+int kb_store_stats(kb_xdb *db, json_t **out, char **errmsg)
+{
+    uint32_t n = 0;
+    uint64_t rev = 0;
+    walk wk = {db, json_pack("{s:{},s:i,s:i}", "documents", "ids", 0,
+                             "versions", 0),
+               errmsg, KB_OK};
+    int rc = kb_xdb_metadata_keys(db, "d:", 2, stats_cb, &wk, errmsg);
+    if (rc == 1)
+        rc = wk.rc;
+    if (rc == KB_OK)
+        rc = kb_xdb_doccount(db, &n, errmsg);
+    if (rc == KB_OK)
+        rc = kb_xdb_revision(db, &rev, errmsg);
+    if (rc != KB_OK) {
+        json_decref(wk.out);
+        return rc;
+    }
+    json_object_set_new(wk.out, "searchable", json_integer(n));
+    json_object_set_new(wk.out, "revision", json_integer((json_int_t)rev));
+    *out = wk.out;
+    return KB_OK;
+}

@@ -1,0 +1,80 @@
+/* kb_store.h - the versioned knowledge store on top of the Xapian index */
+#ifndef KB_STORE_H
+#define KB_STORE_H
+
+#include "xapian_c.h"
+
+#include <jansson.h>
+
+/*
+ * Layout. Only the current version of each document that is not archived
+ * has postings, so old versions never touch ranking statistics. Every
+ * version lives in metadata, written in the same transaction:
+ *   d:<id>          head {"v":N,"hash":…,"status":…,"visibility":…}
+ *   v:<id>:<N>      version N as a canonical document (kb_doc.h)
+ *   s:<sha256(src)> {"source":path,"ids":[…]} what one source file produced
+ * Terms of an indexed document:
+ *   (none)  stemmed words of title (boosted), section, tags, body,
+ *           resolution, with positions; CJK unigrams and bigrams
+ *   S       title words (field search); Q id (unique); K kind; P product;
+ *   C       category; T tag; L lang; V visibility; X status; G parent
+ * Values: see KB_SLOT_*. Document data: the current version's JSON.
+ */
+
+enum {
+    KB_SLOT_KIND = 0,
+    KB_SLOT_PRODUCT = 1,
+    KB_SLOT_CATEGORY = 2,
+    KB_SLOT_TAGS = 3, /* tags joined by 0x1f */
+    KB_SLOT_UPDATED = 4,
+    KB_SLOT_DUPKEY = 5, /* a hash of the normalised title: collapses copies */
+};
+
+/* Field weights at index time (wdf multipliers). */
+#define KB_TITLE_WDF 3
+
+/* Outcome of kb_store_put. */
+enum { KB_PUT_UNCHANGED = 0, KB_PUT_ADDED = 1, KB_PUT_UPDATED = 2 };
+
+/* Store doc (canonical, borrowed) as the next version of its id, unless
+ * its content hash equals the current version's. who names the writer
+ * ("indexer", a key name). Must run inside a transaction of w for
+ * atomicity. Returns KB_OK with *outcome and *version set. */
+int kb_store_put(kb_xdb *w, const json_t *doc, const char *who, int *outcome,
+                 int *version, char **errmsg);
+
+/* Make a new version of id with status "archived" (its postings go).
+ * *version is the new version, or the current one if already archived.
+ * KB_ENOTFOUND for an unknown id. */
+int kb_store_archive(kb_xdb *w, const char *id, const char *who,
+                     int *version, char **errmsg);
+
+/* Make a new version of id carrying version `to`'s content. */
+int kb_store_rollback(kb_xdb *w, const char *id, int to, const char *who,
+                      int *version, char **errmsg);
+
+/* Version `version` of id (0: current) as a new object; KB_ENOTFOUND. */
+int kb_store_get(kb_xdb *db, const char *id, int version, json_t **out,
+                 char **errmsg);
+
+/* Number of the current version of id, 0 if unknown. */
+int kb_store_current(kb_xdb *db, const char *id, int *version,
+                     char **errmsg);
+
+/* All versions of id as a new array of {version, updated_at, hash, status,
+ * visibility, changed_by}. KB_ENOTFOUND for an unknown id. */
+int kb_store_history(kb_xdb *db, const char *id, json_t **out,
+                     char **errmsg);
+
+/* Record the ids a source produced; returns the ids it produced before
+ * (new array; empty if none) so the caller can archive what vanished. */
+int kb_store_set_source(kb_xdb *w, const char *source, const json_t *ids,
+                        json_t **previous, char **errmsg);
+
+/* Every recorded source as a new object {path: [ids]}. */
+int kb_store_sources(kb_xdb *db, json_t **out, char **errmsg);
+
+/* Counts for --stats: documents by kind and status, versions in all. */
+int kb_store_stats(kb_xdb *db, json_t **out, char **errmsg);
+
+#endif

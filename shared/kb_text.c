@@ -1,0 +1,461 @@
+/* kb_text.c - tokenize, normalise and stem text for indexing, querying and
+ * highlighting */
+#include "kb_text.h"
+#include "kb_error.h"
+
+#include <libstemmer.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <utf8proc.h>
+
+#define MAX_WORD 64 /* longer words are not indexed (hashes, base64) */
+
+struct kb_stemmer {
+    struct sb_stemmer *sb;
+    char name[24];
+};
+
+/* --- stemmers --- */
+
+kb_stemmer *kb_stemmer_new(const char *lang)
+{
+    kb_stemmer *st = calloc(1, sizeof *st);
+    if (!st)
+        return NULL;
+    const char *try = (lang && *lang) ? lang : "en";
+    st->sb = sb_stemmer_new(try, "UTF_8");
+    if (!st->sb) {
+        try = "english";
+        st->sb = sb_stemmer_new(try, "UTF_8");
+    }
+    if (!st->sb) {
+        free(st);
+        return NULL;
+    }
+    snprintf(st->name, sizeof st->name, "%s", try);
+    return st;
+}
+
+void kb_stemmer_free(kb_stemmer *st)
+{
+    if (!st)
+        return;
+    sb_stemmer_delete(st->sb);
+    free(st);
+}
+
+const char *kb_stemmer_name(const kb_stemmer *st) { return st->name; }
+
+#define MAX_LANGS 40
+static _Thread_local struct {
+    char lang[16];
+    kb_stemmer *st;
+} cache[MAX_LANGS];
+
+kb_stemmer *kb_stemmer_for(const char *lang)
+{
+    if (!lang || !*lang || strlen(lang) >= 16)
+        lang = "en";
+    int i;
+    for (i = 0; i < MAX_LANGS && cache[i].st; i++)
+        if (strcmp(cache[i].lang, lang) == 0)
+            return cache[i].st;
+    kb_stemmer *st = kb_stemmer_new(lang);
+    if (st && i < MAX_LANGS) {
+        snprintf(cache[i].lang, sizeof cache[i].lang, "%s", lang);
+        cache[i].st = st;
+    } else if (st) {
+        /* Table full of odd language codes: fall back to the first. */
+        kb_stemmer_free(st);
+        return cache[0].st;
+    }
+    return st;
+}
+
+void kb_stemmers_release(void)
+{
+    for (int i = 0; i < MAX_LANGS; i++) {
+        kb_stemmer_free(cache[i].st);
+        cache[i].st = NULL;
+    }
+}
+
+/* --- character classes --- */
+
+int kb_is_cjk(int32_t c)
+{
+    return (c >= 0x4E00 && c <= 0x9FFF) || (c >= 0x3400 && c <= 0x4DBF) ||
+           (c >= 0x20000 && c <= 0x2EBEF) || (c >= 0xF900 && c <= 0xFAFF) ||
+           (c >= 0x3040 && c <= 0x30FF) || (c >= 0x31F0 && c <= 0x31FF) ||
+           (c >= 0xAC00 && c <= 0xD7AF) || (c >= 0x1100 && c <= 0x11FF) ||
+           (c >= 0x3130 && c <= 0x318F) || (c >= 0xFF66 && c <= 0xFF9F);
+}
+
+static int is_wordchar(int32_t c)
+{
+    if (c < 0x80)
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+               (c >= '0' && c <= '9');
+    switch (utf8proc_category(c)) {
+    case UTF8PROC_CATEGORY_LU: case UTF8PROC_CATEGORY_LL:
+    case UTF8PROC_CATEGORY_LT: case UTF8PROC_CATEGORY_LM:
+    case UTF8PROC_CATEGORY_LO: case UTF8PROC_CATEGORY_MN:
+    case UTF8PROC_CATEGORY_MC: case UTF8PROC_CATEGORY_ME:
+    case UTF8PROC_CATEGORY_ND: case UTF8PROC_CATEGORY_NL:
+    case UTF8PROC_CATEGORY_NO:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+static int is_digit(int32_t c) { return c >= '0' && c <= '9'; }
+
+long kb_utf8_invalid_at(const char *s, size_t len)
+{
+    size_t i = 0;
+    while (i < len) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x80) {
+            if (c == 0)
+                return (long)i;
+            i++;
+            continue;
+        }
+        utf8proc_int32_t cp;
+        utf8proc_ssize_t n = utf8proc_iterate((const utf8proc_uint8_t *)s + i,
+                                              (utf8proc_ssize_t)(len - i), &cp);
+        if (n <= 0)
+            return (long)i;
+        i += (size_t)n;
+    }
+    return -1;
+}
+
+/* --- token storage --- */
+
+void kb_tokens_free(kb_tokens *t)
+{
+    free(t->v);
+    free(t->pool);
+    memset(t, 0, sizeof *t);
+}
+
+static int pool_add(kb_tokens *t, const char *s, size_t n, uint32_t *off)
+{
+    if (t->plen + n + 1 > t->pcap) {
+        size_t c = t->pcap ? t->pcap * 2 : 1024;
+        while (c < t->plen + n + 1)
+            c *= 2;
+        if (c > UINT32_MAX)
+            return KB_ETOOBIG;
+        char *p = realloc(t->pool, c);
+        if (!p)
+            return KB_ENOMEM;
+        t->pool = p;
+        t->pcap = c;
+    }
+    *off = (uint32_t)t->plen;
+    memcpy(t->pool + t->plen, s, n);
+    t->pool[t->plen + n] = '\0';
+    t->plen += n + 1;
+    return KB_OK;
+}
+
+static kb_token *tok_new(kb_tokens *t)
+{
+    if (t->n == t->cap) {
+        size_t c = t->cap ? t->cap * 2 : 256;
+        kb_token *v = realloc(t->v, c * sizeof *v);
+        if (!v)
+            return NULL;
+        t->v = v;
+        t->cap = c;
+    }
+    kb_token *k = &t->v[t->n++];
+    memset(k, 0, sizeof *k);
+    return k;
+}
+
+/* --- normalisation --- */
+
+int kb_normalise(char **out, const char *s, size_t len)
+{
+    *out = NULL;
+    int ascii = 1;
+    for (size_t i = 0; i < len && ascii; i++)
+        ascii = (unsigned char)s[i] < 0x80;
+    if (ascii) {
+        char *p = malloc(len + 1);
+        if (!p)
+            return KB_ENOMEM;
+        for (size_t i = 0; i < len; i++)
+            p[i] = (s[i] >= 'A' && s[i] <= 'Z') ? (char)(s[i] + 32) : s[i];
+        p[len] = '\0';
+        *out = p;
+        return KB_OK;
+    }
+    utf8proc_uint8_t *p = NULL;
+    utf8proc_ssize_t n = utf8proc_map(
+        (const utf8proc_uint8_t *)s, (utf8proc_ssize_t)len, &p,
+        UTF8PROC_STABLE | UTF8PROC_COMPAT | UTF8PROC_COMPOSE |
+            UTF8PROC_CASEFOLD);
+    if (n < 0)
+        return n == UTF8PROC_ERROR_NOMEM ? KB_ENOMEM : KB_EUTF8;
+    /* Typographic apostrophes become ASCII ones so both spellings meet. */
+    char *q = (char *)p;
+    size_t w = 0;
+    for (utf8proc_ssize_t i = 0; i < n; i++) {
+        if (i + 2 < n && (unsigned char)q[i] == 0xE2 &&
+            (unsigned char)q[i + 1] == 0x80 &&
+            ((unsigned char)q[i + 2] == 0x99 ||
+             (unsigned char)q[i + 2] == 0x98)) {
+            q[w++] = '\'';
+            i += 2;
+        } else {
+            q[w++] = q[i];
+        }
+    }
+    q[w] = '\0';
+    *out = q;
+    return KB_OK;
+}
+
+/* --- analysis --- */
+
+typedef struct {
+    kb_tokens *t;
+    kb_stemmer *st;
+    const char *text;
+    uint32_t pos;
+} an_state;
+
+static int emit_word(an_state *a, size_t start, size_t end)
+{
+    char small[MAX_WORD * 4 + 1];
+    const char *w = small;
+    size_t wlen = end - start;
+    char *heap = NULL;
+    int rc = KB_OK, has_alpha = 0, ascii = 1;
+
+    for (size_t i = start; i < end && ascii; i++)
+        ascii = (unsigned char)a->text[i] < 0x80;
+    if (ascii && wlen <= MAX_WORD) {
+        for (size_t i = 0; i < wlen; i++) {
+            char c = a->text[start + i];
+            small[i] = (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
+        }
+        small[wlen] = '\0';
+    } else {
+        if ((rc = kb_normalise(&heap, a->text + start, wlen)) != KB_OK)
+            return rc;
+        w = heap;
+        wlen = strlen(heap);
+    }
+    uint32_t pos = a->pos++;
+    if (wlen == 0 || wlen > MAX_WORD)
+        goto done;
+    for (size_t i = 0; i < wlen && !has_alpha; i++)
+        has_alpha = !is_digit((unsigned char)w[i]) && w[i] != '.';
+
+    kb_token *k = tok_new(a->t);
+    if (!k) {
+        rc = KB_ENOMEM;
+        goto done;
+    }
+    k->kind = KB_TOK_WORD;
+    k->start = (uint32_t)start;
+    k->end = (uint32_t)end;
+    k->pos = pos;
+    if ((rc = pool_add(a->t, w, wlen, &k->word)) != KB_OK)
+        goto done;
+    k->wlen = (uint32_t)wlen;
+    k->term = k->word;
+    k->tlen = k->wlen;
+    if (a->st && has_alpha) {
+        const sb_symbol *s =
+            sb_stemmer_stem(a->st->sb, (const sb_symbol *)w, (int)wlen);
+        int slen = s ? sb_stemmer_length(a->st->sb) : 0;
+        if (s && slen > 0 &&
+            ((size_t)slen != wlen || memcmp(s, w, wlen) != 0)) {
+            rc = pool_add(a->t, (const char *)s, (size_t)slen, &k->term);
+            k->tlen = (uint32_t)slen;
+        }
+    }
+done:
+    free(heap);
+    return rc;
+}
+
+static int add_cjk(an_state *a, const size_t *off, size_t i, size_t j,
+                   int kind, uint32_t pos)
+{
+    /* Characters i..j-1 of the run; off[] holds their byte offsets plus the
+     * end. Compatibility ideographs and half-width kana are normalised. */
+    size_t s = off[i], e = off[j];
+    kb_token *k = tok_new(a->t);
+    if (!k)
+        return KB_ENOMEM;
+    k->kind = (uint8_t)kind;
+    k->start = (uint32_t)s;
+    k->end = (uint32_t)e;
+    k->pos = pos;
+    int rc;
+    const unsigned char *p = (const unsigned char *)a->text + s;
+    int compat = 0;
+    for (size_t x = s; x < e; x++)
+        if (((const unsigned char *)a->text)[x] == 0xEF)
+            compat = 1; /* U+F000..U+FFFF: compatibility and half-width */
+    if (compat) {
+        char *n = NULL;
+        if ((rc = kb_normalise(&n, (const char *)p, e - s)) != KB_OK)
+            return rc;
+        rc = pool_add(a->t, n, strlen(n), &k->term);
+        k->tlen = (uint32_t)strlen(n);
+        free(n);
+    } else {
+        rc = pool_add(a->t, (const char *)p, e - s, &k->term);
+        k->tlen = (uint32_t)(e - s);
+    }
+    k->word = k->term;
+    k->wlen = k->tlen;
+    return rc;
+}
+
+static int emit_cjk(an_state *a, const size_t *off, size_t n)
+{
+    int rc = KB_OK;
+    uint32_t base = a->pos;
+    for (size_t i = 0; i < n && rc == KB_OK; i++) {
+        rc = add_cjk(a, off, i, i + 1, KB_TOK_CJK1, base + (uint32_t)i);
+        if (rc == KB_OK && i + 1 < n)
+            rc = add_cjk(a, off, i, i + 2, KB_TOK_CJK2, base + (uint32_t)i);
+    }
+    a->pos += (uint32_t)n;
+    return rc;
+}
+
+int kb_analyse(kb_tokens *out, const char *text, size_t len, kb_stemmer *st,
+               uint32_t firstpos, char **errmsg)
+{
+    out->n = 0;
+    out->plen = 0;
+    if (len > UINT32_MAX)
+        return kb_fail(errmsg, KB_ETOOBIG, "text over 4 GiB");
+    an_state a = {out, st, text, firstpos ? firstpos : 1};
+    size_t *off = NULL, offcap = 0, nrun = 0; /* current CJK run */
+    size_t wstart = 0;
+    int inword = 0, rc = KB_OK;
+    int32_t prev = 0;
+    size_t i = 0;
+
+    while (i <= len && rc == KB_OK) {
+        int32_t cp = 0;
+        size_t clen = 0;
+        if (i < len) {
+            unsigned char c = (unsigned char)text[i];
+            if (c < 0x80) {
+                cp = c;
+                clen = 1;
+            } else {
+                utf8proc_ssize_t n = utf8proc_iterate(
+                    (const utf8proc_uint8_t *)text + i,
+                    (utf8proc_ssize_t)(len - i), &cp);
+                if (n <= 0) {
+                    rc = kb_fail(errmsg, KB_EUTF8,
+                                 "invalid UTF-8 at byte %zu", i);
+                    break;
+                }
+                clen = (size_t)n;
+            }
+            if (cp == 0) {
+                rc = kb_fail(errmsg, KB_EUTF8, "NUL byte at byte %zu", i);
+                break;
+            }
+        }
+        int cjk = i < len && kb_is_cjk(cp);
+        int wc = i < len && !cjk && is_wordchar(cp);
+
+        /* Joiners: an apostrophe between letters, a dot between digits. */
+        if (inword && i < len && !wc && !cjk && i + clen < len) {
+            int32_t next = 0;
+            utf8proc_iterate((const utf8proc_uint8_t *)text + i + clen,
+                             (utf8proc_ssize_t)(len - i - clen), &next);
+            if (((cp == '\'' || cp == 0x2019) && is_wordchar(prev) &&
+                 !is_digit(prev) && is_wordchar(next) && !is_digit(next)) ||
+                (cp == '.' && is_digit(prev) && is_digit(next)))
+                wc = 1;
+        }
+        if (inword && !wc) {
+            rc = emit_word(&a, wstart, i);
+            inword = 0;
+        }
+        if (nrun && !cjk && rc == KB_OK) {
+            off[nrun] = i;
+            rc = emit_cjk(&a, off, nrun);
+            nrun = 0;
+        }
+        if (rc != KB_OK || i == len)
+            break;
+        if (cjk) {
+            if (nrun + 2 > offcap) {
+                size_t c = offcap ? offcap * 2 : 64;
+                size_t *o = realloc(off, c * sizeof *o);
+                if (!o) {
+                    rc = KB_ENOMEM;
+                    break;
+                }
+                off = o;
+                offcap = c;
+            }
+            off[nrun++] = i;
+        } else if (wc && !inword) {
+            inword = 1;
+            wstart = i;
+        }
+        prev = cp;
+        i += clen;
+    }
+    free(off);
+    if (rc == KB_ENOMEM)
+        kb_fail(errmsg, rc, "out of memory");
+    return rc;
+}
+
+/* --- stop words (query side only) --- */
+
+/* Sorted by strcmp order: kb_is_stopword searches it with bsearch. */
+static const char *const stopwords[] = {
+    "a", "about", "above", "after", "again", "all", "am", "an", "and", "any",
+    "are", "as", "at", "be", "because", "been", "before", "being", "below",
+    "between", "both", "but", "by", "can", "can't", "could", "did", "do",
+    "does", "doesn't", "doing", "don't", "down", "during", "each", "few",
+    "for", "from", "further", "had", "has", "have", "having", "he", "hello",
+    "her", "here", "hers", "hi", "him", "his", "how", "i", "i'm", "if", "in",
+    "into", "is", "isn't", "it", "it's", "its", "itself", "just", "me",
+    "more", "most", "my", "myself", "no", "nor", "not", "now", "of", "off",
+    "on", "once", "only", "or", "other", "our", "ours", "out", "over", "own",
+    "please", "same", "she", "should", "so", "some", "such", "than", "thanks",
+    "that", "the", "their", "them", "then", "there", "these", "they", "this",
+    "those", "through", "to", "too", "under", "until", "up", "very", "was",
+    "we", "were", "what", "when", "where", "which", "while", "who", "whom",
+    "why", "will", "with", "won't", "would", "you", "your", "yours",
+};
+
+static int cmpstr(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+int kb_is_stopword(const char *w, size_t len)
+{
+    char key[32];
+    if (len >= sizeof key)
+        return 0;
+    memcpy(key, w, len);
+    key[len] = '\0';
+    const char *k = key;
+    return bsearch(&k, stopwords, sizeof stopwords / sizeof *stopwords,
+                   sizeof *stopwords, cmpstr) != NULL;
+}

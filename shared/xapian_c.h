@@ -1,0 +1,207 @@
+/* xapian_c.h - the C API over Xapian that every deskdex program uses */
+#ifndef KB_XAPIAN_C_H
+#define KB_XAPIAN_C_H
+
+/*
+ * Conventions
+ *
+ * 1. Handles are opaque: kb_xdb (a database, read-only or writable),
+ *    kb_xdoc (a document being built), kb_xquery (a query tree) and
+ *    kb_xmset (the results of one search). Each has a _free/_close that
+ *    accepts NULL and returns nothing.
+ * 2. Text is passed as pointer plus length and is UTF-8. Terms are bytes.
+ * 3. Functions that can fail return a kb_rc code (kb_error.h): KB_OK, or a
+ *    negative code chosen by the exception's type: DatabaseLockError is
+ *    KB_ELOCKED, DatabaseCorruptError KB_ECORRUPT, DatabaseNotFoundError and
+ *    DocNotFoundError KB_ENOTFOUND, DatabaseOpeningError KB_EOPEN,
+ *    QueryParserError KB_EQUERY, NetworkError KB_ENETWORK, other
+ *    DatabaseError KB_EIO, InvalidArgumentError KB_EINVALID, bad_alloc
+ *    KB_ENOMEM and anything else KB_ERROR. If errmsg is not NULL it receives
+ *    Xapian's own message (new; free with kb_free). No exception ever leaves
+ *    this API. Constructors that return a handle return NULL only when out
+ *    of memory.
+ * 4. Ownership: "new" results are the caller's to free with the matching
+ *    function; "borrowed" results live as long as the handle they came from.
+ *    Query constructors copy their subqueries (Xapian queries are reference
+ *    counted), so the caller still frees what it passed.
+ * 5. Threads: a kb_xdb is not thread-safe. The server gives each worker
+ *    thread its own read-only kb_xdb; queries and documents may be built in
+ *    any thread but are used by one thread at a time.
+ * 6. DatabaseModifiedError (a reader left behind by a writer) is handled
+ *    inside: the database is reopened and the call retried a bounded number
+ *    of times before KB_EIO is returned.
+ * 7. Deliberately not wrapped: Xapian's TermGenerator, QueryParser and
+ *    Stem (deskdex analyses text itself, in C, so that indexing, querying
+ *    and highlighting share one analyser), remote backends' admin calls and
+ *    replication.
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct kb_xdb kb_xdb;
+typedef struct kb_xdoc kb_xdoc;
+typedef struct kb_xquery kb_xquery;
+typedef struct kb_xmset kb_xmset;
+
+/* --- databases --- */
+
+#define KB_XDB_READ 0   /* open an existing database read-only */
+#define KB_XDB_WRITE 1  /* open for writing, creating it if missing */
+#define KB_XDB_NOSYNC 2 /* with WRITE: do not fsync on commit (tests) */
+
+/* Open the database at path. Errors: KB_EOPEN/KB_ENOTFOUND (missing or
+ * unreadable), KB_ELOCKED (another writer holds it), KB_ECORRUPT. */
+int kb_xdb_open(kb_xdb **out, const char *path, int flags, char **errmsg);
+
+/* Close the database; uncommitted changes outside a transaction are
+ * committed, an open transaction is cancelled. NULL is allowed. */
+void kb_xdb_close(kb_xdb *db);
+
+/* Move a reader to the latest committed revision. */
+int kb_xdb_reopen(kb_xdb *db, char **errmsg);
+
+/* Writers only: transactions. One begin..commit is atomic and durable. */
+int kb_xdb_begin(kb_xdb *db, char **errmsg);
+int kb_xdb_commit(kb_xdb *db, char **errmsg);
+int kb_xdb_cancel(kb_xdb *db, char **errmsg);
+
+/* Writers only: add or replace the document indexed by the unique term
+ * (the upsert), and delete every document indexed by it. */
+int kb_xdb_replace(kb_xdb *db, const char *uterm, size_t ulen,
+                   const kb_xdoc *doc, char **errmsg);
+int kb_xdb_delete(kb_xdb *db, const char *uterm, size_t ulen, char **errmsg);
+
+/* Read the data of the first document indexed by term. *out is new and
+ * NUL-terminated; KB_ENOTFOUND when no document has the term. */
+int kb_xdb_get_data(kb_xdb *db, const char *term, size_t tlen, char **out,
+                    size_t *outlen, char **errmsg);
+
+/* Metadata: key/value pairs stored with the index, transactional with
+ * documents and not counted in any statistics. get: *out is new and
+ * NUL-terminated, or NULL with KB_OK when the key is absent. set with an
+ * empty value deletes the key. Keys are at most 240 bytes. */
+int kb_xdb_get_metadata(kb_xdb *db, const char *key, size_t klen, char **out,
+                        size_t *outlen, char **errmsg);
+int kb_xdb_set_metadata(kb_xdb *db, const char *key, size_t klen,
+                        const char *val, size_t vlen, char **errmsg);
+
+/* Call fn for every metadata key starting with prefix, in byte order. A
+ * non-zero return from fn stops the walk and is returned. */
+typedef int (*kb_xkey_fn)(void *ctx, const char *key, size_t klen);
+int kb_xdb_metadata_keys(kb_xdb *db, const char *prefix, size_t plen,
+                         kb_xkey_fn fn, void *ctx, char **errmsg);
+
+/* Statistics. */
+int kb_xdb_doccount(kb_xdb *db, uint32_t *out, char **errmsg);
+int kb_xdb_termfreq(kb_xdb *db, const char *term, size_t tlen, uint32_t *out,
+                    char **errmsg);
+int kb_xdb_revision(kb_xdb *db, uint64_t *out, char **errmsg);
+/* Average document length and total documents, for weighting queries. */
+int kb_xdb_avlength(kb_xdb *db, double *out, char **errmsg);
+
+/* Spelling dictionary. add/remove change a word's frequency by freq.
+ * suggestion: *out is new, or NULL with KB_OK when there is none. */
+int kb_xdb_add_spelling(kb_xdb *db, const char *w, size_t wlen, unsigned freq,
+                        char **errmsg);
+int kb_xdb_remove_spelling(kb_xdb *db, const char *w, size_t wlen,
+                           unsigned freq, char **errmsg);
+int kb_xdb_spelling(kb_xdb *db, const char *w, size_t wlen, unsigned maxedit,
+                    char **out, char **errmsg);
+
+/* Synonyms, stored in the index (keys and values are terms as indexed). */
+int kb_xdb_add_synonym(kb_xdb *db, const char *key, size_t klen,
+                       const char *syn, size_t slen, char **errmsg);
+
+/* --- documents --- */
+
+kb_xdoc *kb_xdoc_new(void);
+void kb_xdoc_free(kb_xdoc *doc);
+/* A term at a position (pos >= 1) or, with pos 0, without position. */
+int kb_xdoc_add_term(kb_xdoc *doc, const char *term, size_t tlen,
+                     uint32_t pos, uint32_t wdfinc);
+int kb_xdoc_add_value(kb_xdoc *doc, unsigned slot, const char *v, size_t vlen);
+int kb_xdoc_set_data(kb_xdoc *doc, const char *data, size_t dlen);
+
+/* --- queries --- */
+
+typedef enum kb_xop {
+    KB_XOP_AND = 0,
+    KB_XOP_OR = 1,
+    KB_XOP_AND_NOT = 2,   /* first minus the OR of the rest */
+    KB_XOP_AND_MAYBE = 4, /* first, ranked also by the rest */
+    KB_XOP_FILTER = 5,    /* first, restricted to the rest, unranked */
+    KB_XOP_PHRASE = 8,    /* param: window; 0 means the number of parts */
+    KB_XOP_ELITE_SET = 10,/* param: how many of the best parts to keep */
+    KB_XOP_SYNONYM = 13,
+    KB_XOP_MAX = 14,
+} kb_xop;
+
+/* A term query. wqf weighs repeated query terms; pos orders phrases. */
+kb_xquery *kb_xquery_term(const char *term, size_t tlen, uint32_t wqf,
+                          uint32_t pos);
+/* Every term starting with prefix, at most max_expansion of them (the most
+ * frequent), combined as a synonym so they score as one word. */
+kb_xquery *kb_xquery_wildcard(const char *prefix, size_t plen,
+                              unsigned max_expansion);
+kb_xquery *kb_xquery_combine(kb_xop op, kb_xquery *const *subs, size_t n,
+                             unsigned param);
+kb_xquery *kb_xquery_scale(const kb_xquery *q, double factor);
+kb_xquery *kb_xquery_match_all(void);
+int kb_xquery_empty(const kb_xquery *q);
+void kb_xquery_free(kb_xquery *q);
+/* Xapian's description of the query (new), for logs and tests. */
+char *kb_xquery_describe(const kb_xquery *q);
+
+/* --- searching --- */
+
+#define KB_XMAX_FACETS 4
+
+typedef struct kb_xsearch_opts {
+    double k1, k2, k3, b, min_normlen; /* BM25 parameters */
+    uint32_t first;        /* offset of the first hit */
+    uint32_t maxitems;     /* hits wanted */
+    uint32_t checkatleast; /* hits to examine for counts and facets */
+    int collapse_slot;     /* value slot whose duplicates collapse, or -1 */
+    int nfacets;           /* value slots to count, at most KB_XMAX_FACETS */
+    unsigned facet_slots[KB_XMAX_FACETS];
+    char facet_sep; /* a value holding several items splits at this byte */
+    int bool_only;  /* rank by document order, ignore weights */
+} kb_xsearch_opts;
+
+#define KB_XSEARCH_OPTS_INIT                                                   \
+    {1.2, 0.0, 1.0, 0.75, 0.5, 0, 10, 0, -1, 0, {0, 0, 0, 0}, '\x1f', 0}
+
+int kb_xdb_search(kb_xmset **out, kb_xdb *db, const kb_xquery *q,
+                  const kb_xsearch_opts *opts, char **errmsg);
+void kb_xmset_free(kb_xmset *ms);
+
+uint32_t kb_xmset_size(const kb_xmset *ms);
+/* Estimated matches (exact when below checkatleast). */
+uint32_t kb_xmset_estimated(const kb_xmset *ms);
+uint32_t kb_xmset_docid(const kb_xmset *ms, uint32_t i);
+double kb_xmset_weight(const kb_xmset *ms, uint32_t i);
+/* The data of hit i: borrowed, valid until the mset is freed. */
+int kb_xmset_data(kb_xmset *ms, uint32_t i, const char **data, size_t *len,
+                  char **errmsg);
+/* Call fn for each query term that hit i matched. */
+int kb_xmset_matching_terms(kb_xmset *ms, uint32_t i, kb_xkey_fn fn,
+                            void *ctx, char **errmsg);
+/* Relevance feedback: the nterms best expansion terms from the first
+ * nrel hits, skipping terms that start with an upper-case ASCII letter
+ * (boolean prefixes). fn gets each term with its expansion weight. */
+typedef int (*kb_xterm_fn)(void *ctx, const char *term, size_t tlen,
+                           double weight);
+int kb_xmset_expand(kb_xmset *ms, uint32_t nrel, uint32_t nterms,
+                    kb_xterm_fn fn, void *ctx, char **errmsg);
+/* Facet counts of facet slot number k (index into opts.facet_slots). */
+int kb_xmset_facets(const kb_xmset *ms, int k, kb_xterm_fn fn, void *ctx);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
