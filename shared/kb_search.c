@@ -183,6 +183,7 @@ static kb_xquery *prefix_query(parser *p, const kb_token *k)
     qlist l = {.n = 0};
     const char *w = kb_tok_word(&p->tk, k);
     const char *t = kb_tok_term(&p->tk, k);
+    kb_termset_add_prefix(p->terms, w, k->wlen);
     ql_add(&l, kb_xquery_wildcard(w, k->wlen, WILDCARD_MAX));
     ql_add(&l, kb_xquery_term(t, k->tlen, 1, 0));
     /* "jamm" is on its way to "jammed", whose stem is "jam". */
@@ -423,7 +424,7 @@ static void parse(parser *p, const char *q)
                 pe--;
             if (kb_normalise(&norm, q + s, pe - s) == KB_OK &&
                 strlen(norm) >= 2) {
-                kb_termset_add(p->terms, norm, strlen(norm));
+                kb_termset_add_prefix(p->terms, norm, strlen(norm));
                 ql_add(mode > 0 ? &p->req : &p->pos,
                        kb_xquery_wildcard(norm, strlen(norm), WILDCARD_MAX));
             }

@@ -52,6 +52,28 @@ int kb_termset_add_unigram(kb_termset *s, const char *t, size_t len)
     return kb_termset_has(s, key, len + 1) ? KB_OK : add(s, "\x01", t, len);
 }
 
+int kb_termset_add_prefix(kb_termset *s, const char *t, size_t len)
+{
+    char key[72];
+    if (len + 2 > sizeof key || len == 0)
+        return KB_OK;
+    key[0] = '\x02';
+    memcpy(key + 1, t, len);
+    return kb_termset_has(s, key, len + 1) ? KB_OK : add(s, "\x02", t, len);
+}
+
+static int prefix_match(const kb_termset *s, const char *w, size_t len)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        if (s->v[i][0] != '\x02')
+            continue;
+        size_t pl = strlen(s->v[i] + 1);
+        if (pl <= len && memcmp(s->v[i] + 1, w, pl) == 0)
+            return 1;
+    }
+    return 0;
+}
+
 void kb_termset_free(kb_termset *s)
 {
     for (size_t i = 0; i < s->n; i++)
@@ -79,7 +101,9 @@ static int matched(const kb_termset *ts, const kb_tokens *tk,
         memcpy(key + 1, t, k->tlen);
         return kb_termset_has(ts, key, k->tlen + 1);
     }
-    return kb_termset_has(ts, t, k->tlen);
+    return kb_termset_has(ts, t, k->tlen) ||
+           (k->kind == KB_TOK_WORD &&
+            prefix_match(ts, kb_tok_word(tk, k), k->wlen));
 }
 
 int kb_snippet(char **out, const char *text, size_t len,

@@ -19,6 +19,8 @@ typedef struct kb_termset {
  * otherwise Chinese is marked where a bigram matched. */
 int kb_termset_add(kb_termset *s, const char *t, size_t len);
 int kb_termset_add_unigram(kb_termset *s, const char *t, size_t len);
+/* Mark every word that starts with t (a word being typed, or prefix*). */
+int kb_termset_add_prefix(kb_termset *s, const char *t, size_t len);
 int kb_termset_has(const kb_termset *s, const char *t, size_t len);
 void kb_termset_free(kb_termset *s);
 
