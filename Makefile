@@ -29,7 +29,7 @@ READER_C = readers rd_markdown rd_html rd_records
 READER_O = $(READER_C:%=$(B)/indexer/%.o)
 SERVER_C = main http routes suggest auth metrics
 SERVER_O = $(SERVER_C:%=$(B)/server/%.o)
-UNIT     = xapian_c_test text_test pii_test doc_test store_test readers_test search_test
+UNIT     = $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/*_test.c))
 UNIT_BIN = $(UNIT:%=$(B)/tests/%)
 
 LIB = $(B)/libdeskdex.a
