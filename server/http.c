@@ -24,6 +24,16 @@ double now_seconds(void)
 /* --- the index: one reader per thread, one writer per process --- */
 
 static _Thread_local kb_xdb *t_reader;
+static pthread_key_t reader_key;
+static pthread_once_t reader_once = PTHREAD_ONCE_INIT;
+
+/* Close a worker's reader when MHD ends the thread. */
+static void reader_exit(void *p)
+{
+    kb_xdb_close(p);
+    t_reader = NULL;
+}
+static void reader_key_init(void) { pthread_key_create(&reader_key, reader_exit); }
 
 kb_xdb *reader(char **errmsg)
 {
@@ -32,10 +42,13 @@ kb_xdb *reader(char **errmsg)
             return t_reader;
         kb_xdb_close(t_reader);
         t_reader = NULL;
+        pthread_setspecific(reader_key, NULL);
     }
     pthread_rwlock_rdlock(&g_srv.cfg_lock);
     int rc = kb_xdb_open(&t_reader, g_srv.cfg.db, KB_XDB_READ, errmsg);
     pthread_rwlock_unlock(&g_srv.cfg_lock);
+    pthread_once(&reader_once, reader_key_init);
+    pthread_setspecific(reader_key, rc == KB_OK ? t_reader : NULL);
     return rc == KB_OK ? t_reader : NULL;
 }
 

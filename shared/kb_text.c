@@ -4,6 +4,7 @@
 #include "kb_error.h"
 
 #include <libstemmer.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,8 +54,22 @@ static _Thread_local struct {
     kb_stemmer *st;
 } cache[MAX_LANGS];
 
+/* Free a thread's stemmers when it exits (the server's worker threads). */
+static pthread_key_t exit_key;
+static pthread_once_t exit_once = PTHREAD_ONCE_INIT;
+static void on_thread_exit(void *p)
+{
+    (void)p;
+    kb_stemmers_release();
+}
+static void make_key(void) { pthread_key_create(&exit_key, on_thread_exit); }
+
 kb_stemmer *kb_stemmer_for(const char *lang)
 {
+    if (!cache[0].st) {
+        pthread_once(&exit_once, make_key);
+        pthread_setspecific(exit_key, (void *)1);
+    }
     if (!lang || !*lang || strlen(lang) >= 16)
         lang = "en";
     int i;
