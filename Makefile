@@ -34,7 +34,7 @@ UNIT_BIN = $(UNIT:%=$(B)/tests/%)
 
 LIB = $(B)/libdeskdex.a
 
-.PHONY: all deps run test check asan bench bench-relevance install uninstall clean format man
+.PHONY: all deps run test check asan fuzz bench bench-relevance install uninstall clean format man
 
 all: deps $(BIN)/deskdex-index $(BIN)/deskdex-server $(BIN)/deskdex-httptest
 
@@ -94,6 +94,9 @@ check:
 	@$(MAKE) --no-print-directory SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" OPT="-O1 -g" test
 
 asan: check
+
+fuzz: all
+	@tests/fuzz/fuzz.sh
 
 bench: all
 	@scripts/deps.sh bench
