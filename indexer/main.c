@@ -128,7 +128,9 @@ static int on_record(void *ctx, json_t *rec, const char *kind, int line)
             r->updated++;
         else
             r->unchanged++;
-        r->docs_in_batch++;
+        /* A large file commits as it goes, so a crash keeps its batches. */
+        if (++r->docs_in_batch >= r->batch && commit_batch(r) != KB_OK)
+            r->fatal = KB_EIO;
     } else if (rc == KB_EUTF8 || rc == KB_EDOC) {
         problem(r, line, "%s", msg ? msg : kb_strerror(rc));
         rc = KB_OK;

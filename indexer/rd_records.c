@@ -94,15 +94,17 @@ typedef struct {
     json_t *row;    /* array of fields of the current row */
     int line;       /* line the parser has reached */
     int rc;
-    int too_long;
+    int bad_utf8; /* a field of the current row is not valid UTF-8 */
 } csv_state;
 
 static void on_field(void *s, size_t n, void *data)
 {
     csv_state *st = data;
     json_t *v = json_stringn(s ? s : "", s ? n : 0);
-    if (!v) /* invalid UTF-8 was caught earlier; NUL bytes land here */
+    if (!v) { /* invalid UTF-8: the row is rejected */
+        st->bad_utf8 = 1;
         v = json_string("");
+    }
     json_array_append_new(st->row, v);
 }
 
@@ -112,6 +114,12 @@ static void on_row(int c, void *data)
     csv_state *st = data;
     if (st->rc)
         goto reset;
+    if (st->bad_utf8) {
+        st->sink->problem(st->sink->ctx, st->line, "invalid UTF-8");
+        if (!st->header)
+            st->rc = KB_EUTF8; /* no usable header: nothing else can be read */
+        goto reset;
+    }
     if (!st->header) {
         st->header = st->row;
         st->row = json_array();
@@ -138,6 +146,7 @@ static void on_row(int c, void *data)
     st->rc = emit(st->o, st->sink, rec, st->path, st->line);
     json_decref(rec);
 reset:
+    st->bad_utf8 = 0;
     json_array_clear(st->row);
 }
 

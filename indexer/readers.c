@@ -103,7 +103,12 @@ void kb_apply_maps(json_t *rec, const kb_read_opts *o)
 int kb_read_buffer(const char *path, const char *buf, size_t len,
                    const kb_read_opts *o, const kb_sink *sink)
 {
-    long bad = kb_utf8_invalid_at(buf, len);
+    const char *e = ext(path);
+    /* Record files check each record (a bad line is skipped, the rest
+     * read); a document file is unusable as a whole. */
+    int records = !strcasecmp(e, "jsonl") || !strcasecmp(e, "ndjson") ||
+                  !strcasecmp(e, "csv");
+    long bad = records ? -1 : kb_utf8_invalid_at(buf, len);
     if (bad >= 0) {
         int line = 1;
         for (long i = 0; i < bad; i++)
@@ -111,7 +116,6 @@ int kb_read_buffer(const char *path, const char *buf, size_t len,
         sink->problem(sink->ctx, line, "invalid UTF-8 at byte %ld", bad);
         return KB_EUTF8;
     }
-    const char *e = ext(path);
     if (!strcasecmp(e, "md") || !strcasecmp(e, "markdown"))
         return kb_read_markdown(path, buf, len, o, sink);
     if (!strcasecmp(e, "html") || !strcasecmp(e, "htm"))
