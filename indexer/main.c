@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -245,7 +246,8 @@ static int cmp_names(const void *a, const void *b)
 }
 
 /* Collect supported files below path, sorted, into list. */
-static void collect_files(const char *path, json_t *list, run *r)
+static void collect_files(const char *path, json_t *list, run *r,
+                          int explicit)
 {
     struct stat st;
     if (stat(path, &st) != 0) {
@@ -254,6 +256,11 @@ static void collect_files(const char *path, json_t *list, run *r)
         return;
     }
     if (S_ISREG(st.st_mode)) {
+        /* A folder's README describes the folder; it is not content. */
+        const char *base = strrchr(path, '/');
+        base = base ? base + 1 : path;
+        if (strncasecmp(base, "README.", 7) == 0 && !explicit)
+            return;
         if (kb_read_supported(path))
             json_array_append_new(list, json_string(path));
         return;
@@ -285,15 +292,21 @@ static void collect_files(const char *path, json_t *list, run *r)
         size_t pl = strlen(path);
         snprintf(child, sizeof child, "%s%s%s", path,
                  pl && path[pl - 1] == '/' ? "" : "/", names[i]);
-        collect_files(child, list, r);
+        collect_files(child, list, r, 0);
         free(names[i]);
     }
     free(names);
 }
 
-/* Archive every document of sources below the given roots that are gone. */
-static int prune(run *r, char **roots, int nroots)
+/* Archive every document of sources below the given roots that this run
+ * did not read (deleted, renamed, or no longer a source). */
+static int prune(run *r, char **roots, int nroots, const json_t *walked)
 {
+    json_t *seen = json_object();
+    size_t k;
+    json_t *f;
+    json_array_foreach(walked, k, f)
+        json_object_set_new(seen, json_string_value(f), json_true());
     json_t *sources = NULL;
     int rc = kb_store_sources(r->w, &sources, &r->errmsg);
     const char *src;
@@ -310,7 +323,7 @@ static int prune(run *r, char **roots, int nroots)
             under = strncmp(src, roots[i], n) == 0 &&
                     (src[n] == '/' || src[n] == '\0');
         }
-        if (!under || access(src, F_OK) == 0)
+        if (!under || json_object_get(seen, src))
             continue;
         json_t *none = json_array();
         r->file = src;
@@ -318,6 +331,7 @@ static int prune(run *r, char **roots, int nroots)
         json_decref(none);
     }
     json_decref(sources);
+    json_decref(seen);
     return rc;
 }
 
@@ -561,7 +575,7 @@ int main(int argc, char **argv)
     r.t0 = now_s();
     json_t *files = json_array();
     for (int i = optind; i < argc; i++)
-        collect_files(argv[i], files, &r);
+        collect_files(argv[i], files, &r, 1);
     r.files_total = (int)json_array_size(files);
 
     rc = kb_xdb_begin(r.w, &r.errmsg);
@@ -574,7 +588,7 @@ int main(int argc, char **argv)
         rc = index_file(&r, json_string_value(f));
     }
     if (rc == KB_OK && do_prune)
-        rc = prune(&r, argv + optind, argc - optind);
+        rc = prune(&r, argv + optind, argc - optind, files);
     if (rc == KB_OK)
         rc = kb_xdb_commit(r.w, &r.errmsg);
     else

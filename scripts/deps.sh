@@ -5,7 +5,7 @@ set -e
 build="g++ make pkg-config libxapian-dev xapian-tools libjansson-dev libmicrohttpd-dev
 libstemmer-dev libutf8proc-dev libcmark-dev libxml2-dev libcsv-dev nettle-dev"
 test="curl"
-browser="chromium nodejs npm"
+browser="chromium fonts-noto-cjk nodejs npm"
 bench="wrk sqlite3 libsqlite3-dev"
 want="$build"
 for set in "$@"; do
