@@ -213,7 +213,7 @@ static void plain(parser *p, const char *q, size_t start, size_t end,
         if (k->kind == KB_TOK_WORD) {
             const char *w = kb_tok_word(&p->tk, k);
             int last = partial && i + 1 == p->tk.n;
-            if (mode >= 0)
+            if (mode >= 0 && !kb_is_stopword(w, k->wlen))
                 kb_termset_add(p->terms, t, k->tlen);
             if (last && mode == 0) {
                 tq = prefix_query(p, k);
