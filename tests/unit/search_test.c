@@ -1,0 +1,683 @@
+/* search_test.c - the query language, audiences, snippets and facets over a
+ * small index built through kb_store_put */
+#define _XOPEN_SOURCE 700 /* nftw */
+#include "kb_config.h"
+#include "kb_doc.h"
+#include "kb_error.h"
+#include "kb_search.h"
+#include "kb_store.h"
+#include "kb_text.h"
+#include "xapian_c.h"
+
+#include "testhelp.h"
+
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* --- the index --- */
+
+static char tmproot[64];
+static kb_xdb *db;
+
+static const char *const docs[] = {
+    "{\"id\":\"faq-vpn-drops\",\"kind\":\"faq\",\"question\":\"My VPN keeps "
+    "disconnecting\",\"answer\":\"Switch the tunnel mode to SSL. Power saving "
+    "on the Wi-Fi adapter also drops the tunnel.\",\"product\":\"vpn\","
+    "\"tags\":[\"vpn\",\"network\"]}",
+
+    "{\"id\":\"faq-password\",\"kind\":\"faq\",\"question\":\"How do I reset "
+    "my password?\",\"answer\":\"Open the KestrelID portal and choose Forgot "
+    "password.\",\"product\":\"account\",\"tags\":[\"password\"]}",
+
+    "{\"id\":\"manual-paper-jam\",\"kind\":\"manual\",\"title\":\"Clearing a "
+    "paper jam\",\"body\":\"When the printer is jammed, open drawer 2 and "
+    "remove the torn sheet.\",\"product\":\"printing\",\"tags\":"
+    "[\"printing\"]}",
+
+    "{\"id\":\"faq-printer-tray\",\"kind\":\"faq\",\"question\":\"Printer "
+    "tray empty\",\"answer\":\"Put paper in the tray. A jam is rare with "
+    "fresh paper.\",\"product\":\"printing\",\"tags\":[\"printing\","
+    "\"paper\"]}",
+
+    /* 忘记密码怎么办 / 请访问自助门户重置密码。 */
+    "{\"id\":\"faq-zh-password\",\"kind\":\"faq\",\"lang\":\"zh\","
+    "\"question\":\"\xE5\xBF\x98\xE8\xAE\xB0\xE5\xAF\x86\xE7\xA0\x81\xE6\x80"
+    "\x8E\xE4\xB9\x88\xE5\x8A\x9E\",\"answer\":\"\xE8\xAF\xB7\xE8\xAE\xBF\xE9"
+    "\x97\xAE\xE8\x87\xAA\xE5\x8A\xA9\xE9\x97\xA8\xE6\x88\xB7\xE9\x87\x8D\xE7"
+    "\xBD\xAE\xE5\xAF\x86\xE7\xA0\x81\xE3\x80\x82\",\"product\":\"account\"}",
+
+    "{\"id\":\"INC-100\",\"subject\":\"Outlook crashes on start\","
+    "\"description\":\"Outlook closes after the splash screen.\","
+    "\"resolution\":\"Ran quick repair of Office.\",\"status\":\"resolved\","
+    "\"product\":\"email\"}",
+
+    "{\"id\":\"manual-teams-draft\",\"kind\":\"manual\",\"title\":\"Upcoming "
+    "Teams migration\",\"body\":\"Teams moves to the new tenant in "
+    "spring.\",\"status\":\"draft\"}",
+
+    "{\"id\":\"faq-script\",\"kind\":\"faq\",\"question\":\"Why does the "
+    "portal remove my code?\",\"answer\":\"The portal strips "
+    "<script>alert(1)</script> from messages & replies.\"}",
+};
+
+static int rm_entry(const char *p, const struct stat *sb, int flag,
+                    struct FTW *ftw)
+{
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    return remove(p);
+}
+
+static int build_index(void)
+{
+    char path[128];
+    char *err = NULL;
+    int rc;
+    snprintf(path, sizeof path, "%s/db", tmproot);
+    rc = kb_xdb_open(&db, path, KB_XDB_WRITE | KB_XDB_NOSYNC, &err);
+    if (rc == KB_OK)
+        rc = kb_xdb_begin(db, &err);
+    for (size_t i = 0; rc == KB_OK && i < sizeof docs / sizeof *docs; i++) {
+        json_t *in = json_loads(docs[i], 0, NULL), *d = NULL;
+        int outcome, version;
+        rc = in ? kb_doc_from_json(&d, in, NULL, &err) : KB_ERROR;
+        if (rc == KB_OK)
+            rc = kb_store_put(db, d, "test", &outcome, &version, &err);
+        if (rc != KB_OK)
+            fprintf(stderr, "  document %zu: %s\n", i, err ? err : "?");
+        json_decref(in);
+        json_decref(d);
+    }
+    if (rc == KB_OK)
+        rc = kb_xdb_commit(db, &err);
+    if (rc != KB_OK)
+        fprintf(stderr, "cannot build the index: %s\n", err ? err : "?");
+    kb_free(err);
+    return rc;
+}
+
+/* --- helpers --- */
+
+/* Search q with o (q filled in); *out new. Returns the rc. */
+static int search(const char *q, kb_search_opts *o, const kb_config *cfg,
+                  json_t **out)
+{
+    char *err = NULL;
+    o->q = q;
+    int rc = kb_search(out, db, cfg, o, &err);
+    if (rc != KB_OK)
+        fprintf(stderr, "  search \"%s\": %s\n", q, err ? err : "?");
+    kb_free(err);
+    return rc;
+}
+
+static json_t *results(const json_t *r)
+{
+    return json_object_get(r, "results");
+}
+
+static size_t nresults(const json_t *r)
+{
+    return json_array_size(results(r));
+}
+
+static const char *id_at(const json_t *r, size_t i)
+{
+    const char *s =
+        json_string_value(json_object_get(json_array_get(results(r), i), "id"));
+    return s ? s : "(none)";
+}
+
+/* 1 if id is among the results. */
+static int finds(const json_t *r, const char *id)
+{
+    for (size_t i = 0; i < nresults(r); i++)
+        if (strcmp(id_at(r, i), id) == 0)
+            return 1;
+    return 0;
+}
+
+static const char *field_of(const json_t *r, const char *id,
+                            const char *field)
+{
+    for (size_t i = 0; i < nresults(r); i++)
+        if (strcmp(id_at(r, i), id) == 0)
+            return kb_doc_str(json_array_get(results(r), i), field);
+    return "";
+}
+
+static void show(const char *what, const json_t *r)
+{
+    fprintf(stderr, "  %s: %zu results:", what, nresults(r));
+    for (size_t i = 0; i < nresults(r); i++)
+        fprintf(stderr, " %s", id_at(r, i));
+    fprintf(stderr, "\n");
+}
+
+/* Plain search opts: no spelling unless a test asks for it. */
+static kb_search_opts opts(kb_audience a)
+{
+    kb_search_opts o = KB_SEARCH_OPTS_INIT;
+    o.audience = a;
+    o.spelling = 0;
+    return o;
+}
+
+/* --- ranking and the query language --- */
+
+static void test_search__plain_words_rank_the_right_doc_first(void)
+{
+    kb_search_opts o = opts(KB_AUD_PUBLIC);
+    json_t *r = NULL;
+    CHECK_RC(search("vpn disconnecting", &o, NULL, &r), KB_OK);
+    CHECK(nresults(r) >= 1);
+    CHECK_STR(id_at(r, 0), "faq-vpn-drops");
+    json_decref(r);
+    CHECK_RC(search("reset password", &o, NULL, &r), KB_OK);
+    CHECK_STR(id_at(r, 0), "faq-password");
+    json_decref(r);
+    /* Stemming: "jams" finds "jam". */
+    CHECK_RC(search("Clearing jams", &o, NULL, &r), KB_OK);
+    CHECK_STR(id_at(r, 0), "manual-paper-jam");
+    json_decref(r);
+}
+
+static void test_search__results_carry_document_fields(void)
+{
+    kb_search_opts o = opts(KB_AUD_PUBLIC);
+    json_t *r = NULL, *hit;
+    CHECK_RC(search("vpn disconnecting", &o, NULL, &r), KB_OK);
+    hit = json_array_get(results(r), 0);
+    CHECK(hit != NULL);
+    CHECK_STR(kb_doc_str(hit, "kind"), "faq");
+    CHECK_STR(kb_doc_str(hit, "title"), "My VPN keeps disconnecting");
+    CHECK(json_integer_value(json_object_get(hit, "version")) == 1);
+    CHECK(json_real_value(json_object_get(hit, "score")) > 0.0);
+    CHECK(strstr(kb_doc_str(hit, "title_html"), "<mark>VPN</mark>") != NULL);
+    /* FAQs carry their answer. */
+    CHECK(strstr(kb_doc_str(hit, "answer"), "tunnel") != NULL);
+    CHECK(json_integer_value(json_object_get(r, "total")) >= 1);
+    json_decref(r);
+}
+
+static void test_search__one_unknown_word_still_finds(void)
+{
+    kb_search_opts o = opts(KB_AUD_PUBLIC);
+    json_t *r = NULL;
+    CHECK_RC(search("printer qqqzzxq", &o, NULL, &r), KB_OK);
+    CHECK(finds(r, "manual-paper-jam"));
+    CHECK(finds(r, "faq-printer-tray"));
+    json_decref(r);
+    /* "OR" and "AND" are accepted words of the language, not terms. */
+    CHECK_RC(search("vpn OR password", &o, NULL, &r), KB_OK);
+    CHECK(finds(r, "faq-vpn-drops") && finds(r, "faq-password"));
+    json_decref(r);
+}
+
+static void test_search__zero_hits_and_empty_queries_are_success(void)
+{
+    kb_search_opts o = opts(KB_AUD_PUBLIC);
+    json_t *r = NULL;
+    CHECK_RC(search("qqqzzxq", &o, NULL, &r), KB_OK);
+    CHECK(r != NULL && nresults(r) == 0);
+    CHECK(json_integer_value(json_object_get(r, "total")) == 0);
+    json_decref(r);
+    CHECK_RC(search("", &o, NULL, &r), KB_OK);
+    CHECK(r != NULL && nresults(r) == 0);
+    json_decref(r);
+    CHECK_RC(search("  \"  ", &o, NULL, &r), KB_OK);
+    json_decref(r);
+}
+
+static void test_search__quoted_phrase_is_required(void)
+{
+    kb_search_opts o = opts(KB_AUD_PUBLIC);
+    json_t *r = NULL;
+    /* faq-printer-tray has "paper" and "jam" but not "paper jam". */
+    CHECK_RC(search("\"paper jam\"", &o, NULL, &r), KB_OK);
+    /* BUG: see BUG-XOP-PHRASE in xapian_c_test.c. The phrase query cannot
+     * be built, the parser drops it, and the search finds nothing. */
+    CHECK(nresults(r) == 1 &&
+          finds(r, "manual-paper-jam")); /* BUG-XOP-PHRASE (search) */
+    json_decref(r);
+}
+
+static void test_search__minus_word_excludes(void)
+{
+    kb_search_opts o = opts(KB_AUD_PUBLIC);
+    json_t *r = NULL;
+    CHECK_RC(search("printer -drawer", &o, NULL, &r), KB_OK);
+    CHECK(finds(r, "faq-printer-tray"));
+    CHECK(!finds(r, "manual-paper-jam"));
+    json_decref(r);
+    CHECK_RC(search("printer NOT tray", &o, NULL, &r), KB_OK);
+    CHECK(finds(r, "manual-paper-jam"));
+    CHECK(!finds(r, "faq-printer-tray"));
+    json_decref(r);
+    /* +word is required. */
+    CHECK_RC(search("printer +drawer", &o, NULL, &r), KB_OK);
+    CHECK(nresults(r) == 1 && finds(r, "manual-paper-jam"));
+    json_decref(r);
+}
+
+static void test_search__kind_filter_in_the_query_and_the_options(void)
+{
+    kb_search_opts o = opts(KB_AUD_PUBLIC);
+    json_t *r = NULL;
+    CHECK_RC(search("printer kind:faq", &o, NULL, &r), KB_OK);
+    CHECK(nresults(r) == 1 && finds(r, "faq-printer-tray"));
+    json_decref(r);
+    CHECK_RC(search("printer KIND:Manual", &o, NULL, &r), KB_OK);
+    CHECK(nresults(r) == 1 && finds(r, "manual-paper-jam"));
+    json_decref(r);
+    o.kind = "manual";
+    CHECK_RC(search("printer", &o, NULL, &r), KB_OK);
+    CHECK(nresults(r) == 1 && finds(r, "manual-paper-jam"));
+    json_decref(r);
+    /* A filter alone lists everything it matches. */
+    o.kind = NULL;
+    CHECK_RC(search("product:printing", &o, NULL, &r), KB_OK);
+    CHECK(nresults(r) == 2);
+    json_decref(r);
+    CHECK_RC(search("printer -kind:faq", &o, NULL, &r), KB_OK);
+    CHECK(nresults(r) == 1 && finds(r, "manual-paper-jam"));
+    json_decref(r);
+}
+
+static void test_search__title_field_searches_titles_only(void)
+{
+    kb_search_opts o = opts(KB_AUD_PUBLIC);
+    json_t *r = NULL;
+    /* "tray" is in faq-printer-tray's title; "drawer" only in a body. */
+    CHECK_RC(search("title:tray", &o, NULL, &r), KB_OK);
+    CHECK(nresults(r) == 1 && finds(r, "faq-printer-tray"));
+    json_decref(r);
+    CHECK_RC(search("title:drawer", &o, NULL, &r), KB_OK);
+    CHECK(nresults(r) == 0);
+    json_decref(r);
+}
+
+static void test_search__prefix_star_matches_word_starts(void)
+{
+    kb_search_opts o = opts(KB_AUD_PUBLIC);
+    json_t *r = NULL;
+    CHECK_RC(search("passw*", &o, NULL, &r), KB_OK);
+    CHECK(finds(r, "faq-password"));
+    CHECK(strstr(field_of(r, "faq-password", "title_html"),
+                 "<mark>password</mark>") != NULL);
+    json_decref(r);
+    /* A one-letter prefix is not expanded. */
+    CHECK_RC(search("p*", &o, NULL, &r), KB_OK);
+    CHECK(nresults(r) == 0);
+    json_decref(r);
+}
+
+static void test_search__partial_last_word_is_typed_ahead(void)
+{
+    kb_search_opts o = opts(KB_AUD_PUBLIC);
+    json_t *r = NULL;
+    o.partial = 1;
+    CHECK_RC(search("printer jamm", &o, NULL, &r), KB_OK);
+    CHECK(nresults(r) >= 1);
+    CHECK_STR(id_at(r, 0), "manual-paper-jam");
+    json_decref(r);
+    CHECK_RC(search("disconn", &o, NULL, &r), KB_OK);
+    CHECK(finds(r, "faq-vpn-drops"));
+    json_decref(r);
+    /* Without partial, "disconn" is just an unknown word. */
+    o.partial = 0;
+    CHECK_RC(search("disconn", &o, NULL, &r), KB_OK);
+    CHECK(nresults(r) == 0);
+    json_decref(r);
+}
+
+/* --- Chinese --- */
+
+static void test_search__chinese_query_finds_and_marks_the_chinese_doc(void)
+{
+    kb_search_opts o = opts(KB_AUD_PUBLIC);
+    json_t *r = NULL;
+    /* 密码 */
+    CHECK_RC(search("\xE5\xAF\x86\xE7\xA0\x81", &o, NULL, &r), KB_OK);
+    CHECK(nresults(r) >= 1);
+    CHECK_STR(id_at(r, 0), "faq-zh-password");
+    CHECK(strstr(field_of(r, "faq-zh-password", "snippet"),
+                 "<mark>\xE5\xAF\x86\xE7\xA0\x81</mark>") != NULL);
+    CHECK(strstr(field_of(r, "faq-zh-password", "title_html"),
+                 "\xE5\xBF\x98\xE8\xAE\xB0<mark>\xE5\xAF\x86\xE7\xA0\x81"
+                 "</mark>") != NULL);
+    json_decref(r);
+    /* A question phrased differently still finds it: 怎么重置密码 */
+    CHECK_RC(search("\xE6\x80\x8E\xE4\xB9\x88\xE9\x87\x8D\xE7\xBD\xAE\xE5\xAF"
+                    "\x86\xE7\xA0\x81",
+                    &o, NULL, &r),
+             KB_OK);
+    CHECK_STR(id_at(r, 0), "faq-zh-password");
+    json_decref(r);
+    /* The language filter. */
+    o.lang = "zh";
+    CHECK_RC(search("password \xE5\xAF\x86\xE7\xA0\x81", &o, NULL, &r),
+             KB_OK);
+    CHECK(nresults(r) == 1 && finds(r, "faq-zh-password"));
+    json_decref(r);
+}
+
+/* --- spelling and synonyms --- */
+
+static void test_search__misspelling_gets_did_you_mean(void)
+{
+    kb_search_opts o = opts(KB_AUD_PUBLIC);
+    json_t *r = NULL;
+    o.spelling = 1;
+    CHECK_RC(search("reset passwrd", &o, NULL, &r), KB_OK);
+    CHECK(strstr(kb_doc_str(r, "did_you_mean"), "password") != NULL);
+    CHECK_STR(kb_doc_str(r, "did_you_mean"), "reset password");
+    CHECK(finds(r, "faq-password"));
+    json_decref(r);
+    /* A known word is never corrected. */
+    CHECK_RC(search("printer", &o, NULL, &r), KB_OK);
+    CHECK(json_object_get(r, "did_you_mean") == NULL);
+    json_decref(r);
+    /* Spelling off: no correction. */
+    o.spelling = 0;
+    CHECK_RC(search("passwrd", &o, NULL, &r), KB_OK);
+    CHECK(json_object_get(r, "did_you_mean") == NULL);
+    CHECK(nresults(r) == 0);
+    json_decref(r);
+}
+
+static void test_search__spelling_never_suggests_internal_words(void)
+{
+    kb_search_opts o = opts(KB_AUD_AGENT);
+    json_t *r = NULL;
+    o.spelling = 1;
+    /* "outlook" is only in an internal ticket. */
+    CHECK_RC(search("outlok", &o, NULL, &r), KB_OK);
+    CHECK(json_object_get(r, "did_you_mean") == NULL);
+    json_decref(r);
+}
+
+static void test_search__synonyms_from_the_configuration(void)
+{
+    kb_search_opts o = opts(KB_AUD_PUBLIC);
+    kb_config cfg;
+    json_t *r = NULL;
+    char path[128];
+    char *err = NULL;
+    FILE *f;
+    snprintf(path, sizeof path, "%s/deskdex.conf", tmproot);
+    f = fopen(path, "w");
+    CHECK(f != NULL);
+    if (!f)
+        return;
+    fputs("# test configuration\n"
+          "k1 = 1.2\n"
+          "synonym = pwd, passcode => password\n"
+          "synonym = vpn, tunnel, globalconnect\n",
+          f);
+    fclose(f);
+    CHECK_RC(kb_config_defaults(&cfg), KB_OK);
+    CHECK_RC(kb_config_load(&cfg, path, &err), KB_OK);
+    CHECK(kb_config_synonym(&cfg, "pwd", 3) != NULL);
+
+    CHECK_RC(search("pwd", &o, NULL, &r), KB_OK);
+    CHECK(nresults(r) == 0); /* no synonyms without the configuration */
+    json_decref(r);
+    CHECK_RC(search("pwd", &o, &cfg, &r), KB_OK);
+    CHECK(finds(r, "faq-password"));
+    json_decref(r);
+    CHECK_RC(search("globalconnect", &o, &cfg, &r), KB_OK);
+    CHECK(finds(r, "faq-vpn-drops"));
+    json_decref(r);
+    /* One-directional: "password" does not mean "pwd"; results stay. */
+    CHECK_RC(search("password", &o, &cfg, &r), KB_OK);
+    CHECK(finds(r, "faq-password"));
+    json_decref(r);
+    kb_free(err);
+    kb_config_free(&cfg);
+}
+
+static void test_search__bad_configuration_line_names_its_line(void)
+{
+    kb_config cfg;
+    char path[128];
+    char *err = NULL;
+    FILE *f;
+    snprintf(path, sizeof path, "%s/bad.conf", tmproot);
+    f = fopen(path, "w");
+    CHECK(f != NULL);
+    if (!f)
+        return;
+    fputs("k1 = 1.2\nno_such_setting = 3\n", f);
+    fclose(f);
+    CHECK_RC(kb_config_defaults(&cfg), KB_OK);
+    CHECK_RC(kb_config_load(&cfg, path, &err), KB_EINVALID);
+    CHECK(err && strstr(err, ":2:") != NULL);
+    kb_free(err);
+    err = NULL;
+    snprintf(path, sizeof path, "%s/missing.conf", tmproot);
+    CHECK_RC(kb_config_load(&cfg, path, &err), KB_ENOTFOUND);
+    kb_free(err);
+    kb_config_free(&cfg);
+    kb_config_free(NULL);
+}
+
+/* --- audiences --- */
+
+static void test_search__internal_ticket_only_for_agents(void)
+{
+    kb_search_opts pub = opts(KB_AUD_PUBLIC), agent = opts(KB_AUD_AGENT);
+    json_t *r = NULL;
+    CHECK_RC(search("outlook quick repair", &pub, NULL, &r), KB_OK);
+    CHECK(!finds(r, "INC-100"));
+    CHECK(nresults(r) == 0);
+    json_decref(r);
+    CHECK_RC(search("outlook quick repair", &agent, NULL, &r), KB_OK);
+    CHECK(finds(r, "INC-100"));
+    /* Tickets carry their resolution. */
+    CHECK(strstr(field_of(r, "INC-100", "resolution"), "quick") != NULL);
+    json_decref(r);
+}
+
+static void test_search__drafts_only_for_editors(void)
+{
+    kb_search_opts o = opts(KB_AUD_PUBLIC);
+    json_t *r = NULL;
+    CHECK_RC(search("teams migration", &o, NULL, &r), KB_OK);
+    CHECK(!finds(r, "manual-teams-draft"));
+    json_decref(r);
+    o.audience = KB_AUD_AGENT;
+    CHECK_RC(search("teams migration", &o, NULL, &r), KB_OK);
+    CHECK(!finds(r, "manual-teams-draft"));
+    json_decref(r);
+    o.audience = KB_AUD_EDITOR;
+    CHECK_RC(search("teams migration", &o, NULL, &r), KB_OK);
+    CHECK(finds(r, "manual-teams-draft"));
+    json_decref(r);
+    o.audience = KB_AUD_ADMIN;
+    CHECK_RC(search("teams migration", &o, NULL, &r), KB_OK);
+    CHECK(finds(r, "manual-teams-draft"));
+    json_decref(r);
+}
+
+/* --- snippets --- */
+
+static void test_search__snippets_escape_html(void)
+{
+    kb_search_opts o = opts(KB_AUD_PUBLIC);
+    json_t *r = NULL;
+    const char *snip;
+    CHECK_RC(search("portal strips", &o, NULL, &r), KB_OK);
+    CHECK(finds(r, "faq-script"));
+    snip = field_of(r, "faq-script", "snippet");
+    CHECK(strstr(snip, "&lt;script&gt;") != NULL);
+    CHECK(strstr(snip, "<script>") == NULL);
+    CHECK(strstr(snip, "&amp; replies") != NULL);
+    CHECK(strstr(snip, "<mark>strips</mark>") != NULL);
+    json_decref(r);
+    /* A query for the markup itself is escaped too. */
+    CHECK_RC(search("<script>alert", &o, NULL, &r), KB_OK);
+    CHECK(strstr(field_of(r, "faq-script", "answer"), "<script>") == NULL);
+    json_decref(r);
+}
+
+static void test_search__snippets_can_be_turned_off(void)
+{
+    kb_search_opts o = opts(KB_AUD_PUBLIC);
+    json_t *r = NULL;
+    o.snippets = 0;
+    CHECK_RC(search("portal strips", &o, NULL, &r), KB_OK);
+    CHECK(finds(r, "faq-script"));
+    CHECK(json_object_get(json_array_get(results(r), 0), "snippet") == NULL);
+    json_decref(r);
+}
+
+static void test_search__snippet_window_centres_on_a_late_match(void)
+{
+    char text[1200] = "";
+    kb_termset ts = KB_TERMSET_INIT;
+    char *out = NULL;
+    for (int i = 0; i < 40; i++)
+        strcat(text, "filler words here. ");
+    strcat(text, "The printer jammed again today. ");
+    for (int i = 0; i < 10; i++)
+        strcat(text, "more filler text. ");
+    kb_termset_add(&ts, "printer", 7);
+    kb_termset_add(&ts, "jam", 3); /* stems: "jammed" is marked whole */
+    CHECK_RC(kb_snippet(&out, text, strlen(text), &ts, kb_stemmer_for("en"),
+                        80),
+             KB_OK);
+    CHECK(out != NULL);
+    if (out) {
+        CHECK(strncmp(out, "\xE2\x80\xA6", 3) == 0); /* cut in front */
+        CHECK(strcmp(out + strlen(out) - 3, "\xE2\x80\xA6") == 0);
+        CHECK(strstr(out, "<mark>printer</mark> <mark>jammed</mark>") !=
+              NULL);
+        CHECK(strlen(out) < 160);
+        CHECK(kb_utf8_invalid_at(out, strlen(out)) == -1);
+    }
+    kb_free(out);
+    kb_termset_free(&ts);
+}
+
+/* --- facets, paging --- */
+
+static json_int_t facet(const json_t *r, const char *name, const char *v)
+{
+    return json_integer_value(
+        json_object_get(json_object_get(json_object_get(r, "facets"), name),
+                        v));
+}
+
+static void test_search__facets_count_kinds_products_and_tags(void)
+{
+    kb_search_opts o = opts(KB_AUD_PUBLIC);
+    json_t *r = NULL;
+    o.limit = 1; /* counts cover all matches, not the page */
+    CHECK_RC(search("printer paper", &o, NULL, &r), KB_OK);
+    CHECK(nresults(r) == 1);
+    CHECK(json_integer_value(json_object_get(r, "total")) == 2);
+    CHECK(facet(r, "kind", "faq") == 1);
+    CHECK(facet(r, "kind", "manual") == 1);
+    CHECK(facet(r, "product", "printing") == 2);
+    CHECK(facet(r, "tag", "printing") == 2);
+    CHECK(facet(r, "tag", "paper") == 1);
+    CHECK(json_object_get(json_object_get(r, "facets"), "category") != NULL);
+    json_decref(r);
+    /* Facets respect the audience: the internal ticket is not counted. */
+    CHECK_RC(search("product:email", &o, NULL, &r), KB_OK);
+    CHECK(facet(r, "product", "email") == 0);
+    json_decref(r);
+    o.facets = 0;
+    CHECK_RC(search("printer", &o, NULL, &r), KB_OK);
+    CHECK(json_object_get(r, "facets") == NULL);
+    json_decref(r);
+}
+
+static void test_search__limit_and_offset_page_through_results(void)
+{
+    kb_search_opts o = opts(KB_AUD_PUBLIC);
+    json_t *all = NULL, *page = NULL;
+    CHECK_RC(search("printer paper", &o, NULL, &all), KB_OK);
+    CHECK(nresults(all) == 2);
+    o.limit = 1;
+    o.offset = 1;
+    CHECK_RC(search("printer paper", &o, NULL, &page), KB_OK);
+    CHECK(nresults(page) == 1);
+    CHECK_STR(id_at(page, 0), id_at(all, 1));
+    json_decref(page);
+    o.offset = 10;
+    CHECK_RC(search("printer paper", &o, NULL, &page), KB_OK);
+    CHECK(nresults(page) == 0);
+    json_decref(page);
+    json_decref(all);
+}
+
+/* --- relevance feedback --- */
+
+static void test_search__expansion_terms_widen_the_search(void)
+{
+    kb_search_opts o = opts(KB_AUD_PUBLIC);
+    json_t *r = NULL;
+    /* "drawer" is only in the paper-jam manual; its words (printer,
+     * paper, jam) are shared with the tray FAQ. */
+    CHECK_RC(search("drawer", &o, NULL, &r), KB_OK);
+    CHECK(nresults(r) == 1);
+    json_decref(r);
+    o.expand_terms = 20;
+    o.expand_docs = 1;
+    CHECK_RC(search("drawer", &o, NULL, &r), KB_OK);
+    CHECK_STR(id_at(r, 0), "manual-paper-jam");
+    /* BUG: kb_search.h documents expand_terms/expand_docs ("add this many
+     * expansion terms from the best nrel hits and search again") but
+     * kb_search() never reads them. */
+    CHECK(finds(r, "faq-printer-tray")); /* BUG-SEARCH-EXPAND */
+    if (!finds(r, "faq-printer-tray"))
+        show("drawer with expansion", r);
+    json_decref(r);
+}
+
+int main(void)
+{
+    snprintf(tmproot, sizeof tmproot, "/tmp/search_test.XXXXXX");
+    if (!mkdtemp(tmproot)) {
+        perror("mkdtemp");
+        return 2;
+    }
+    if (build_index() != KB_OK) {
+        kb_xdb_close(db);
+        nftw(tmproot, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+        printf("tests: 0 passed, 1 failed\n");
+        return 1;
+    }
+    RUN(test_search__plain_words_rank_the_right_doc_first);
+    RUN(test_search__results_carry_document_fields);
+    RUN(test_search__one_unknown_word_still_finds);
+    RUN(test_search__zero_hits_and_empty_queries_are_success);
+    RUN(test_search__quoted_phrase_is_required);
+    RUN(test_search__minus_word_excludes);
+    RUN(test_search__kind_filter_in_the_query_and_the_options);
+    RUN(test_search__title_field_searches_titles_only);
+    RUN(test_search__prefix_star_matches_word_starts);
+    RUN(test_search__partial_last_word_is_typed_ahead);
+    RUN(test_search__chinese_query_finds_and_marks_the_chinese_doc);
+    RUN(test_search__misspelling_gets_did_you_mean);
+    RUN(test_search__spelling_never_suggests_internal_words);
+    RUN(test_search__synonyms_from_the_configuration);
+    RUN(test_search__bad_configuration_line_names_its_line);
+    RUN(test_search__internal_ticket_only_for_agents);
+    RUN(test_search__drafts_only_for_editors);
+    RUN(test_search__snippets_escape_html);
+    RUN(test_search__snippets_can_be_turned_off);
+    RUN(test_search__snippet_window_centres_on_a_late_match);
+    RUN(test_search__facets_count_kinds_products_and_tags);
+    RUN(test_search__limit_and_offset_page_through_results);
+    RUN(test_search__expansion_terms_widen_the_search);
+    kb_xdb_close(db);
+    kb_stemmers_release();
+    nftw(tmproot, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    return TEST_REPORT();
+}

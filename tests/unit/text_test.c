@@ -1,0 +1,505 @@
+/* text_test.c - the analyser: UTF-8 checks, normalisation, tokens, stems */
+#include "kb_error.h"
+#include "kb_text.h"
+
+#include "testhelp.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* --- helpers --- */
+
+/* Analyse s (NUL-terminated) with st; returns the rc. */
+static int analyse(kb_tokens *tk, const char *s, kb_stemmer *st,
+                   char **errmsg)
+{
+    return kb_analyse(tk, s, strlen(s), st, 1, errmsg);
+}
+
+static const char *term(const kb_tokens *tk, size_t i)
+{
+    return i < tk->n ? kb_tok_term(tk, &tk->v[i]) : "(none)";
+}
+
+static const char *word(const kb_tokens *tk, size_t i)
+{
+    return i < tk->n ? kb_tok_word(tk, &tk->v[i]) : "(none)";
+}
+
+/* The first term of text analysed by st, in buf. */
+static const char *first_term(const char *text, kb_stemmer *st, char *buf,
+                              size_t n)
+{
+    kb_tokens tk = KB_TOKENS_INIT;
+    buf[0] = '\0';
+    if (analyse(&tk, text, st, NULL) == KB_OK && tk.n)
+        snprintf(buf, n, "%s", term(&tk, 0));
+    kb_tokens_free(&tk);
+    return buf;
+}
+
+/* Index of the token with that term and kind, or -1. */
+static long find(const kb_tokens *tk, const char *t, int kind)
+{
+    for (size_t i = 0; i < tk->n; i++)
+        if (tk->v[i].kind == kind && strcmp(term(tk, i), t) == 0)
+            return (long)i;
+    return -1;
+}
+
+/* Check a token's kind, offsets and position. */
+static int tok_is(const kb_tokens *tk, const char *t, int kind,
+                  uint32_t start, uint32_t end, uint32_t pos)
+{
+    long i = find(tk, t, kind);
+    if (i < 0) {
+        fprintf(stderr, "  no token \"%s\" of kind %d\n", t, kind);
+        return 0;
+    }
+    const kb_token *k = &tk->v[i];
+    if (k->start != start || k->end != end || k->pos != pos) {
+        fprintf(stderr,
+                "  token \"%s\": [%u,%u) pos %u, wanted [%u,%u) pos %u\n", t,
+                k->start, k->end, k->pos, start, end, pos);
+        return 0;
+    }
+    return 1;
+}
+
+/* --- normalisation and case folding --- */
+
+static void test_text__fullwidth_vpn_equals_vpn(void)
+{
+    char a[32], b[32], c[32];
+    kb_stemmer *en = kb_stemmer_for("en");
+    CHECK_STR(first_term("\xEF\xBC\xB6\xEF\xBC\xB0\xEF\xBC\xAE", en, a,
+                         sizeof a), /* ＶＰＮ */
+              "vpn");
+    CHECK_STR(first_term("VPN", en, b, sizeof b), "vpn");
+    CHECK_STR(first_term("vpn", en, c, sizeof c), "vpn");
+    CHECK_STR(a, b);
+}
+
+static void test_text__sharp_s_folds_to_ss(void)
+{
+    char *x = NULL, *y = NULL;
+    char a[32], b[32];
+    CHECK_RC(kb_normalise(&x, "Stra\xC3\x9F" "e", 7), KB_OK); /* Straße */
+    CHECK_RC(kb_normalise(&y, "STRASSE", 7), KB_OK);
+    CHECK_STR(x, "strasse");
+    CHECK_STR(y, "strasse");
+    free(x);
+    free(y);
+    /* Unstemmed terms of the analyser agree too. */
+    CHECK_STR(first_term("Stra\xC3\x9F" "e", NULL, a, sizeof a),
+              first_term("STRASSE", NULL, b, sizeof b));
+}
+
+static void test_text__normalise_composes_and_folds_accents_consistently(void)
+{
+    char *x = NULL, *y = NULL, *z = NULL;
+    /* "É" precomposed and "E" + combining acute become the same bytes. */
+    CHECK_RC(kb_normalise(&x, "\xC3\x89t\xC3\xA9", 5), KB_OK);
+    CHECK_RC(kb_normalise(&y, "E\xCC\x81t\xC3\xA9", 6), KB_OK);
+    CHECK_STR(x, "\xC3\xA9t\xC3\xA9"); /* été */
+    CHECK_STR(x, y);
+    /* The ligature "ﬁ" is two letters after NFKC. */
+    CHECK_RC(kb_normalise(&z, "\xEF\xAC\x81le", 5), KB_OK);
+    CHECK_STR(z, "file");
+    free(x);
+    free(y);
+    free(z);
+}
+
+static void test_text__normalise_makes_typographic_apostrophes_ascii(void)
+{
+    char *x = NULL;
+    CHECK_RC(kb_normalise(&x, "Don\xE2\x80\x99t", 7), KB_OK);
+    CHECK_STR(x, "don't");
+    free(x);
+}
+
+static void test_text__normalise_rejects_invalid_utf8(void)
+{
+    char *x = (char *)"untouched";
+    CHECK_RC(kb_normalise(&x, "caf\xC3", 4), KB_EUTF8);
+    CHECK(x == NULL);
+}
+
+/* --- stemming --- */
+
+static void test_text__english_connections_stem_to_connect(void)
+{
+    char a[32], b[32], c[32];
+    kb_stemmer *en = kb_stemmer_for("en");
+    CHECK(en != NULL);
+    CHECK_STR(first_term("connections", en, a, sizeof a), "connect");
+    CHECK_STR(first_term("Connecting", en, b, sizeof b), "connect");
+    CHECK_STR(first_term("connected", en, c, sizeof c), "connect");
+}
+
+static void test_text__german_french_spanish_stem_their_plurals(void)
+{
+    char a[32], b[32];
+    kb_stemmer *de = kb_stemmer_for("de");
+    kb_stemmer *fr = kb_stemmer_for("fr");
+    kb_stemmer *es = kb_stemmer_for("es");
+    CHECK(de && fr && es);
+    CHECK(de != fr && fr != es);
+    /* German: Verbindungen and Verbindung share a stem. */
+    CHECK_STR(first_term("Verbindungen", de, a, sizeof a),
+              first_term("Verbindung", de, b, sizeof b));
+    CHECK_STR(a, "verbind");
+    /* French: imprimantes / imprimante, réseaux / réseau. */
+    CHECK_STR(first_term("imprimantes", fr, a, sizeof a),
+              first_term("imprimante", fr, b, sizeof b));
+    CHECK_STR(a, "imprim");
+    CHECK_STR(first_term("r\xC3\xA9seaux", fr, a, sizeof a),
+              first_term("r\xC3\xA9seau", fr, b, sizeof b));
+    /* Spanish: conexiones / conexión. */
+    CHECK_STR(first_term("conexiones", es, a, sizeof a),
+              first_term("conexi\xC3\xB3n", es, b, sizeof b));
+    CHECK_STR(a, "conexion");
+    /* English stems the German word differently: the languages differ. */
+    CHECK(strcmp(first_term("Verbindungen", kb_stemmer_for("en"), b,
+                            sizeof b),
+                 "verbind") != 0);
+}
+
+static void test_text__stemmer_for_caches_one_stemmer_per_language(void)
+{
+    kb_stemmer *a = kb_stemmer_for("de");
+    kb_stemmer *b = kb_stemmer_for("de");
+    CHECK(a != NULL && a == b);
+    /* No language means English. */
+    CHECK(kb_stemmer_for(NULL) == kb_stemmer_for("en"));
+    CHECK(kb_stemmer_for("") == kb_stemmer_for("en"));
+}
+
+static void test_text__languages_without_a_stemmer_fall_back_to_english(void)
+{
+    char a[32];
+    kb_stemmer *zh = kb_stemmer_new("zh");
+    kb_stemmer *xx = kb_stemmer_new("xx-unknown");
+    kb_stemmer *named = kb_stemmer_new("english");
+    CHECK(zh != NULL && xx != NULL && named != NULL);
+    if (zh && xx && named) {
+        CHECK_STR(kb_stemmer_name(zh), "english");
+        CHECK_STR(kb_stemmer_name(xx), "english");
+        CHECK_STR(kb_stemmer_name(named), "english");
+        CHECK_STR(first_term("printers", zh, a, sizeof a), "printer");
+    }
+    kb_stemmer_free(zh);
+    kb_stemmer_free(xx);
+    kb_stemmer_free(named);
+    kb_stemmer_free(NULL);
+}
+
+static void test_text__without_a_stemmer_terms_are_the_words(void)
+{
+    kb_tokens tk = KB_TOKENS_INIT;
+    CHECK_RC(analyse(&tk, "Printers Jammed", NULL, NULL), KB_OK);
+    CHECK(tk.n == 2);
+    CHECK_STR(term(&tk, 0), "printers");
+    CHECK_STR(term(&tk, 1), "jammed");
+    kb_tokens_free(&tk);
+}
+
+static void test_text__word_keeps_the_unstemmed_form_beside_the_stem(void)
+{
+    kb_tokens tk = KB_TOKENS_INIT;
+    CHECK_RC(analyse(&tk, "Printers", kb_stemmer_for("en"), NULL), KB_OK);
+    CHECK(tk.n == 1);
+    CHECK_STR(term(&tk, 0), "printer");
+    CHECK_STR(word(&tk, 0), "printers");
+    CHECK(tk.v[0].tlen == 7 && tk.v[0].wlen == 8);
+    kb_tokens_free(&tk);
+}
+
+/* --- Chinese, Japanese, Korean --- */
+
+static void test_text__chinese_run_gives_unigrams_and_bigrams(void)
+{
+    /* 忘记密码: each character is 3 bytes. */
+    const char *s = "\xE5\xBF\x98\xE8\xAE\xB0\xE5\xAF\x86\xE7\xA0\x81";
+    kb_tokens tk = KB_TOKENS_INIT;
+    CHECK_RC(analyse(&tk, s, kb_stemmer_for("zh"), NULL), KB_OK);
+    CHECK(tk.n == 7);
+    CHECK(tok_is(&tk, "\xE5\xBF\x98", KB_TOK_CJK1, 0, 3, 1));  /* 忘 */
+    CHECK(tok_is(&tk, "\xE8\xAE\xB0", KB_TOK_CJK1, 3, 6, 2));  /* 记 */
+    CHECK(tok_is(&tk, "\xE5\xAF\x86", KB_TOK_CJK1, 6, 9, 3));  /* 密 */
+    CHECK(tok_is(&tk, "\xE7\xA0\x81", KB_TOK_CJK1, 9, 12, 4)); /* 码 */
+    CHECK(tok_is(&tk, "\xE5\xBF\x98\xE8\xAE\xB0", KB_TOK_CJK2, 0, 6,
+                 1)); /* 忘记 */
+    CHECK(tok_is(&tk, "\xE8\xAE\xB0\xE5\xAF\x86", KB_TOK_CJK2, 3, 9,
+                 2)); /* 记密 */
+    CHECK(tok_is(&tk, "\xE5\xAF\x86\xE7\xA0\x81", KB_TOK_CJK2, 6, 12,
+                 3)); /* 密码 */
+    kb_tokens_free(&tk);
+}
+
+static void test_text__single_chinese_character_has_no_bigram(void)
+{
+    kb_tokens tk = KB_TOKENS_INIT;
+    CHECK_RC(analyse(&tk, "\xE5\xAF\x86", NULL, NULL), KB_OK); /* 密 */
+    CHECK(tk.n == 1);
+    CHECK(tk.v[0].kind == KB_TOK_CJK1);
+    kb_tokens_free(&tk);
+}
+
+static void test_text__mixed_vpn_chinese_splits_into_word_and_cjk(void)
+{
+    /* VPN连接 */
+    const char *s = "VPN\xE8\xBF\x9E\xE6\x8E\xA5";
+    kb_tokens tk = KB_TOKENS_INIT;
+    CHECK_RC(analyse(&tk, s, kb_stemmer_for("zh"), NULL), KB_OK);
+    CHECK(tk.n == 4);
+    CHECK(tok_is(&tk, "vpn", KB_TOK_WORD, 0, 3, 1));
+    CHECK(tok_is(&tk, "\xE8\xBF\x9E", KB_TOK_CJK1, 3, 6, 2));  /* 连 */
+    CHECK(tok_is(&tk, "\xE6\x8E\xA5", KB_TOK_CJK1, 6, 9, 3));  /* 接 */
+    CHECK(tok_is(&tk, "\xE8\xBF\x9E\xE6\x8E\xA5", KB_TOK_CJK2, 3, 9, 2));
+    kb_tokens_free(&tk);
+
+    /* And the other way round: 连接VPN失败 */
+    CHECK_RC(analyse(&tk, "\xE8\xBF\x9E\xE6\x8E\xA5VPN\xE5\xA4\xB1\xE8\xB4\xA5",
+                     NULL, NULL),
+             KB_OK);
+    CHECK(tok_is(&tk, "vpn", KB_TOK_WORD, 6, 9, 3));
+    CHECK(tok_is(&tk, "\xE5\xA4\xB1\xE8\xB4\xA5", KB_TOK_CJK2, 9, 15, 4));
+    /* No bigram spans the word. */
+    CHECK(find(&tk, "\xE6\x8E\xA5\xE5\xA4\xB1", KB_TOK_CJK2) < 0);
+    kb_tokens_free(&tk);
+}
+
+static void test_text__chinese_punctuation_breaks_a_run(void)
+{
+    /* 密码，忘记 : the full-width comma is not CJK text. */
+    const char *s = "\xE5\xAF\x86\xE7\xA0\x81\xEF\xBC\x8C\xE5\xBF\x98\xE8\xAE"
+                    "\xB0";
+    kb_tokens tk = KB_TOKENS_INIT;
+    CHECK_RC(analyse(&tk, s, NULL, NULL), KB_OK);
+    CHECK(tk.n == 6);
+    CHECK(find(&tk, "\xE7\xA0\x81\xE5\xBF\x98", KB_TOK_CJK2) < 0); /* 码忘 */
+    CHECK(tok_is(&tk, "\xE5\xBF\x98\xE8\xAE\xB0", KB_TOK_CJK2, 9, 15, 3));
+    kb_tokens_free(&tk);
+}
+
+static void test_text__kana_and_hangul_count_as_cjk(void)
+{
+    CHECK(kb_is_cjk(0x5BC6)); /* 密 */
+    CHECK(kb_is_cjk(0x3042)); /* あ */
+    CHECK(kb_is_cjk(0x30AB)); /* カ */
+    CHECK(kb_is_cjk(0xD55C)); /* 한 */
+    CHECK(!kb_is_cjk('A'));
+    CHECK(!kb_is_cjk(0xFF0C)); /* ， */
+    CHECK(!kb_is_cjk(0x00E9)); /* é */
+}
+
+/* --- words and offsets --- */
+
+static void test_text__offsets_of_words_in_hello_world(void)
+{
+    /* "Hello, wörld!": ö is two bytes. */
+    const char *s = "Hello, w\xC3\xB6rld!";
+    kb_tokens tk = KB_TOKENS_INIT;
+    CHECK_RC(analyse(&tk, s, NULL, NULL), KB_OK);
+    CHECK(tk.n == 2);
+    CHECK(tok_is(&tk, "hello", KB_TOK_WORD, 0, 5, 1));
+    CHECK(tok_is(&tk, "w\xC3\xB6rld", KB_TOK_WORD, 7, 13, 2));
+    /* The offsets point back at the original text. */
+    CHECK(tk.n == 2 && memcmp(s + tk.v[1].start, "w\xC3\xB6rld",
+                              tk.v[1].end - tk.v[1].start) == 0);
+    kb_tokens_free(&tk);
+}
+
+static void test_text__firstpos_starts_positions_and_analyse_resets(void)
+{
+    kb_tokens tk = KB_TOKENS_INIT;
+    CHECK_RC(kb_analyse(&tk, "one two three", 13, NULL, 101, NULL), KB_OK);
+    CHECK(tk.n == 3);
+    CHECK(tk.n == 3 && tk.v[0].pos == 101 && tk.v[2].pos == 103);
+    /* The same kb_tokens is reused: the earlier tokens are gone. */
+    CHECK_RC(analyse(&tk, "four", NULL, NULL), KB_OK);
+    CHECK(tk.n == 1);
+    CHECK_STR(term(&tk, 0), "four");
+    CHECK(tk.v[0].pos == 1);
+    kb_tokens_free(&tk);
+    kb_tokens_free(&tk); /* freeing twice is harmless */
+}
+
+static void test_text__empty_and_punctuation_only_text_has_no_tokens(void)
+{
+    kb_tokens tk = KB_TOKENS_INIT;
+    CHECK_RC(kb_analyse(&tk, "", 0, NULL, 1, NULL), KB_OK);
+    CHECK(tk.n == 0);
+    CHECK_RC(analyse(&tk, " ,.;!? -- ", NULL, NULL), KB_OK);
+    CHECK(tk.n == 0);
+    kb_tokens_free(&tk);
+}
+
+static void test_text__apostrophes_keep_one_token(void)
+{
+    kb_tokens tk = KB_TOKENS_INIT;
+    CHECK_RC(analyse(&tk, "don't", NULL, NULL), KB_OK);
+    CHECK(tk.n == 1);
+    CHECK_STR(term(&tk, 0), "don't");
+    /* The typographic apostrophe gives the same term. */
+    CHECK_RC(analyse(&tk, "Don\xE2\x80\x99t", NULL, NULL), KB_OK);
+    CHECK(tk.n == 1);
+    CHECK_STR(term(&tk, 0), "don't");
+    CHECK(tk.n == 1 && tk.v[0].end == 7);
+    /* Quotes around a word are not part of it. */
+    CHECK_RC(analyse(&tk, "'quoted' word's", NULL, NULL), KB_OK);
+    CHECK(tk.n == 2);
+    CHECK_STR(term(&tk, 0), "quoted");
+    CHECK_STR(term(&tk, 1), "word's");
+    kb_tokens_free(&tk);
+}
+
+static void test_text__dotted_numbers_stay_one_token(void)
+{
+    kb_tokens tk = KB_TOKENS_INIT;
+    CHECK_RC(analyse(&tk, "upgrade to 10.2.3. Then", kb_stemmer_for("en"),
+                     NULL),
+             KB_OK);
+    CHECK(tk.n == 4);
+    CHECK(tok_is(&tk, "10.2.3", KB_TOK_WORD, 11, 17, 3));
+    /* A full stop after a word does not join it to the next. */
+    CHECK(find(&tk, "then", KB_TOK_WORD) >= 0);
+    kb_tokens_free(&tk);
+}
+
+static void test_text__words_over_64_bytes_are_skipped(void)
+{
+    char s[200];
+    kb_tokens tk = KB_TOKENS_INIT;
+    memset(s, 'a', 100);
+    snprintf(s + 100, sizeof s - 100, " short");
+    CHECK_RC(analyse(&tk, s, NULL, NULL), KB_OK);
+    CHECK(tk.n == 1);
+    CHECK_STR(term(&tk, 0), "short");
+    /* The long word still used up a position. */
+    CHECK(tk.n == 1 && tk.v[0].pos == 2);
+    kb_tokens_free(&tk);
+}
+
+/* --- invalid input --- */
+
+static void test_text__lone_lead_byte_is_invalid_utf8_with_offset(void)
+{
+    kb_tokens tk = KB_TOKENS_INIT;
+    char *err = NULL;
+    CHECK_RC(kb_analyse(&tk, "abc \xC3", 5, NULL, 1, &err), KB_EUTF8);
+    CHECK(err != NULL && strstr(err, "byte 4") != NULL);
+    kb_free(err);
+    err = NULL;
+    CHECK_RC(kb_analyse(&tk, "ab\xC3z", 4, NULL, 1, &err), KB_EUTF8);
+    CHECK(err != NULL && strstr(err, "byte 2") != NULL);
+    kb_free(err);
+    CHECK(kb_utf8_invalid_at("abc \xC3", 5) == 4);
+    kb_tokens_free(&tk);
+}
+
+static void test_text__overlong_encoding_is_invalid_utf8(void)
+{
+    kb_tokens tk = KB_TOKENS_INIT;
+    char *err = NULL;
+    /* 0xC0 0xAF is an overlong "/". */
+    CHECK_RC(kb_analyse(&tk, "x\xC0\xAFy", 4, NULL, 1, &err), KB_EUTF8);
+    CHECK(err != NULL && strstr(err, "byte 1") != NULL);
+    CHECK(kb_utf8_invalid_at("x\xC0\xAFy", 4) == 1);
+    kb_free(err);
+    kb_tokens_free(&tk);
+}
+
+static void test_text__surrogate_code_point_is_invalid_utf8(void)
+{
+    kb_tokens tk = KB_TOKENS_INIT;
+    char *err = NULL;
+    /* ED A0 80 encodes U+D800, a surrogate. */
+    CHECK_RC(kb_analyse(&tk, "ok \xED\xA0\x80", 6, NULL, 1, &err), KB_EUTF8);
+    CHECK(err != NULL && strstr(err, "byte 3") != NULL);
+    CHECK(kb_utf8_invalid_at("ok \xED\xA0\x80", 6) == 3);
+    kb_free(err);
+    kb_tokens_free(&tk);
+}
+
+static void test_text__nul_byte_is_rejected(void)
+{
+    kb_tokens tk = KB_TOKENS_INIT;
+    char *err = NULL;
+    CHECK_RC(kb_analyse(&tk, "ab\0cd", 5, NULL, 1, &err), KB_EUTF8);
+    CHECK(err != NULL && strstr(err, "byte 2") != NULL);
+    CHECK(kb_utf8_invalid_at("ab\0cd", 5) == 2);
+    kb_free(err);
+    kb_tokens_free(&tk);
+}
+
+static void test_text__valid_text_has_no_invalid_offset(void)
+{
+    CHECK(kb_utf8_invalid_at("", 0) == -1);
+    CHECK(kb_utf8_invalid_at("plain", 5) == -1);
+    CHECK(kb_utf8_invalid_at("\xE5\xBF\x98\xF0\x9F\x98\x80", 7) == -1);
+    /* A truncated 4-byte sequence at the end. */
+    CHECK(kb_utf8_invalid_at("a\xF0\x9F\x98", 4) == 1);
+}
+
+/* --- stop words --- */
+
+static void test_text__english_stop_words(void)
+{
+    static const char *const stop[] = {"the", "a", "and", "how", "don't",
+                                       "i", "i'm", "please", "your", "yours",
+                                       "would", "whom", "it's", "its"};
+    static const char *const keep[] = {"vpn", "password", "printer", "reset",
+                                       "wifi", "outlook", "the_", ""};
+    for (size_t i = 0; i < sizeof stop / sizeof *stop; i++)
+        if (!kb_is_stopword(stop[i], strlen(stop[i]))) {
+            fprintf(stderr, "  \"%s\" should be a stop word\n", stop[i]);
+            CHECK(0);
+        }
+    for (size_t i = 0; i < sizeof keep / sizeof *keep; i++)
+        if (kb_is_stopword(keep[i], strlen(keep[i]))) {
+            fprintf(stderr, "  \"%s\" should not be a stop word\n", keep[i]);
+            CHECK(0);
+        }
+    /* The length counts, not a NUL. */
+    CHECK(kb_is_stopword("then-some", 4));
+    /* Stop words are compared normalised: callers fold first. */
+    CHECK(!kb_is_stopword("The", 3));
+}
+
+int main(void)
+{
+    RUN(test_text__fullwidth_vpn_equals_vpn);
+    RUN(test_text__sharp_s_folds_to_ss);
+    RUN(test_text__normalise_composes_and_folds_accents_consistently);
+    RUN(test_text__normalise_makes_typographic_apostrophes_ascii);
+    RUN(test_text__normalise_rejects_invalid_utf8);
+    RUN(test_text__english_connections_stem_to_connect);
+    RUN(test_text__german_french_spanish_stem_their_plurals);
+    RUN(test_text__stemmer_for_caches_one_stemmer_per_language);
+    RUN(test_text__languages_without_a_stemmer_fall_back_to_english);
+    RUN(test_text__without_a_stemmer_terms_are_the_words);
+    RUN(test_text__word_keeps_the_unstemmed_form_beside_the_stem);
+    RUN(test_text__chinese_run_gives_unigrams_and_bigrams);
+    RUN(test_text__single_chinese_character_has_no_bigram);
+    RUN(test_text__mixed_vpn_chinese_splits_into_word_and_cjk);
+    RUN(test_text__chinese_punctuation_breaks_a_run);
+    RUN(test_text__kana_and_hangul_count_as_cjk);
+    RUN(test_text__offsets_of_words_in_hello_world);
+    RUN(test_text__firstpos_starts_positions_and_analyse_resets);
+    RUN(test_text__empty_and_punctuation_only_text_has_no_tokens);
+    RUN(test_text__apostrophes_keep_one_token);
+    RUN(test_text__dotted_numbers_stay_one_token);
+    RUN(test_text__words_over_64_bytes_are_skipped);
+    RUN(test_text__lone_lead_byte_is_invalid_utf8_with_offset);
+    RUN(test_text__overlong_encoding_is_invalid_utf8);
+    RUN(test_text__surrogate_code_point_is_invalid_utf8);
+    RUN(test_text__nul_byte_is_rejected);
+    RUN(test_text__valid_text_has_no_invalid_offset);
+    RUN(test_text__english_stop_words);
+    kb_stemmers_release();
+    return TEST_REPORT();
+}
