@@ -93,6 +93,7 @@ typedef struct {
     json_t *header; /* array of column names */
     json_t *row;    /* array of fields of the current row */
     int line;       /* line the parser has reached */
+    int row_line;   /* line the current row started on */
     int rc;
     int bad_utf8; /* a field of the current row is not valid UTF-8 */
 } csv_state;
@@ -100,8 +101,9 @@ typedef struct {
 static void on_field(void *s, size_t n, void *data)
 {
     csv_state *st = data;
-    json_t *v = json_stringn(s ? s : "", s ? n : 0);
-    if (!v) { /* invalid UTF-8: the row is rejected */
+    json_t *v = (s && memchr(s, '\0', n)) ? NULL
+                                           : json_stringn(s ? s : "", s ? n : 0);
+    if (!v) { /* invalid UTF-8 or a NUL byte: the row is rejected */
         st->bad_utf8 = 1;
         v = json_string("");
     }
@@ -115,7 +117,8 @@ static void on_row(int c, void *data)
     if (st->rc)
         goto reset;
     if (st->bad_utf8) {
-        st->sink->problem(st->sink->ctx, st->line, "invalid UTF-8");
+        st->sink->problem(st->sink->ctx, st->row_line,
+                          "invalid UTF-8 or NUL byte in a field");
         if (!st->header)
             st->rc = KB_EUTF8; /* no usable header: nothing else can be read */
         goto reset;
@@ -123,13 +126,14 @@ static void on_row(int c, void *data)
     if (!st->header) {
         st->header = st->row;
         st->row = json_array();
+        st->row_line = st->line + 1;
         return;
     }
     if (json_array_size(st->row) == 1 &&
         json_string_length(json_array_get(st->row, 0)) == 0)
         goto reset; /* blank line */
     if (json_array_size(st->row) != json_array_size(st->header)) {
-        st->sink->problem(st->sink->ctx, st->line,
+        st->sink->problem(st->sink->ctx, st->row_line,
                           "expected %zu fields, found %zu",
                           json_array_size(st->header),
                           json_array_size(st->row));
@@ -143,10 +147,11 @@ static void on_row(int c, void *data)
         json_object_set(rec, json_string_value(name),
                         json_array_get(st->row, i));
     }
-    st->rc = emit(st->o, st->sink, rec, st->path, st->line);
+    st->rc = emit(st->o, st->sink, rec, st->path, st->row_line);
     json_decref(rec);
 reset:
     st->bad_utf8 = 0;
+    st->row_line = st->line + 1; /* rows end at a line's end */
     json_array_clear(st->row);
 }
 
@@ -154,7 +159,8 @@ int kb_read_csv(const char *path, const char *buf, size_t len,
                 const kb_read_opts *o, const kb_sink *sink)
 {
     struct csv_parser p;
-    csv_state st = {path, o, sink, NULL, json_array(), 0, 0, 0};
+    csv_state st = {.path = path, .o = o, .sink = sink, .row = json_array(),
+                    .row_line = 1};
     if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI) != 0)
         return KB_ENOMEM;
     size_t i = 0;

@@ -167,7 +167,8 @@ enum MHD_Result reply_bytes(request *r, unsigned status, const char *type,
 
 enum MHD_Result reply_json(request *r, unsigned status, json_t *body)
 {
-    char *s = json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    char *s = json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER |
+                                   JSON_REAL_PRECISION(10));
     json_decref(body);
     if (!s)
         return reply_bytes(r, 500, "application/json",
@@ -295,8 +296,10 @@ static enum MHD_Result dispatch(request *r)
         r->route = path_known;
         if (!strcmp(r->method, "OPTIONS"))
             return reply_bytes(r, 204, "text/plain", "", 0, 0);
-        return reply_error(r, KB_EMETHOD, "%s is not allowed on %s",
-                           r->method, url);
+        enum MHD_Result ret = reply_error(r, KB_EMETHOD, "%s is not allowed "
+                                          "on %s", r->method, url);
+        r->route = -1; /* counted as unmatched, not as the route's method */
+        return ret;
     }
     return reply_error(r, KB_ENOTFOUND, "no route %s", url);
 }

@@ -100,11 +100,12 @@ static json_t *feedback_counts(kb_xdb *db, const char *id, int v)
 }
 
 /* Parse the body as JSON; 415/400 replies are queued on failure. */
-static json_t *body_json(request *r)
+json_t *body_json(request *r)
 {
     const char *ct = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
                                                  "Content-Type");
-    if (!ct || strncasecmp(ct, "application/json", 16) != 0) {
+    if (!ct || strncasecmp(ct, "application/json", 16) != 0 ||
+        (ct[16] && ct[16] != ';' && ct[16] != ' ')) {
         reply_error(r, KB_EMEDIA, "send Content-Type: application/json");
         return NULL;
     }
@@ -392,7 +393,7 @@ static json_t *line_diff(json_t *a, json_t *b)
                                                  "line", json_array_get(a, i)));
             i++;
             j++;
-        } else if (j < m && (i == n || T(i, j + 1) >= T(i + 1, j))) {
+        } else if (j < m && (i == n || T(i, j + 1) > T(i + 1, j))) {
             json_array_append_new(out, json_pack("{s:s,s:O}", "op", "+",
                                                  "line", json_array_get(b, j)));
             j++;

@@ -50,6 +50,9 @@ enum MHD_Result reply_error(request *r, int rc, const char *fmt, ...)
 enum MHD_Result reply_bytes(request *r, unsigned status, const char *type,
                             const void *data, size_t len, int must_free);
 
+/* The request body as JSON (new), or NULL with a 415/400 reply queued. */
+json_t *body_json(request *r);
+
 /* Query-string argument, or NULL. Borrowed from MHD. */
 const char *arg(request *r, const char *name);
 /* Integer argument within [lo, hi]; def when absent. -1 on a bad value

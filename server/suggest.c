@@ -10,14 +10,9 @@
 enum MHD_Result h_suggest(request *r);
 enum MHD_Result h_suggest(request *r)
 {
-    const char *ct = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
-                                                 "Content-Type");
-    if (!ct || strncmp(ct, "application/json", 16) != 0)
-        return reply_error(r, KB_EMEDIA, "send Content-Type: "
-                           "application/json");
-    json_error_t je;
-    json_t *in = r->body.len ? json_loadb(r->body.data, r->body.len, 0, &je)
-                             : NULL;
+    json_t *in = body_json(r);
+    if (!in)
+        return MHD_YES;
     if (!json_is_object(in)) {
         json_decref(in);
         return reply_error(r, KB_EINVALID, "send a JSON object with "

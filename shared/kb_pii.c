@@ -146,6 +146,12 @@ static size_t match_phone(const char *s, size_t len, size_t i)
         plus = 1;
         j++;
     } else if (s[j] == '(') {
+        /* An area code in brackets: "(020) 555 0142". */
+        size_t k = j + 1;
+        while (k < len && isd(s[k]) && k - j <= 5)
+            k++;
+        if (k >= len || s[k] != ')' || k == j + 1)
+            return 0;
         j++;
     }
     size_t first = j;
@@ -153,26 +159,30 @@ static size_t match_phone(const char *s, size_t len, size_t i)
         if (isd(s[j])) {
             nd++;
             j++;
-        } else if ((s[j] == ' ' || s[j] == '-' || s[j] == '.' ||
-                    s[j] == '(' || s[j] == ')') &&
-                   j + 1 < len && (isd(s[j + 1]) || s[j + 1] == '(') &&
-                   j > first) {
-            seps++;
-            j++;
-        } else {
-            break;
+            continue;
         }
+        /* A run of at most two separators followed by a digit. */
+        size_t k = j;
+        while (k < len && k - j < 2 &&
+               (s[k] == ' ' || s[k] == '-' || s[k] == '.' || s[k] == ')'))
+            k++;
+        if (k == j || k >= len || !isd(s[k]) || j == first)
+            break;
+        seps++;
+        j = k;
     }
     if (j < len && isal(s[j]))
         return 0;
-    /* A Chinese mobile number: 11 digits starting 13x..19x. */
-    if (!plus && seps == 0 && nd == 11 && s[first] == '1' &&
+    /* A Chinese mobile number: 11 digits starting 13x..19x, often written
+     * 3-4-4. */
+    if (!plus && nd == 11 && seps <= 2 && s[first] == '1' &&
         s[first + 1] >= '3' && s[first + 1] <= '9')
         return j - i;
     if (plus && nd >= 8 && nd <= 15)
         return j - i;
-    /* Other numbers need separators and a phone-like length. */
-    if (!plus && seps >= 1 && nd >= 9 && nd <= 13 && s[first] == '0')
+    /* Other numbers need separators (or brackets) and a phone-like length. */
+    if (!plus && (seps >= 1 || s[i] == '(') && nd >= 9 && nd <= 13 &&
+        s[first] == '0')
         return j - i;
     return 0;
 }
@@ -197,8 +207,17 @@ int kb_pii_mask(char **out, const char *s, size_t len, int *nmasked)
             }
         } else if (boundary && (isd(s[i]) || s[i] == '+' || s[i] == '(') &&
                    !(i > 0 && (s[i - 1] == '.' || s[i - 1] == '-'))) {
-            size_t m;
-            if (isd(s[i]) && (m = match_idcard(s, len, i))) {
+            size_t m, at = i, eb, ee;
+            while (at < len && email_local(s[at]))
+                at++;
+            if (at < len && s[at] == '@' &&
+                match_email(s, len, at, &eb, &ee) && eb <= i &&
+                eb >= copied) {
+                /* A mailbox named by a number: 13812345678@139.com. */
+                mb = eb;
+                me = ee;
+                rep = "[email]";
+            } else if (isd(s[i]) && (m = match_idcard(s, len, i))) {
                 me = i + m;
                 rep = "[id-card]";
             } else if (isd(s[i]) && (m = match_card(s, len, i))) {

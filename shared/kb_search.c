@@ -17,6 +17,8 @@
 
 struct kb_query {
     kb_xquery *xq;
+    kb_xquery *filter; /* audience and field filters, or NULL */
+    kb_xquery *excl;   /* excluded words, or NULL */
     kb_termset terms;
     char *corrected;
 };
@@ -168,7 +170,8 @@ static void spell(parser *p, const char *q, size_t start, size_t end,
         tf > 0)
         return;
     char *s = NULL;
-    if (kb_xdb_spelling(p->db, w, k->wlen, 2, &s, NULL) == KB_OK && s) {
+    if (kb_xdb_spelling(p->db, w, k->wlen, 2, &s, NULL) == KB_OK && s &&
+        !kb_is_stopword(s, strlen(s))) {
         kb_buf_add(&p->corrected, q + p->copied, start - p->copied);
         kb_buf_adds(&p->corrected, s);
         p->copied = end;
@@ -496,10 +499,13 @@ int kb_query_build(kb_query **out, kb_xdb *db, const kb_config *cfg,
         main = kb_xquery_match_all();
     if (main) {
         kb_xquery *excl = ql_combine(&p->excl, KB_XOP_OR);
-        if (excl)
+        if (excl) {
+            kq->excl = kb_xquery_combine(KB_XOP_OR, &excl, 1, 0);
             main = pair(KB_XOP_AND_NOT, main, excl);
+        }
         ql_add(&filters, kb_audience_filter(o->audience));
         kb_xquery *f = ql_combine(&filters, KB_XOP_AND);
+        kq->filter = kb_xquery_combine(KB_XOP_AND, &f, 1, 0);
         main = pair(KB_XOP_FILTER, main, f);
     }
     ql_free(&filters);
@@ -517,6 +523,8 @@ void kb_query_free(kb_query *q)
     if (!q)
         return;
     kb_xquery_free(q->xq);
+    kb_xquery_free(q->filter);
+    kb_xquery_free(q->excl);
     kb_termset_free(&q->terms);
     free(q->corrected);
     free(q);
@@ -586,6 +594,62 @@ static int facet_cb(void *ctx, const char *v, size_t n, double count)
     return 0;
 }
 
+typedef struct {
+    kb_xquery *v[64];
+    size_t n;
+} exp_terms;
+
+static int on_expand(void *ctx, const char *t, size_t len, double w)
+{
+    (void)w;
+    exp_terms *e = ctx;
+    if (e->n < 64)
+        e->v[e->n++] = kb_xquery_term(t, len, 1, 0);
+    return 0;
+}
+
+/* Relevance feedback: the query OR-ed with the best terms of its first
+ * hits, at a lower weight, under the same filters and exclusions. New, or
+ * NULL when there is nothing to add. */
+static kb_xquery *expanded(kb_xdb *db, const kb_config *cfg,
+                           const kb_search_opts *o, const kb_query *kq)
+{
+    kb_xsearch_opts xo;
+    kb_xmset *ms = NULL;
+    exp_terms e = {.n = 0};
+    kb_xquery *out = NULL;
+    kb_search_xopts(&xo, cfg);
+    xo.maxitems = (uint32_t)o->expand_docs;
+    if (kb_xdb_search(&ms, db, kq->xq, &xo, NULL) != KB_OK)
+        return NULL;
+    kb_xmset_expand(ms, (uint32_t)o->expand_docs, (uint32_t)o->expand_terms,
+                    on_expand, &e, NULL);
+    kb_xmset_free(ms);
+    if (e.n) {
+        kb_xquery *any = kb_xquery_combine(KB_XOP_OR, e.v, e.n, 0);
+        kb_xquery *light = any ? kb_xquery_scale(any, 0.3) : NULL;
+        kb_xquery *extra = light && kq->filter
+                               ? pair(KB_XOP_FILTER, light,
+                                      kb_xquery_combine(KB_XOP_AND,
+                                                        (kb_xquery **)&kq->filter,
+                                                        1, 0))
+                               : light;
+        if (extra && kq->excl)
+            extra = pair(KB_XOP_AND_NOT, extra,
+                         kb_xquery_combine(KB_XOP_OR,
+                                           (kb_xquery **)&kq->excl, 1, 0));
+        kb_xquery_free(any);
+        if (extra)
+            out = pair(KB_XOP_OR,
+                       kb_xquery_combine(KB_XOP_AND, (kb_xquery **)&kq->xq, 1,
+                                         0),
+                       extra);
+    }
+    for (size_t i = 0; i < e.n; i++)
+        kb_xquery_free(e.v[i]);
+    return out;
+}
+
 static int run(json_t **out, kb_xdb *db, const kb_config *cfg,
                const kb_search_opts *o, const kb_query *kq, char **errmsg)
 {
@@ -612,7 +676,12 @@ static int run(json_t **out, kb_xdb *db, const kb_config *cfg,
         xo.facet_slots[2] = KB_SLOT_CATEGORY;
         xo.facet_slots[3] = KB_SLOT_TAGS;
     }
-    int rc = kb_xdb_search(&ms, db, kb_query_xquery(kq), &xo, errmsg);
+    kb_xquery *xq = o->expand_terms > 0 && o->expand_docs > 0
+                        ? expanded(db, cfg, o, kq)
+                        : NULL;
+    int rc = kb_xdb_search(&ms, db, xq ? xq : kb_query_xquery(kq), &xo,
+                           errmsg);
+    kb_xquery_free(xq);
     if (rc != KB_OK) {
         json_decref(res);
         return rc;

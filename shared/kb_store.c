@@ -160,6 +160,20 @@ static int build_xdoc(kb_xdoc **out, const json_t *doc, char **errmsg)
     if (rc == KB_OK && *upd)
         rc = kb_xdoc_add_value(b.xd, KB_SLOT_UPDATED, upd, strlen(upd));
     if (rc == KB_OK) {
+        /* Copies of one title (case and spacing aside) share a key. */
+        char *norm = NULL, hex[65];
+        const char *title = kb_doc_str(doc, "title");
+        if ((rc = kb_normalise(&norm, title, strlen(title))) == KB_OK) {
+            size_t w = 0;
+            for (size_t k = 0; norm[k]; k++)
+                if (norm[k] != ' ' && norm[k] != '\t' && norm[k] != '\n')
+                    norm[w++] = norm[k];
+            kb_sha256_hex(norm, w, hex);
+            rc = kb_xdoc_add_value(b.xd, KB_SLOT_DUPKEY, hex, 16);
+        }
+        free(norm);
+    }
+    if (rc == KB_OK) {
         data = json_dumps(doc, JSON_COMPACT);
         rc = data ? kb_xdoc_set_data(b.xd, data, strlen(data)) : KB_ENOMEM;
     }
@@ -210,7 +224,7 @@ static int word_set(const json_t *doc, char ***out, size_t *n)
             const kb_token *k = &tk.v[i];
             const char *w = kb_tok_word(&tk, k);
             if (k->kind != KB_TOK_WORD || k->wlen < 3 || k->wlen > 32 ||
-                (w[0] >= '0' && w[0] <= '9'))
+                (w[0] >= '0' && w[0] <= '9') || kb_is_stopword(w, k->wlen))
                 continue;
             if (cnt == cap) {
                 cap = cap ? cap * 2 : 128;

@@ -51,7 +51,7 @@ typedef struct kb_stemmer kb_stemmer;
  * Returns NULL only when out of memory. */
 kb_stemmer *kb_stemmer_new(const char *lang);
 void kb_stemmer_free(kb_stemmer *st);
-/* The libstemmer algorithm in use ("english"). Borrowed. */
+/* The language code or algorithm name the stemmer was made with. Borrowed. */
 const char *kb_stemmer_name(const kb_stemmer *st);
 
 /* A per-thread set of stemmers, one per language, created on first use.

@@ -135,7 +135,7 @@ typedef enum kb_xop {
     KB_XOP_AND_NOT = 2,   /* first minus the OR of the rest */
     KB_XOP_AND_MAYBE = 4, /* first, ranked also by the rest */
     KB_XOP_FILTER = 5,    /* first, restricted to the rest, unranked */
-    KB_XOP_PHRASE = 8,    /* param: window; 0 means the number of parts */
+    KB_XOP_PHRASE = 7,    /* param: window; 0 means the number of parts */
     KB_XOP_ELITE_SET = 10,/* param: how many of the best parts to keep */
     KB_XOP_SYNONYM = 13,
     KB_XOP_MAX = 14,

@@ -113,7 +113,7 @@ static void test_pii__length_not_nul_ends_the_text(void)
     free(out);
 }
 
-/* --- known gaps: each test holds one check marked BUG --- */
+/* --- harder shapes of phone numbers and mailboxes --- */
 
 static void test_pii__parenthesised_area_code_then_space_is_masked(void)
 {
@@ -121,7 +121,7 @@ static void test_pii__parenthesised_area_code_then_space_is_masked(void)
      * so the usual "(020) 555 0142" is left whole, although
      * "(020)5550142" is masked. */
     CHECK(masks_to("(020)5550142", "[phone]", 1));
-    CHECK(masks_to("call (020) 555 0142", "call [phone]", 1)); /* BUG-PII-1 */
+    CHECK(masks_to("call (020) 555 0142", "call [phone]", 1));
 }
 
 static void test_pii__grouped_chinese_mobile_is_masked(void)
@@ -129,14 +129,14 @@ static void test_pii__grouped_chinese_mobile_is_masked(void)
     /* The 3-4-4 grouping is how Chinese mobiles are usually written;
      * the mobile rule wants no separators and the separated rule wants a
      * leading 0. */
-    CHECK(masks_to("tel 138 1234 5678", "tel [phone]", 1)); /* BUG-PII-2 */
+    CHECK(masks_to("tel 138 1234 5678", "tel [phone]", 1));
 }
 
 static void test_pii__phone_in_parentheses_keeps_the_parentheses(void)
 {
     /* The '(' is taken as the start of an area code and masked with the
      * number, leaving "[phone])". */
-    CHECK(masks_to("Bob (13812345678)", "Bob ([phone])", 1)); /* BUG-PII-3 */
+    CHECK(masks_to("Bob (13812345678)", "Bob ([phone])", 1));
 }
 
 static void test_pii__mobile_number_mail_address_is_masked_as_email(void)
@@ -144,7 +144,7 @@ static void test_pii__mobile_number_mail_address_is_masked_as_email(void)
     /* 139.com addresses are the owner's mobile number; the number is
      * masked as a phone first and the domain is left behind. */
     CHECK(masks_to("from 13812345678@139.com", "from [email]",
-                   1)); /* BUG-PII-4 */
+                   1));
 }
 
 /* --- what is not masked --- */

@@ -476,12 +476,8 @@ static void test_readers__csv_record_line_is_where_the_record_starts(void)
     CHECK(rec_by_id(&s, "INC-1", &line) != NULL && line == 2);
     /* INC-3 follows a record that spans lines 3-4. */
     CHECK(rec_by_id(&s, "INC-3", &line) != NULL && line == 5);
-    /* BUG: kb_sink documents "the line it starts on", but the CSV reader
-     * passes the line where libcsv finished the row (4 for a quoted
-     * field spanning lines 3-4); problems in such rows are misplaced the
-     * same way. */
     CHECK(rec_by_id(&s, "INC-2", &line) != NULL &&
-          line == 3); /* BUG-CSV-LINE */
+          line == 3);
     sink_free(&s);
 }
 
@@ -528,11 +524,7 @@ static void test_readers__csv_nul_byte_row_is_reported(void)
 {
     rec_sink s;
     CHECK_RC(read_file(BAD "nul-byte.csv", NULL, &s), KB_OK);
-    /* BUG: since record files skip the whole-file UTF-8 check, a NUL byte
-     * inside a CSV field reaches the record ("Has a NUL\u0000 byte?");
-     * kb_doc_from_json then silently cuts the text at the NUL. The row
-     * should be a problem like an invalid UTF-8 row. */
-    CHECK(nrecs(&s) == 0 && nprobs(&s) == 1); /* BUG-CSV-NUL */
+    CHECK(nrecs(&s) == 0 && nprobs(&s) == 1);
     sink_free(&s);
 }
 

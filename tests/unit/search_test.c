@@ -238,10 +238,8 @@ static void test_search__quoted_phrase_is_required(void)
     json_t *r = NULL;
     /* faq-printer-tray has "paper" and "jam" but not "paper jam". */
     CHECK_RC(search("\"paper jam\"", &o, NULL, &r), KB_OK);
-    /* BUG: see BUG-XOP-PHRASE in xapian_c_test.c. The phrase query cannot
-     * be built, the parser drops it, and the search finds nothing. */
     CHECK(nresults(r) == 1 &&
-          finds(r, "manual-paper-jam")); /* BUG-XOP-PHRASE (search) */
+          finds(r, "manual-paper-jam"));
     json_decref(r);
 }
 
@@ -631,10 +629,7 @@ static void test_search__expansion_terms_widen_the_search(void)
     o.expand_docs = 1;
     CHECK_RC(search("drawer", &o, NULL, &r), KB_OK);
     CHECK_STR(id_at(r, 0), "manual-paper-jam");
-    /* BUG: kb_search.h documents expand_terms/expand_docs ("add this many
-     * expansion terms from the best nrel hits and search again") but
-     * kb_search() never reads them. */
-    CHECK(finds(r, "faq-printer-tray")); /* BUG-SEARCH-EXPAND */
+    CHECK(finds(r, "faq-printer-tray"));
     if (!finds(r, "faq-printer-tray"))
         show("drawer with expansion", r);
     json_decref(r);

@@ -493,10 +493,7 @@ static void test_store__documents_carry_a_duplicate_key_value(void)
              KB_OK);
     o.collapse_slot = KB_SLOT_DUPKEY;
     CHECK_RC(kb_xdb_search(&ms, db, q, &o, NULL), KB_OK);
-    /* BUG: kb_store.h documents KB_SLOT_DUPKEY ("a hash of the normalised
-     * title: collapses copies") but build_xdoc() never writes that value,
-     * so copies never collapse. */
-    CHECK(kb_xmset_size(ms) == 2); /* BUG-STORE-DUPKEY */
+    CHECK(kb_xmset_size(ms) == 2);
     kb_xmset_free(ms);
     kb_xquery_free(q);
     kb_xdb_close(db);
