@@ -176,7 +176,7 @@ int kb_snippet(char **out, const char *text, size_t len,
             (text[cut] == ' ' || text[cut] == '\n' ||
              ((unsigned char)text[cut] & 0xF0) == 0xE0))
             we = cut;
-        while (we < len && ((unsigned char)text[we] & 0xC0) == 0x80)
+        while (we > ws && we < len && ((unsigned char)text[we] & 0xC0) == 0x80)
             we--;
     }
 

@@ -179,8 +179,10 @@ int kb_suggest(json_t **out, kb_xdb *db, const kb_config *cfg,
     }
     t->n = keep;
     qsort(t->v, (size_t)t->n, sizeof *t->v, by_salience);
-    if (t->n > o->max_terms)
-        t->n = o->max_terms;
+    int cap = o->max_terms > 0 && o->max_terms < MAX_SALIENT ? o->max_terms
+                                                             : MAX_SALIENT;
+    if (t->n > cap)
+        t->n = cap;
     double total_sal = 0;
     for (int i = 0; i < t->n; i++)
         total_sal += t->v[i].salience;
