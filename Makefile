@@ -34,9 +34,16 @@ UNIT_BIN = $(UNIT:%=$(B)/tests/%)
 
 LIB = $(B)/libdeskdex.a
 
-.PHONY: all deps run test check asan fuzz bench bench-relevance install uninstall clean format man
+.PHONY: all deps programs units run test check asan fuzz bench bench-relevance install uninstall clean format man
 
-all: deps $(BIN)/deskdex-index $(BIN)/deskdex-server $(BIN)/deskdex-httptest
+# deps runs first, in its own step: the pkg-config flags above are read by
+# the sub-make, after any missing -dev package was installed.
+all: deps
+	@$(MAKE) --no-print-directory programs
+
+programs: $(BIN)/deskdex-index $(BIN)/deskdex-server $(BIN)/deskdex-httptest
+
+units: $(UNIT_BIN)
 
 deps:
 	@scripts/deps.sh build
@@ -86,8 +93,9 @@ run: all
 
 # --- tests ---
 
-test: deps all $(UNIT_BIN)
+test: all
 	@scripts/deps.sh test
+	@$(MAKE) --no-print-directory units
 	@BIN=$(BIN) B=$(B) tests/run.sh
 
 check:
@@ -128,3 +136,4 @@ uninstall:
 
 clean:
 	rm -rf build build-san bin bin-san tests/out
+.SECONDARY:
