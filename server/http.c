@@ -149,6 +149,12 @@ enum MHD_Result reply_bytes(request *r, unsigned status, const char *type,
                                 "Bearer realm=\"deskdex\"");
     if (status == 503)
         MHD_add_response_header(resp, "Retry-After", "1");
+    if (status == 429) {
+        char ra[32];
+        snprintf(ra, sizeof ra, "%.0f",
+                 r->retry_after >= 1 ? r->retry_after : 1.0);
+        MHD_add_response_header(resp, "Retry-After", ra);
+    }
     if (!strncmp(type, "text/html", 9) ||
         !strncmp(type, "application/javascript", 22)) {
         MHD_add_response_header(
@@ -279,15 +285,31 @@ static enum MHD_Result dispatch(request *r)
         }
         r->route = (int)i;
         int rc = auth_check(r);
-        if (rc != KB_OK)
-            return reply_error(r, rc, "unknown or revoked key");
+        enum MHD_Result ret;
+        if (rc != KB_OK) {
+            ret = reply_error(r, rc, "unknown or revoked key");
+            guard_audit(r, "refused", r->params[0], 0, 0, 401);
+            return ret;
+        }
         if (r->role < g_routes[i].min_role || (g_routes[i].needs_key &&
                                                !strcmp(r->key_name, "-"))) {
             if (!strcmp(r->key_name, "-"))
-                return reply_error(r, KB_EAUTH, "this route needs a key "
-                                   "(Authorization: Bearer KEY)");
-            return reply_error(r, KB_EDENIED, "the key's role may not do "
-                               "this");
+                ret = reply_error(r, KB_EAUTH, "this route needs a key "
+                                  "(Authorization: Bearer KEY)");
+            else
+                ret = reply_error(r, KB_EDENIED, "the key's role may not do "
+                                  "this");
+            guard_audit(r, "refused", r->params[0], 0, 0,
+                        (unsigned)r->status);
+            return ret;
+        }
+        if (strcmp(g_routes[i].path, "/healthz") != 0 &&
+            strcmp(g_routes[i].path, "/metrics") != 0 &&
+            guard_rate(r, &r->retry_after) != KB_OK) {
+            ret = reply_error(r, KB_ERATE, "too many requests; retry in "
+                              "%.0f s", r->retry_after);
+            guard_audit(r, "refused", r->params[0], 0, 0, 429);
+            return ret;
         }
         /* Every argument must be valid UTF-8 before any handler sees it. */
         return g_routes[i].fn(r);

@@ -37,12 +37,35 @@ static void usage(FILE *f)
           "  --www DIR         the page, widget and OpenAPI files\n"
           "  --threads N       worker threads (default 4)\n"
           "  --access-log F    one line per request to F (- is stderr)\n"
+          "  --audit-log FILE  JSON Lines of every write and refusal\n"
+          "  --tls-cert FILE   PEM certificate: serve HTTPS (with --tls-key)\n"
+          "  --tls-key FILE    PEM private key\n"
           "  --hash-key KEY    print the keys-file entry for KEY and exit\n"
           "  --help, --version\n"
           "\n"
           "Signals: SIGTERM/SIGINT finish in-flight requests and stop;\n"
           "SIGHUP reloads the configuration and the keys.\n",
           f);
+}
+
+/* A whole small file as a string (new), or NULL. */
+static char *slurp(const char *path)
+{
+    FILE *f = path && *path ? fopen(path, "rb") : NULL;
+    if (!f)
+        return NULL;
+    kb_buf b = KB_BUF_INIT(1u << 20);
+    char chunk[4096];
+    size_t n;
+    int rc = KB_OK;
+    while (rc == KB_OK && (n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        rc = kb_buf_add(&b, chunk, n);
+    fclose(f);
+    if (rc != KB_OK || !b.len) {
+        kb_buf_free(&b);
+        return NULL;
+    }
+    return kb_buf_steal(&b);
 }
 
 static int load_all(kb_config *c, const char *config_path,
@@ -108,6 +131,11 @@ static void reload(void)
     nc.www = g_srv.cfg.www;
     g_srv.cfg.www = NULL;
     nc.max_body = g_srv.cfg.max_body;
+    if (guard_audit_open(nc.audit_log, &msg) != KB_OK) {
+        fprintf(stderr, "deskdex-server: %s; audit log unchanged\n", msg);
+        free(msg);
+        msg = NULL;
+    }
     kb_config_free(&g_srv.cfg);
     g_srv.cfg = nc;
     pthread_rwlock_unlock(&g_srv.cfg_lock);
@@ -117,7 +145,7 @@ static void reload(void)
 int main(int argc, char **argv)
 {
     enum { O_DB = 256, O_LISTEN, O_CONFIG, O_KEYS, O_WWW, O_THREADS, O_LOG,
-           O_HASH, O_HELP, O_VERSION };
+           O_HASH, O_HELP, O_VERSION, O_AUDIT, O_CERT, O_KEY };
     static const struct option opts[] = {
         {"db", required_argument, 0, O_DB},
         {"listen", required_argument, 0, O_LISTEN},
@@ -127,10 +155,14 @@ int main(int argc, char **argv)
         {"threads", required_argument, 0, O_THREADS},
         {"access-log", required_argument, 0, O_LOG},
         {"hash-key", required_argument, 0, O_HASH},
+        {"audit-log", required_argument, 0, O_AUDIT},
+        {"tls-cert", required_argument, 0, O_CERT},
+        {"tls-key", required_argument, 0, O_KEY},
         {"help", no_argument, 0, O_HELP},
         {"version", no_argument, 0, O_VERSION},
         {0, 0, 0, 0}};
     const char *db = NULL, *listen = NULL, *www = NULL, *log = NULL;
+    const char *audit = NULL, *cert = NULL, *key = NULL;
     long threads = 0;
     int c;
     char *msg = NULL;
@@ -142,6 +174,9 @@ int main(int argc, char **argv)
         case O_KEYS: g_srv.keys_path = optarg; break;
         case O_WWW: www = optarg; break;
         case O_LOG: log = optarg; break;
+        case O_AUDIT: audit = optarg; break;
+        case O_CERT: cert = optarg; break;
+        case O_KEY: key = optarg; break;
         case O_THREADS: {
             char *end = NULL;
             threads = strtol(optarg, &end, 10);
@@ -186,6 +221,9 @@ int main(int argc, char **argv)
     OVERRIDE(listen, listen);
     OVERRIDE(www, www);
     OVERRIDE(access_log, log);
+    OVERRIDE(audit_log, audit);
+    OVERRIDE(tls_cert, cert);
+    OVERRIDE(tls_key, key);
     if (threads)
         cfg->threads = (int)threads;
 
@@ -202,6 +240,20 @@ int main(int argc, char **argv)
         fprintf(stderr, "deskdex-server: %s: %s\n", cfg->access_log,
                 strerror(errno));
         return 2;
+    }
+    if (guard_audit_open(cfg->audit_log, &msg) != KB_OK) {
+        fprintf(stderr, "deskdex-server: %s\n", msg);
+        return 2;
+    }
+    char *tls_cert = NULL, *tls_key = NULL;
+    if (*cfg->tls_cert || *cfg->tls_key) {
+        tls_cert = slurp(cfg->tls_cert);
+        tls_key = slurp(cfg->tls_key);
+        if (!tls_cert || !tls_key) {
+            fprintf(stderr, "deskdex-server: TLS needs a readable certificate "
+                    "and key (--tls-cert, --tls-key)\n");
+            return 2;
+        }
     }
     /* The index must open now: fail fast on a wrong path. */
     kb_xdb *probe = NULL;
@@ -223,22 +275,25 @@ int main(int argc, char **argv)
     g_srv.started = now_seconds();
     g_srv.daemon = MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
-            MHD_USE_ERROR_LOG,
+            MHD_USE_ERROR_LOG | (tls_cert ? MHD_USE_TLS : 0),
         0, NULL, NULL, http_handler, NULL, MHD_OPTION_SOCK_ADDR,
         (struct sockaddr *)&sa, MHD_OPTION_THREAD_POOL_SIZE,
         (unsigned)cfg->threads, MHD_OPTION_CONNECTION_LIMIT,
         (unsigned)cfg->max_conns, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)cfg->timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
         (size_t)(128 * 1024), MHD_OPTION_NOTIFY_COMPLETED, http_completed,
-        NULL, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_END);
+        NULL, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
+        tls_cert ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, tls_key,
+        MHD_OPTION_HTTPS_MEM_CERT, tls_cert, MHD_OPTION_END);
     if (!g_srv.daemon) {
         fprintf(stderr, "deskdex-server: cannot listen on %s\n", cfg->listen);
         return 2;
     }
     const union MHD_DaemonInfo *di =
         MHD_get_daemon_info(g_srv.daemon, MHD_DAEMON_INFO_BIND_PORT);
-    fprintf(stderr, "deskdex-server %s: serving %s on http://%s:%u/\n",
-            KB_VERSION, cfg->db, inet_ntoa(sa.sin_addr),
+    fprintf(stderr, "deskdex-server %s: serving %s on %s://%s:%u/\n",
+            KB_VERSION, cfg->db, tls_cert ? "https" : "http",
+            inet_ntoa(sa.sin_addr),
             di ? di->port : ntohs(sa.sin_port));
     fflush(stderr);
 
@@ -266,6 +321,9 @@ int main(int argc, char **argv)
     MHD_stop_daemon(g_srv.daemon);
     fprintf(stderr, "deskdex-server: stopped\n");
     auth_free();
+    guard_close();
+    free(tls_cert);
+    free(tls_key);
     kb_config_free(&g_srv.cfg);
     if (g_srv.access_log && g_srv.access_log != stderr)
         fclose(g_srv.access_log);

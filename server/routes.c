@@ -529,7 +529,12 @@ static enum MHD_Result h_post_docs(request *r)
     if (rc != KB_OK) {
         ret = reply_error(r, rc, "nothing was stored: %s",
                           msg ? msg : kb_strerror(rc));
+        guard_audit(r, "write-failed", NULL, 0, 0, (unsigned)r->status);
     } else {
+        json_array_foreach(c.results, i, rec)
+            guard_audit(r, kb_doc_str(rec, "status"), kb_doc_str(rec, "id"),
+                        (int)json_integer_value(json_object_get(rec, "version")),
+                        0, 200);
         int added = 0;
         json_array_foreach(c.results, i, rec)
             added |= !strcmp(kb_doc_str(rec, "status"), "added");
@@ -570,6 +575,7 @@ static enum MHD_Result h_doc_delete(request *r)
     doc_ctx c = {r->params[0], r->key_name, 0, 0, 0, NULL};
     char *msg = NULL;
     int rc = with_writer(archive_write, &c, &msg);
+    guard_audit(r, "archive", c.id, c.version, 0, rc == KB_OK ? 200 : 0);
     enum MHD_Result ret =
         rc == KB_OK ? reply_json(r, 200, took(json_pack("{s:s,s:i,s:s}", "id",
                                                         c.id, "version",
@@ -591,6 +597,7 @@ static enum MHD_Result h_rollback(request *r)
     doc_ctx c = {r->params[0], r->key_name, (int)to, 0, 0, NULL};
     char *msg = NULL;
     int rc = with_writer(rollback_write, &c, &msg);
+    guard_audit(r, "rollback", c.id, c.version, c.to, rc == KB_OK ? 200 : 0);
     enum MHD_Result ret =
         rc == KB_OK
             ? reply_json(r, 200, took(json_pack("{s:s,s:i,s:i}", "id", c.id,
@@ -655,6 +662,29 @@ static enum MHD_Result h_feedback(request *r)
     return ret;
 }
 
+static int purge_write(kb_xdb *w, void *vctx, char **errmsg)
+{
+    doc_ctx *c = vctx;
+    return kb_store_purge(w, c->id, &c->version, errmsg);
+}
+
+static enum MHD_Result h_purge(request *r)
+{
+    doc_ctx c = {r->params[0], r->key_name, 0, 0, 0, NULL};
+    char *msg = NULL;
+    int rc = with_writer(purge_write, &c, &msg);
+    guard_audit(r, "purge", c.id, c.version, 0, rc == KB_OK ? 200 : 0);
+    enum MHD_Result ret =
+        rc == KB_OK ? reply_json(r, 200, took(json_pack("{s:s,s:i,s:s}", "id",
+                                                        c.id, "versions",
+                                                        c.version, "status",
+                                                        "purged"),
+                                              r))
+                    : reply_error(r, rc, "%s", msg ? msg : kb_strerror(rc));
+    free(msg);
+    return ret;
+}
+
 enum MHD_Result h_suggest(request *r);
 
 /* --- the table --- */
@@ -673,6 +703,7 @@ const route g_routes[] = {
     {"GET", "/v1/documents/{id}/diff", h_diff, KB_AUD_PUBLIC, 0},
     {"POST", "/v1/documents/{id}/rollback", h_rollback, KB_AUD_EDITOR, 1},
     {"POST", "/v1/documents/{id}/feedback", h_feedback, KB_AUD_PUBLIC, 0},
+    {"POST", "/v1/documents/{id}/purge", h_purge, KB_AUD_ADMIN, 1},
     {"GET", "/", h_page, KB_AUD_PUBLIC, 0},
     {"GET", "/widget.js", h_widget, KB_AUD_PUBLIC, 0},
     {"GET", "/demo/ticket-form", h_demo, KB_AUD_PUBLIC, 0},

@@ -26,6 +26,7 @@ typedef struct request {
     const char *key_name; /* borrowed from the key table, or "-" */
     char params[4][160];  /* {id} and friends from the path */
     char key_buf[64];     /* the key's name, copied */
+    double retry_after;   /* seconds, for a 429 */
 } request;
 
 /* Global server state. */
@@ -90,6 +91,16 @@ int auth_check(request *r);
 void auth_free(void);
 /* The hash line for a key, for the keys file. */
 void auth_hash_key(const char *key, char hex[65]);
+
+/* --- guard.c: rate limits and the audit log --- */
+/* KB_ERATE when the caller's bucket is empty; *retry_after in seconds. */
+int guard_rate(request *r, double *retry_after);
+int guard_audit_open(const char *path, char **errmsg);
+/* One audit line: who, from where, what (action, id, versions), status. */
+void guard_audit(request *r, const char *action, const char *id, int version,
+                 int from, unsigned status);
+void guard_close(void);
+void client_address(request *r, char *out, size_t n);
 
 /* --- metrics (metrics.c) --- */
 void metrics_observe(int route, unsigned status, double seconds);

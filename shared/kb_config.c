@@ -26,6 +26,13 @@ int kb_config_defaults(kb_config *c)
     c->www = strdup("server/www");
     c->access_log = strdup("-");
     c->cors_origins = strdup("");
+    c->audit_log = strdup("");
+    c->tls_cert = strdup("");
+    c->tls_key = strdup("");
+    c->rate = 50;
+    c->burst = 100;
+    c->key_rate = 200;
+    c->key_burst = 400;
     c->threads = 4;
     c->max_body = 10u << 20;
     c->max_query = 1024;
@@ -38,7 +45,8 @@ int kb_config_defaults(kb_config *c)
     c->title_weight = 1.0;
     c->cjk_unigram_weight = 0.5;
     c->lock_wait_ms = 5000;
-    return (c->listen && c->db && c->www && c->access_log && c->cors_origins)
+    return (c->listen && c->db && c->www && c->access_log && c->cors_origins &&
+            c->audit_log && c->tls_cert && c->tls_key)
                ? KB_OK
                : KB_ENOMEM;
 }
@@ -61,6 +69,9 @@ void kb_config_free(kb_config *c)
     free(c->keys);
     free(c->access_log);
     free(c->cors_origins);
+    free(c->audit_log);
+    free(c->tls_cert);
+    free(c->tls_key);
     for (size_t i = 0; i < c->nsyn; i++)
         free_syn(&c->syn[i]);
     free(c->syn);
@@ -215,6 +226,20 @@ static int apply(kb_config *c, const char *k, const char *v)
         return set_str(&c->access_log, v);
     if (!strcmp(k, "cors_origins"))
         return set_str(&c->cors_origins, v);
+    if (!strcmp(k, "audit_log"))
+        return set_str(&c->audit_log, v);
+    if (!strcmp(k, "tls_cert"))
+        return set_str(&c->tls_cert, v);
+    if (!strcmp(k, "tls_key"))
+        return set_str(&c->tls_key, v);
+    if (!strcmp(k, "rate_limit"))
+        return set_double(&c->rate, v, 0, 1e6);
+    if (!strcmp(k, "rate_burst"))
+        return set_double(&c->burst, v, 1, 1e6);
+    if (!strcmp(k, "key_rate_limit"))
+        return set_double(&c->key_rate, v, 0, 1e6);
+    if (!strcmp(k, "key_rate_burst"))
+        return set_double(&c->key_burst, v, 1, 1e6);
     if (!strcmp(k, "synonym"))
         return parse_synonym(c, v);
     if (!strcmp(k, "k1"))

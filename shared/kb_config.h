@@ -19,6 +19,13 @@ typedef struct kb_config {
     char *keys;         /* keys = (none: anonymous only) */
     char *access_log;   /* access_log = - (stderr) */
     char *cors_origins; /* cors_origins = (none), space-separated */
+    char *audit_log;    /* audit_log = (none): JSON Lines of writes/refusals */
+    char *tls_cert;     /* tls_cert = (none): PEM certificate, enables TLS */
+    char *tls_key;      /* tls_key = (none): PEM private key */
+    double rate;        /* rate_limit = 50 requests/s per client address */
+    double burst;       /* rate_burst = 100 */
+    double key_rate;    /* key_rate_limit = 200 requests/s per key */
+    double key_burst;   /* key_rate_burst = 400 */
     int threads;        /* threads = 4 */
     size_t max_body;    /* max_body = 10485760 */
     size_t max_query;   /* max_query = 1024 bytes */

@@ -476,6 +476,57 @@ int kb_store_rollback(kb_xdb *w, const char *id, int to, const char *who,
     return revise(w, id, to, NULL, who, version, errmsg);
 }
 
+static int collect_key(void *ctx, const char *key, size_t klen)
+{
+    json_array_append_new(ctx, json_stringn(key, klen));
+    return 0;
+}
+
+int kb_store_purge(kb_xdb *w, const char *id, int *versions, char **errmsg)
+{
+    char key[KB_ID_MAX + 32];
+    json_t *cur = NULL;
+    int n = 0, rc = kb_store_current(w, id, &n, errmsg);
+    *versions = 0;
+    if (rc != KB_OK)
+        return rc;
+    if (!n)
+        return kb_fail(errmsg, KB_ENOTFOUND, "no document %.64s", id);
+    if ((rc = kb_store_get(w, id, n, &cur, errmsg)) != KB_OK)
+        return rc;
+    rc = update_spelling(w, cur, NULL, errmsg);
+    json_decref(cur);
+    for (int v = 1; rc == KB_OK && v <= n; v++) {
+        vkey(key, sizeof key, id, v);
+        rc = kb_xdb_set_metadata(w, key, strlen(key), "", 0, errmsg);
+    }
+    /* Feedback counts of every version: keys "f:<id>:<n>". */
+    snprintf(key, sizeof key, "f:%s:", id);
+    json_t *keys = json_array();
+    if (rc == KB_OK) /* collect first: no deleting while walking */
+        rc = kb_xdb_metadata_keys(w, key, strlen(key), collect_key, keys,
+                                  errmsg);
+    size_t i;
+    json_t *k;
+    json_array_foreach(keys, i, k)
+    {
+        if (rc != KB_OK)
+            break;
+        rc = kb_xdb_set_metadata(w, json_string_value(k),
+                                 json_string_length(k), "", 0, errmsg);
+    }
+    json_decref(keys);
+    snprintf(key, sizeof key, "d:%s", id);
+    if (rc == KB_OK)
+        rc = kb_xdb_set_metadata(w, key, strlen(key), "", 0, errmsg);
+    snprintf(key, sizeof key, "Q%s", id);
+    if (rc == KB_OK)
+        rc = kb_xdb_delete(w, key, strlen(key), errmsg);
+    if (rc == KB_OK)
+        *versions = n;
+    return rc;
+}
+
 int kb_store_history(kb_xdb *db, const char *id, json_t **out, char **errmsg)
 {
     int cur = 0, rc;

@@ -53,6 +53,12 @@ int kb_store_archive(kb_xdb *w, const char *id, const char *who,
 int kb_store_rollback(kb_xdb *w, const char *id, int to, const char *who,
                       int *version, char **errmsg);
 
+/* Remove every version of id, its postings, its spelling words and its
+ * feedback counts, for erasure requests. *versions is how many versions
+ * were removed. KB_ENOTFOUND for an unknown id. A source file that still
+ * holds the document brings it back on its next indexing. */
+int kb_store_purge(kb_xdb *w, const char *id, int *versions, char **errmsg);
+
 /* Version `version` of id (0: current) as a new object; KB_ENOTFOUND. */
 int kb_store_get(kb_xdb *db, const char *id, int version, json_t **out,
                  char **errmsg);
