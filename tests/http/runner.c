@@ -66,6 +66,8 @@ static const char test_config[] =
     "synonym = \xE7\x99\xBB\xE9\x99\x86 => \xE7\x99\xBB\xE5\xBD\x95\n"
     "synonym = wifi => wi-fi, wlan\n"
     "max_body = 65536\n"
+    "rate_limit = 0\n"
+    "key_rate_limit = 0\n"
     "max_query = 512\n"
     "threads = 2\n";
 
