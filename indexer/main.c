@@ -1,4 +1,5 @@
 /* main.c - deskdex-index: read manuals, FAQs and tickets into the index */
+#define _XOPEN_SOURCE 700 /* nftw */
 #include "kb_buf.h"
 #include "kb_doc.h"
 #include "kb_error.h"
@@ -9,6 +10,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <ftw.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -393,6 +395,109 @@ static int cmd_stats(kb_xdb *db)
     return 0;
 }
 
+/* --- backup and restore --- */
+
+static int rm_entry(const char *path, const struct stat *st, int flag,
+                    struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+static int cmd_backup(const char *db, const char *out)
+{
+    kb_xdb *rd = NULL;
+    char *msg = NULL, tmp[4200];
+    struct stat st;
+    double t0 = now_s();
+    if (stat(out, &st) == 0) {
+        fprintf(stderr, "deskdex-index: %s exists; a backup goes to a new "
+                "folder\n", out);
+        return 2;
+    }
+    int rc = kb_xdb_open(&rd, db, KB_XDB_READ, &msg);
+    snprintf(tmp, sizeof tmp, "%s.partial-%ld", out, (long)getpid());
+    if (rc == KB_OK)
+        rc = kb_xdb_compact(rd, tmp, &msg);
+    uint32_t n = 0;
+    uint64_t rev = 0;
+    if (rc == KB_OK) {
+        kb_xdb_doccount(rd, &n, NULL);
+        kb_xdb_revision(rd, &rev, NULL);
+    }
+    kb_xdb_close(rd);
+    if (rc == KB_OK && rename(tmp, out) != 0) {
+        rc = KB_EIO;
+        kb_fail(&msg, rc, "cannot rename %s to %s: %s", tmp, out,
+                strerror(errno));
+    }
+    if (rc != KB_OK) {
+        nftw(tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+        fprintf(stderr, "deskdex-index: backup failed: %s\n",
+                msg ? msg : kb_strerror(rc));
+        free(msg);
+        return 2;
+    }
+    printf("{\"backup\":\"%s\",\"revision\":%llu,\"searchable\":%u,"
+           "\"seconds\":%.3f}\n",
+           out, (unsigned long long)rev, n, now_s() - t0);
+    return 0;
+}
+
+/* Replace db by a copy of backup. Holding db's write lock meanwhile keeps
+ * a running server's writes waiting (they retry), and its readers notice
+ * the new folder on their next request. */
+static int cmd_restore(const char *db, const char *backup, long wait_s)
+{
+    kb_xdb *src = NULL, *lock = NULL;
+    char *msg = NULL, tmp[4200], old[4200];
+    double t0 = now_s(), waited = 0;
+    int rc = kb_xdb_open(&src, backup, KB_XDB_READ, &msg);
+    if (rc != KB_OK) {
+        fprintf(stderr, "deskdex-index: %s is not a usable backup: %s\n",
+                backup, msg ? msg : kb_strerror(rc));
+        free(msg);
+        return 2;
+    }
+    struct stat st;
+    int exists = stat(db, &st) == 0;
+    while (exists &&
+           (rc = kb_xdb_open(&lock, db, KB_XDB_WRITE, &msg)) == KB_ELOCKED &&
+           waited < wait_s) {
+        usleep(200000);
+        waited += 0.2;
+    }
+    snprintf(tmp, sizeof tmp, "%s.restore-%ld", db, (long)getpid());
+    snprintf(old, sizeof old, "%s.replaced-%ld", db, (long)getpid());
+    if (rc == KB_OK)
+        rc = kb_xdb_compact(src, tmp, &msg);
+    if (rc == KB_OK && exists && rename(db, old) != 0)
+        rc = kb_fail(&msg, KB_EIO, "cannot move %s aside: %s", db,
+                     strerror(errno));
+    if (rc == KB_OK && rename(tmp, db) != 0) {
+        rc = kb_fail(&msg, KB_EIO, "cannot move the copy into place: %s",
+                     strerror(errno));
+        if (exists)
+            rename(old, db);
+    }
+    kb_xdb_close(lock);
+    kb_xdb_close(src);
+    if (rc != KB_OK) {
+        nftw(tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+        fprintf(stderr, "deskdex-index: restore failed, %s unchanged: %s\n",
+                db, msg ? msg : kb_strerror(rc));
+        free(msg);
+        return 2;
+    }
+    if (exists)
+        nftw(old, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    printf("{\"restored\":\"%s\",\"from\":\"%s\",\"seconds\":%.3f}\n", db,
+           backup, now_s() - t0);
+    return 0;
+}
+
 /* --- main --- */
 
 static void usage(FILE *f)
@@ -401,6 +506,7 @@ static void usage(FILE *f)
         "Usage: deskdex-index --db DIR [options] PATH...\n"
         "       deskdex-index --db DIR --stats | --show ID [--version N] |"
         " --history ID\n"
+        "       deskdex-index --db DIR --backup OUT | --restore FROM\n"
         "\n"
         "Reads manuals (.md .html .txt), FAQs (.md .json .jsonl .csv) and\n"
         "resolved tickets (.jsonl .csv) from files and folders into the\n"
@@ -418,6 +524,8 @@ static void usage(FILE *f)
         "  --stats          print counts by kind and status\n"
         "  --show ID        print a document (current, or --version N)\n"
         "  --history ID     print one line per version of a document\n"
+        "  --backup OUT     copy the index (consistent, while in use) to OUT\n"
+        "  --restore FROM   replace the index by the backup FROM\n"
         "  --help, --version\n"
         "\n"
         "Exit status: 0 all good, 1 some records rejected, 2 fatal error.\n",
@@ -439,7 +547,7 @@ int main(int argc, char **argv)
 {
     enum { O_DB = 256, O_KIND, O_LANG, O_MAP, O_PRUNE, O_BATCH, O_WAIT,
            O_JSON, O_QUIET, O_STATS, O_SHOW, O_VERSION_N, O_HISTORY, O_HELP,
-           O_VERSION };
+           O_VERSION, O_BACKUP, O_RESTORE };
     static const struct option opts[] = {
         {"db", required_argument, 0, O_DB},
         {"kind", required_argument, 0, O_KIND},
@@ -453,10 +561,13 @@ int main(int argc, char **argv)
         {"stats", no_argument, 0, O_STATS},
         {"show", required_argument, 0, O_SHOW},
         {"history", required_argument, 0, O_HISTORY},
+        {"backup", required_argument, 0, O_BACKUP},
+        {"restore", required_argument, 0, O_RESTORE},
         {"help", no_argument, 0, O_HELP},
         {"version", optional_argument, 0, O_VERSION},
         {0, 0, 0, 0}};
     const char *db = NULL, *show = NULL, *history = NULL;
+    const char *backup = NULL, *restore = NULL;
     const char *maps[MAX_MAPS];
     long batch = 5000, wait_s = 30, version = 0;
     int nmaps = 0, do_prune = 0, json = 0, quiet = 0, stats = 0, c;
@@ -503,6 +614,8 @@ int main(int argc, char **argv)
         case O_STATS: stats = 1; break;
         case O_SHOW: show = optarg; break;
         case O_HISTORY: history = optarg; break;
+        case O_BACKUP: backup = optarg; break;
+        case O_RESTORE: restore = optarg; break;
         case O_HELP: usage(stdout); return 0;
         case O_VERSION:
             if (optarg) { /* --version=N with --show */
@@ -528,6 +641,10 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
+    if (backup)
+        return cmd_backup(db, backup);
+    if (restore)
+        return cmd_restore(db, restore, wait_s);
     r.ro.maps = maps;
     r.ro.nmaps = (size_t)nmaps;
 

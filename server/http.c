@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
 
 server g_srv;
@@ -24,6 +25,7 @@ double now_seconds(void)
 /* --- the index: one reader per thread, one writer per process --- */
 
 static _Thread_local kb_xdb *t_reader;
+static _Thread_local ino_t t_inode; /* of the index folder's version file */
 static pthread_key_t reader_key;
 static pthread_once_t reader_once = PTHREAD_ONCE_INIT;
 
@@ -35,8 +37,22 @@ static void reader_exit(void *p)
 }
 static void reader_key_init(void) { pthread_key_create(&reader_key, reader_exit); }
 
+static ino_t index_inode(void)
+{
+    char path[1100];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/iamglass", g_srv.cfg.db);
+    return stat(path, &st) == 0 ? st.st_ino : 0;
+}
+
 kb_xdb *reader(char **errmsg)
 {
+    /* A restore swaps the folder: reopen() would stay on the old one. */
+    if (t_reader && index_inode() != t_inode) {
+        kb_xdb_close(t_reader);
+        t_reader = NULL;
+        pthread_setspecific(reader_key, NULL);
+    }
     if (t_reader) {
         if (kb_xdb_reopen(t_reader, errmsg) == KB_OK)
             return t_reader;
@@ -45,6 +61,7 @@ kb_xdb *reader(char **errmsg)
         pthread_setspecific(reader_key, NULL);
     }
     pthread_rwlock_rdlock(&g_srv.cfg_lock);
+    t_inode = index_inode();
     int rc = kb_xdb_open(&t_reader, g_srv.cfg.db, KB_XDB_READ, errmsg);
     pthread_rwlock_unlock(&g_srv.cfg_lock);
     pthread_once(&reader_once, reader_key_init);

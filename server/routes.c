@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #define MAX_POST_DOCS 1000
 
@@ -685,6 +686,43 @@ static enum MHD_Result h_purge(request *r)
     return ret;
 }
 
+/* A consistent copy of the index while serving and writing. */
+static enum MHD_Result h_backup(request *r)
+{
+    char dir[1100], out[1200], ts[32], *msg = NULL;
+    kb_xdb *db = need_reader(r);
+    if (!db)
+        return MHD_YES;
+    pthread_rwlock_rdlock(&g_srv.cfg_lock);
+    if (*g_srv.cfg.backup_dir)
+        snprintf(dir, sizeof dir, "%s", g_srv.cfg.backup_dir);
+    else
+        snprintf(dir, sizeof dir, "%s-backups", g_srv.cfg.db);
+    pthread_rwlock_unlock(&g_srv.cfg_lock);
+    mkdir(dir, 0755);
+    kb_now_rfc3339(ts);
+    for (char *p = ts; *p; p++)
+        if (*p == ':')
+            *p = '-';
+    double t0 = now_seconds();
+    uint64_t rev = 0;
+    kb_xdb_revision(db, &rev, NULL);
+    snprintf(out, sizeof out, "%s/kb-%s-r%llu", dir, ts,
+             (unsigned long long)rev);
+    int rc = kb_xdb_compact(db, out, &msg);
+    guard_audit(r, "backup", NULL, 0, 0, rc == KB_OK ? 200 : 500);
+    enum MHD_Result ret =
+        rc == KB_OK
+            ? reply_json(r, 200, took(json_pack("{s:s,s:I,s:f}", "path", out,
+                                                "revision", (json_int_t)rev,
+                                                "seconds", now_seconds() - t0),
+                                      r))
+            : reply_error(r, rc == KB_EOPEN || rc == KB_EIO ? KB_EIO : rc,
+                          "backup failed: %s", msg ? msg : kb_strerror(rc));
+    free(msg);
+    return ret;
+}
+
 enum MHD_Result h_suggest(request *r);
 
 /* --- the table --- */
@@ -704,6 +742,7 @@ const route g_routes[] = {
     {"POST", "/v1/documents/{id}/rollback", h_rollback, KB_AUD_EDITOR, 1},
     {"POST", "/v1/documents/{id}/feedback", h_feedback, KB_AUD_PUBLIC, 0},
     {"POST", "/v1/documents/{id}/purge", h_purge, KB_AUD_ADMIN, 1},
+    {"POST", "/v1/admin/backup", h_backup, KB_AUD_ADMIN, 1},
     {"GET", "/", h_page, KB_AUD_PUBLIC, 0},
     {"GET", "/widget.js", h_widget, KB_AUD_PUBLIC, 0},
     {"GET", "/demo/ticket-form", h_demo, KB_AUD_PUBLIC, 0},

@@ -28,6 +28,7 @@ int kb_config_defaults(kb_config *c)
     c->cors_origins = strdup("");
     c->audit_log = strdup("");
     c->tls_cert = strdup("");
+    c->backup_dir = strdup("");
     c->tls_key = strdup("");
     c->rate = 50;
     c->burst = 100;
@@ -46,7 +47,7 @@ int kb_config_defaults(kb_config *c)
     c->cjk_unigram_weight = 0.5;
     c->lock_wait_ms = 5000;
     return (c->listen && c->db && c->www && c->access_log && c->cors_origins &&
-            c->audit_log && c->tls_cert && c->tls_key)
+            c->audit_log && c->tls_cert && c->tls_key && c->backup_dir)
                ? KB_OK
                : KB_ENOMEM;
 }
@@ -71,6 +72,7 @@ void kb_config_free(kb_config *c)
     free(c->cors_origins);
     free(c->audit_log);
     free(c->tls_cert);
+    free(c->backup_dir);
     free(c->tls_key);
     for (size_t i = 0; i < c->nsyn; i++)
         free_syn(&c->syn[i]);
@@ -228,6 +230,8 @@ static int apply(kb_config *c, const char *k, const char *v)
         return set_str(&c->cors_origins, v);
     if (!strcmp(k, "audit_log"))
         return set_str(&c->audit_log, v);
+    if (!strcmp(k, "backup_dir"))
+        return set_str(&c->backup_dir, v);
     if (!strcmp(k, "tls_cert"))
         return set_str(&c->tls_cert, v);
     if (!strcmp(k, "tls_key"))

@@ -21,6 +21,7 @@ typedef struct kb_config {
     char *cors_origins; /* cors_origins = (none), space-separated */
     char *audit_log;    /* audit_log = (none): JSON Lines of writes/refusals */
     char *tls_cert;     /* tls_cert = (none): PEM certificate, enables TLS */
+    char *backup_dir;   /* backup_dir = (none: DB-backups beside the index) */
     char *tls_key;      /* tls_key = (none): PEM private key */
     double rate;        /* rate_limit = 50 requests/s per client address */
     double burst;       /* rate_burst = 100 */

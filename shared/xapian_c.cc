@@ -364,6 +364,14 @@ int kb_xdb_avlength(kb_xdb *db, double *out, char **errmsg)
     KB_RETRY(db, errmsg, { *out = db->rep->get_avlength(); })
 }
 
+int kb_xdb_compact(kb_xdb *db, const char *out, char **errmsg)
+{
+    KB_ASSERT_ARG(db && out && *out);
+    KB_RETRY(db, errmsg, {
+        db->rep->compact(out, Xapian::DBCOMPACT_NO_RENUMBER);
+    })
+}
+
 int kb_xdb_add_spelling(kb_xdb *db, const char *w, size_t wlen, unsigned freq,
                         char **errmsg)
 {

@@ -104,6 +104,11 @@ int kb_xdb_revision(kb_xdb *db, uint64_t *out, char **errmsg);
 /* Average document length and total documents, for weighting queries. */
 int kb_xdb_avlength(kb_xdb *db, double *out, char **errmsg);
 
+/* Write a consistent copy of the database's current revision to out (a
+ * new folder), keeping document ids. Works while a writer commits: a
+ * revision that moves on underneath is retried on the newer one. */
+int kb_xdb_compact(kb_xdb *db, const char *out, char **errmsg);
+
 /* Spelling dictionary. add/remove change a word's frequency by freq.
  * suggestion: *out is new, or NULL with KB_OK when there is none. */
 int kb_xdb_add_spelling(kb_xdb *db, const char *w, size_t wlen, unsigned freq,
