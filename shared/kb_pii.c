@@ -18,32 +18,29 @@ static int email_local(char c)
            c == '-';
 }
 
+#define MAX_LOCAL 64   /* RFC 5321 limits: every scan stays bounded, */
+#define MAX_DOMAIN 255 /* so no input makes masking quadratic */
+
 /* Called at an '@': returns start and end of the address around it. */
 static int match_email(const char *s, size_t len, size_t at, size_t *b,
                        size_t *e)
 {
     size_t i = at;
-    while (i > 0 && email_local(s[i - 1]))
+    while (i > 0 && at - i < MAX_LOCAL && email_local(s[i - 1]))
         i--;
     if (i == at)
         return 0;
-    size_t j = at + 1, dots = 0, lastdot = 0;
-    while (j < len && (isal(s[j]) || s[j] == '-' || s[j] == '.')) {
-        if (s[j] == '.') {
-            dots++;
-            lastdot = j;
-        }
+    size_t j = at + 1;
+    while (j < len && j - at <= MAX_DOMAIN &&
+           (isal(s[j]) || s[j] == '-' || s[j] == '.'))
         j++;
-    }
-    while (j > at + 1 && s[j - 1] == '.') { /* a sentence's full stop */
+    while (j > at + 1 && s[j - 1] == '.') /* a sentence's full stop */
         j--;
-        dots--;
-        lastdot = 0;
-        for (size_t k = at + 1; k < j; k++)
-            if (s[k] == '.')
-                lastdot = k;
-    }
-    if (!dots || !lastdot || j - lastdot < 3)
+    size_t lastdot = 0;
+    for (size_t k = at + 1; k < j; k++)
+        if (s[k] == '.')
+            lastdot = k;
+    if (!lastdot || j - lastdot < 3)
         return 0;
     *b = i;
     *e = j;
@@ -155,7 +152,7 @@ static size_t match_phone(const char *s, size_t len, size_t i)
         j++;
     }
     size_t first = j;
-    while (j < len) {
+    while (j < len && j - i <= 24) { /* longer runs are not phone numbers */
         if (isd(s[j])) {
             nd++;
             j++;
@@ -208,7 +205,7 @@ int kb_pii_mask(char **out, const char *s, size_t len, int *nmasked)
         } else if (boundary && (isd(s[i]) || s[i] == '+' || s[i] == '(') &&
                    !(i > 0 && (s[i - 1] == '.' || s[i - 1] == '-'))) {
             size_t m, at = i, eb, ee;
-            while (at < len && email_local(s[at]))
+            while (at < len && at - i < MAX_LOCAL && email_local(s[at]))
                 at++;
             if (at < len && s[at] == '@' &&
                 match_email(s, len, at, &eb, &ee) && eb <= i &&

@@ -6,6 +6,7 @@ BIN=${BIN:-bin}
 B=${B:-build}
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 2
+export LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$top/tests/lsan.supp"
 out=tests/out
 mkdir -p "$out"
 passed=0
