@@ -34,7 +34,7 @@ UNIT_BIN = $(UNIT:%=$(B)/tests/%)
 
 LIB = $(B)/libdeskdex.a
 
-.PHONY: all deps programs units run test check asan fuzz bench bench-relevance install uninstall clean format man
+.PHONY: all deps programs units run test check asan fuzz soak bench bench-relevance install uninstall clean format man
 
 # deps runs first, in its own step: the pkg-config flags above are read by
 # the sub-make, after any missing -dev package was installed.
@@ -102,6 +102,10 @@ check:
 	@$(MAKE) --no-print-directory SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" OPT="-O1 -g" test
 
 asan: check
+
+soak: all
+	@scripts/deps.sh bench
+	@tests/soak/run.sh
 
 fuzz: all
 	@tests/fuzz/fuzz.sh
