@@ -99,7 +99,7 @@ test: all
 	@BIN=$(BIN) B=$(B) tests/run.sh
 
 check:
-	@$(MAKE) --no-print-directory SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" OPT="-O1 -g" test
+	@CRASH_KILLS=20 $(MAKE) --no-print-directory SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" OPT="-O1 -g" test
 
 asan: check
 
