@@ -142,10 +142,19 @@ int kb_sections_heading(kb_sections *s, int level, const char *text,
         if (!*base)
             snprintf(base, sizeof base, "s%d", line);
     }
+    /* Each anchor remembers the next suffix to try, so that thousands of
+     * equal headings stay linear. */
     snprintf(s->anchor, sizeof s->anchor, "%s", base);
-    for (int n = 2; json_object_get(s->anchors, s->anchor); n++)
-        snprintf(s->anchor, sizeof s->anchor, "%.90s-%d", base, n);
-    json_object_set_new(s->anchors, s->anchor, json_true());
+    json_t *next = json_object_get(s->anchors, base);
+    if (next) {
+        json_int_t n = json_integer_value(next);
+        do
+            snprintf(s->anchor, sizeof s->anchor, "%.90s-%lld", base,
+                     (long long)n++);
+        while (json_object_get(s->anchors, s->anchor));
+        json_integer_set(next, n);
+    }
+    json_object_set_new(s->anchors, s->anchor, json_integer(2));
     s->open = 1;
     return KB_OK;
 }

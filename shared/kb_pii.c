@@ -22,11 +22,11 @@ static int email_local(char c)
 #define MAX_DOMAIN 255 /* so no input makes masking quadratic */
 
 /* Called at an '@': returns start and end of the address around it. */
-static int match_email(const char *s, size_t len, size_t at, size_t *b,
-                       size_t *e)
+static int match_email(const char *s, size_t len, size_t lo, size_t at,
+                       size_t *b, size_t *e)
 {
     size_t i = at;
-    while (i > 0 && at - i < MAX_LOCAL && email_local(s[i - 1]))
+    while (i > lo && at - i < MAX_LOCAL && email_local(s[i - 1]))
         i--;
     if (i == at)
         return 0;
@@ -197,7 +197,7 @@ int kb_pii_mask(char **out, const char *s, size_t len, int *nmasked)
         int boundary = (i == 0) || !isal(s[i - 1]);
         if (s[i] == '@') {
             size_t eb, ee;
-            if (match_email(s, len, i, &eb, &ee) && eb >= copied) {
+            if (match_email(s, len, copied, i, &eb, &ee) && eb >= copied) {
                 mb = eb;
                 me = ee;
                 rep = "[email]";
@@ -208,7 +208,7 @@ int kb_pii_mask(char **out, const char *s, size_t len, int *nmasked)
             while (at < len && at - i < MAX_LOCAL && email_local(s[at]))
                 at++;
             if (at < len && s[at] == '@' &&
-                match_email(s, len, at, &eb, &ee) && eb <= i &&
+                match_email(s, len, copied, at, &eb, &ee) && eb <= i &&
                 eb >= copied) {
                 /* A mailbox named by a number: 13812345678@139.com. */
                 mb = eb;
