@@ -108,6 +108,7 @@ soak: all
 	@tests/soak/run.sh
 
 fuzz: all
+	@scripts/deps.sh fuzz
 	@tests/fuzz/fuzz.sh
 
 bench: all

@@ -1,12 +1,13 @@
 #!/bin/sh
 # deps.sh - install the Debian packages deskdex needs, if any are missing.
-# Usage: scripts/deps.sh [build|test|bench|browser]...
+# Usage: scripts/deps.sh [build|test|bench|browser|fuzz]...
 set -e
 build="g++ make pkg-config libxapian-dev xapian-tools libjansson-dev libmicrohttpd-dev
 libstemmer-dev libutf8proc-dev libcmark-dev libxml2-dev libcsv-dev nettle-dev"
 test="curl"
 browser="chromium fonts-noto-cjk nodejs npm"
 bench="wrk sqlite3 libsqlite3-dev"
+fuzz="clang"
 want="$build"
 for set in "$@"; do
     case "$set" in
@@ -14,6 +15,7 @@ for set in "$@"; do
     test) want="$want $test" ;;
     browser) want="$want $browser" ;;
     bench) want="$want $bench" ;;
+    fuzz) want="$want $fuzz" ;;
     *) echo "deps.sh: unknown set $set" >&2; exit 2 ;;
     esac
 done
