@@ -6,7 +6,7 @@ build="g++ make pkg-config libxapian-dev xapian-tools libjansson-dev libmicrohtt
 libstemmer-dev libutf8proc-dev libcmark-dev libxml2-dev libcsv-dev nettle-dev"
 test="curl"
 browser="chromium fonts-noto-cjk nodejs npm"
-bench="wrk sqlite3 libsqlite3-dev"
+bench="wrk sqlite3 libsqlite3-dev xapian-omega time"
 fuzz="clang"
 want="$build"
 for set in "$@"; do
