@@ -41,10 +41,10 @@ int kb_config_defaults(kb_config *c)
     c->max_offset = 10000;
     c->timeout = 30;
     c->max_conns = 512;
-    c->k1 = 1.2;
+    c->k1 = 2.0;
     c->b = 0.75;
-    c->title_weight = 1.0;
-    c->cjk_unigram_weight = 0.5;
+    c->title_weight = 0.5;
+    c->cjk_unigram_weight = 1.0;
     c->lock_wait_ms = 5000;
     return (c->listen && c->db && c->www && c->access_log && c->cors_origins &&
             c->audit_log && c->tls_cert && c->tls_key && c->backup_dir)

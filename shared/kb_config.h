@@ -34,9 +34,9 @@ typedef struct kb_config {
     int max_offset;     /* max_offset = 10000 */
     int timeout;        /* timeout = 30 seconds per connection */
     int max_conns;      /* max_connections = 512 */
-    double k1, b;       /* k1 = 1.2, b = 0.75 (BM25) */
-    double title_weight;/* title_weight = 1.0: extra weight of title terms */
-    double cjk_unigram_weight; /* cjk_unigram_weight = 0.5 */
+    double k1, b;       /* k1 = 2.0, b = 0.75 (BM25) */
+    double title_weight;/* title_weight = 0.5: extra weight of title words */
+    double cjk_unigram_weight; /* cjk_unigram_weight = 1.0 */
     int lock_wait_ms;   /* lock_wait_ms = 5000: wait for the write lock */
     kb_synonym *syn;
     size_t nsyn;

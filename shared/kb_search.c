@@ -110,6 +110,7 @@ typedef struct {
     kb_stemmer *st;
     kb_tokens tk;
     qlist pos, stop, req, excl;
+    qlist title; /* the positive words again, as title (S) terms */
     qlist f_kind, f_product, f_category, f_tag, f_lang;
     kb_termset *terms;
     kb_buf corrected;   /* the query with corrections applied */
@@ -156,19 +157,33 @@ static kb_xquery *expansion(parser *p, const char *text)
     return ql_combine(&l, KB_XOP_OR);
 }
 
-/* Look a word up for spelling: replace it in the corrected string. */
-static void spell(parser *p, const char *q, size_t start, size_t end,
-                  const kb_token *k)
+static void add_title(parser *p, const char *t, size_t len)
+{
+    char buf[160];
+    if (len + 2 > sizeof buf)
+        return;
+    buf[0] = 'S';
+    memcpy(buf + 1, t, len);
+    ql_add(&p->title, kb_xquery_term(buf, len + 1, 1, 0));
+}
+
+/* Look a word up for spelling. A word the index does not know, with a
+ * close one it does, is searched as either (so a rare real word keeps its
+ * own matches) and the corrected query is reported. Returns the extra term
+ * query (new) or NULL. */
+static kb_xquery *spell(parser *p, const char *q, size_t start, size_t end,
+                        const kb_token *k)
 {
     uint32_t tf = 0;
+    kb_xquery *extra = NULL;
     const char *w = kb_tok_word(&p->tk, k);
     if (!p->o->spelling || k->wlen < 3 || k->wlen > 32 ||
         (w[0] >= '0' && w[0] <= '9'))
-        return;
+        return NULL;
     if (kb_xdb_termfreq(p->db, kb_tok_term(&p->tk, k), k->tlen, &tf, NULL) !=
             KB_OK ||
         tf > 0)
-        return;
+        return NULL;
     char *s = NULL;
     if (kb_xdb_spelling(p->db, w, k->wlen, 2, &s, NULL) == KB_OK && s &&
         !kb_is_stopword(s, strlen(s))) {
@@ -176,8 +191,17 @@ static void spell(parser *p, const char *q, size_t start, size_t end,
         kb_buf_adds(&p->corrected, s);
         p->copied = end;
         p->corrections++;
+        kb_tokens tk = KB_TOKENS_INIT;
+        if (kb_analyse(&tk, s, strlen(s), p->st, 1, NULL) == KB_OK && tk.n) {
+            const char *t = kb_tok_term(&tk, &tk.v[0]);
+            kb_termset_add(p->terms, t, tk.v[0].tlen);
+            add_title(p, t, tk.v[0].tlen);
+            extra = kb_xquery_term(t, tk.v[0].tlen, 1, 0);
+        }
+        kb_tokens_free(&tk);
     }
     free(s);
+    return extra;
 }
 
 /* Prefix match for a word being typed. */
@@ -231,14 +255,27 @@ static void plain(parser *p, const char *q, size_t start, size_t end,
                         ql_add(&l, expansion(p, syn->to[s]));
                     tq = ql_combine(&l, KB_XOP_SYNONYM);
                 } else if (mode == 0) {
-                    spell(p, q, start + k->start, start + k->end, k);
+                    kb_xquery *fix =
+                        spell(p, q, start + k->start, start + k->end, k);
+                    if (fix) {
+                        kb_xquery *both[2] = {tq, fix};
+                        kb_xquery *e = kb_xquery_combine(KB_XOP_SYNONYM, both,
+                                                         2, 0);
+                        kb_xquery_free(tq);
+                        kb_xquery_free(fix);
+                        tq = e;
+                    }
                 }
             }
             if (mode == 0 && kb_is_stopword(w, k->wlen)) {
                 ql_add(&p->stop, tq);
                 continue;
             }
+            if (mode == 0 && !last)
+                add_title(p, t, k->tlen);
         } else {
+            if (mode == 0 && k->kind == KB_TOK_CJK2)
+                add_title(p, t, k->tlen);
             if (mode >= 0) {
                 if (k->kind == KB_TOK_CJK2)
                     kb_termset_add(p->terms, t, k->tlen);
@@ -476,6 +513,13 @@ int kb_query_build(kb_query **out, kb_xdb *db, const kb_config *cfg,
         main = pair(KB_XOP_AND_MAYBE, required, positive);
     else
         main = required ? required : positive;
+    /* The question or title as its own field: words found there add a
+     * scaled score, without widening the match. */
+    kb_xquery *title = ql_combine(&p->title, KB_XOP_OR);
+    double tw = cfg ? cfg->title_weight : 0;
+    if (main && title && tw > 0)
+        main = pair(KB_XOP_AND_MAYBE, main, kb_xquery_scale(title, tw));
+    kb_xquery_free(title);
 
     qlist filters = {.n = 0};
     ql_add(&filters, ql_combine(&p->f_kind, KB_XOP_OR));
@@ -511,6 +555,7 @@ int kb_query_build(kb_query **out, kb_xdb *db, const kb_config *cfg,
     ql_free(&filters);
     ql_free(&p->excl);
     ql_free(&p->pos);
+    ql_free(&p->title);
     kb_tokens_free(&p->tk);
     free(p);
     kq->xq = main;
@@ -566,10 +611,11 @@ json_t *kb_result_from_doc(const json_t *doc, const kb_termset *terms,
     kb_stemmer *st = kb_stemmer_for(kb_doc_str(doc, "lang"));
     const char *kind = kb_doc_str(doc, "kind");
     const char *body = kb_doc_str(doc, "body");
+    if (!snippets)
+        return r; /* ranking only (the relevance harness, suggest's pool) */
     set_snippet(r, "title_html", kb_doc_str(doc, "title"), terms, st, 4096);
-    if (snippets)
-        set_snippet(r, "snippet", *body ? body : kb_doc_str(doc, "title"),
-                    terms, st, snippet_bytes);
+    set_snippet(r, "snippet", *body ? body : kb_doc_str(doc, "title"), terms,
+                st, snippet_bytes);
     if (!strcmp(kind, "faq"))
         set_snippet(r, "answer", body, terms, st, 600);
     else if (!strcmp(kind, "ticket"))
@@ -731,28 +777,11 @@ int kb_search(json_t **out, kb_xdb *db, const kb_config *cfg,
     int rc = kb_query_build(&kq, db, cfg, o, errmsg);
     if (rc != KB_OK)
         return rc;
-    const char *corr = kb_query_corrected(kq);
-    if (corr) {
-        /* An unknown word with a close known one: search the corrected
-         * query, and say so, unless it finds less than the original. */
-        kb_search_opts o2 = *o;
-        kb_query *kq2 = NULL;
-        json_t *res2 = NULL;
-        o2.q = corr;
-        o2.spelling = 0;
-        rc = kb_query_build(&kq2, db, cfg, &o2, errmsg);
-        if (rc == KB_OK)
-            rc = run(&res2, db, cfg, &o2, kq2, errmsg);
-        if (rc == KB_OK && json_integer_value(json_object_get(res2, "total"))) {
-            json_object_set_new(res2, "did_you_mean", json_string(corr));
-            res = res2;
-            res2 = NULL;
-        }
-        json_decref(res2);
-        kb_query_free(kq2);
-    }
-    if (!res && rc == KB_OK)
+    if (rc == KB_OK)
         rc = run(&res, db, cfg, o, kq, errmsg);
+    if (rc == KB_OK && kb_query_corrected(kq))
+        json_object_set_new(res, "did_you_mean",
+                            json_string(kb_query_corrected(kq)));
     kb_query_free(kq);
     if (rc != KB_OK) {
         json_decref(res);
