@@ -228,9 +228,13 @@ enum MHD_Result reply_error(request *r, int rc, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    /* Messages may quote client input: keep them valid UTF-8. */
+    /* Messages may quote client input: keep them valid UTF-8, and without
+     * markup in case a client shows them as HTML. */
     if (kb_utf8_invalid_at(msg, strlen(msg)) >= 0)
         snprintf(msg, sizeof msg, "%s", kb_strerror(rc));
+    for (char *p = msg; *p; p++)
+        if (*p == '<' || *p == '>' || *p == '&')
+            *p = '_';
     json_t *e = json_pack("{s:{s:s,s:s}}", "error", "code", kb_rc_name(rc),
                           "message", msg);
     return reply_json(r, http_status(rc), e);
@@ -304,8 +308,13 @@ static enum MHD_Result dispatch(request *r)
         int rc = auth_check(r);
         enum MHD_Result ret;
         if (rc != KB_OK) {
-            ret = reply_error(r, rc, "unknown or revoked key");
-            guard_audit(r, "refused", r->params[0], 0, 0, 401);
+            /* Bad keys are rate limited by address like anonymous calls. */
+            if (guard_rate(r, &r->retry_after) != KB_OK)
+                ret = reply_error(r, KB_ERATE, "too many requests");
+            else
+                ret = reply_error(r, rc, "unknown or revoked key");
+            guard_audit(r, "refused", r->params[0], 0, 0,
+                        (unsigned)r->status);
             return ret;
         }
         if (r->role < g_routes[i].min_role || (g_routes[i].needs_key &&
@@ -341,6 +350,28 @@ static enum MHD_Result dispatch(request *r)
         return ret;
     }
     return reply_error(r, KB_ENOTFOUND, "no route %s", url);
+}
+
+/* Counts distinct Content-Length values (the same value twice is one). */
+typedef struct {
+    int n;
+    const char *first;
+} lengths;
+
+static enum MHD_Result count_lengths(void *cls, enum MHD_ValueKind kind,
+                                     const char *key, const char *value)
+{
+    (void)kind;
+    lengths *l = cls;
+    if (!key || strcasecmp(key, "Content-Length") != 0 || !value)
+        return MHD_YES;
+    if (!l->first) {
+        l->first = value;
+        l->n = 1;
+    } else if (strcmp(l->first, value) != 0) {
+        l->n++;
+    }
+    return MHD_YES;
 }
 
 static enum MHD_Result check_args(void *cls, enum MHD_ValueKind kind,
@@ -394,6 +425,10 @@ enum MHD_Result http_handler(void *cls, struct MHD_Connection *conn,
     if (r->body_too_big)
         return reply_error(r, KB_ETOOBIG, "request body over %zu bytes",
                            g_srv.cfg.max_body);
+    lengths nl = {0, NULL};
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, count_lengths, &nl);
+    if (nl.n > 1) /* framing two ways: a smuggling attempt */
+        return reply_error(r, KB_EINVALID, "more than one Content-Length");
     int bad = 0;
     MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, check_args, &bad);
     if (bad)

@@ -4,6 +4,7 @@
 #include "server.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -66,6 +67,29 @@ static char *slurp(const char *path)
         return NULL;
     }
     return kb_buf_steal(&b);
+}
+
+/* Percent-decoding as libmicrohttpd does it, except that %00 becomes a
+ * byte that is never valid UTF-8, so a NUL cannot cut an id or a query
+ * short: the request is refused as invalid UTF-8 instead. */
+static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+    (void)cls;
+    (void)c;
+    size_t r = 0, w = 0;
+    while (s[r]) {
+        if (s[r] == '%' && isxdigit((unsigned char)s[r + 1]) &&
+            isxdigit((unsigned char)s[r + 2])) {
+            char hex[3] = {s[r + 1], s[r + 2], 0};
+            unsigned v = (unsigned)strtoul(hex, NULL, 16);
+            s[w++] = v ? (char)v : (char)0xFF;
+            r += 3;
+        } else {
+            s[w++] = s[r++];
+        }
+    }
+    s[w] = '\0';
+    return w;
 }
 
 static int load_all(kb_config *c, const char *config_path,
@@ -131,6 +155,10 @@ static void reload(void)
     nc.www = g_srv.cfg.www;
     g_srv.cfg.www = NULL;
     nc.max_body = g_srv.cfg.max_body;
+    if (g_srv.audit_cli) {
+        free(nc.audit_log);
+        nc.audit_log = strdup(g_srv.audit_cli);
+    }
     if (guard_audit_open(nc.audit_log, &msg) != KB_OK) {
         fprintf(stderr, "deskdex-server: %s; audit log unchanged\n", msg);
         free(msg);
@@ -174,7 +202,7 @@ int main(int argc, char **argv)
         case O_KEYS: g_srv.keys_path = optarg; break;
         case O_WWW: www = optarg; break;
         case O_LOG: log = optarg; break;
-        case O_AUDIT: audit = optarg; break;
+        case O_AUDIT: audit = optarg; g_srv.audit_cli = optarg; break;
         case O_CERT: cert = optarg; break;
         case O_KEY: key = optarg; break;
         case O_THREADS: {
@@ -283,6 +311,9 @@ int main(int argc, char **argv)
         (unsigned)cfg->timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
         (size_t)(128 * 1024), MHD_OPTION_NOTIFY_COMPLETED, http_completed,
         NULL, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
+        MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
+        MHD_OPTION_STRICT_FOR_CLIENT, 1,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cfg->max_conns_per_ip,
         tls_cert ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, tls_key,
         MHD_OPTION_HTTPS_MEM_CERT, tls_cert, MHD_OPTION_END);
     if (!g_srv.daemon) {

@@ -258,7 +258,6 @@ static enum MHD_Result h_search(request *r)
         free(msg);
         return ret;
     }
-    json_object_set_new(res, "query", json_string(o.q));
     return reply_json(r, 200, took(res, r));
 }
 
@@ -532,16 +531,18 @@ static enum MHD_Result h_post_docs(request *r)
                           msg ? msg : kb_strerror(rc));
         guard_audit(r, "write-failed", NULL, 0, 0, (unsigned)r->status);
     } else {
-        json_array_foreach(c.results, i, rec)
-            guard_audit(r, kb_doc_str(rec, "status"), kb_doc_str(rec, "id"),
-                        (int)json_integer_value(json_object_get(rec, "version")),
-                        0, 200);
         int added = 0;
         json_array_foreach(c.results, i, rec)
             added |= !strcmp(kb_doc_str(rec, "status"), "added");
+        json_t *written = json_deep_copy(c.results);
         json_array_extend(c.results, skipped);
         ret = reply_json(r, added ? 201 : 200,
                          took(json_pack("{s:O}", "results", c.results), r));
+        json_array_foreach(written, i, rec)
+            guard_audit(r, kb_doc_str(rec, "status"), kb_doc_str(rec, "id"),
+                        (int)json_integer_value(json_object_get(rec, "version")),
+                        0, (unsigned)r->status);
+        json_decref(written);
     }
     free(msg);
     json_decref(skipped);
@@ -576,7 +577,6 @@ static enum MHD_Result h_doc_delete(request *r)
     doc_ctx c = {r->params[0], r->key_name, 0, 0, 0, NULL};
     char *msg = NULL;
     int rc = with_writer(archive_write, &c, &msg);
-    guard_audit(r, "archive", c.id, c.version, 0, rc == KB_OK ? 200 : 0);
     enum MHD_Result ret =
         rc == KB_OK ? reply_json(r, 200, took(json_pack("{s:s,s:i,s:s}", "id",
                                                         c.id, "version",
@@ -584,6 +584,7 @@ static enum MHD_Result h_doc_delete(request *r)
                                                         "archived"),
                                               r))
                     : reply_error(r, rc, "%s", msg ? msg : kb_strerror(rc));
+    guard_audit(r, "archive", c.id, c.version, 0, (unsigned)r->status);
     free(msg);
     return ret;
 }
@@ -598,7 +599,6 @@ static enum MHD_Result h_rollback(request *r)
     doc_ctx c = {r->params[0], r->key_name, (int)to, 0, 0, NULL};
     char *msg = NULL;
     int rc = with_writer(rollback_write, &c, &msg);
-    guard_audit(r, "rollback", c.id, c.version, c.to, rc == KB_OK ? 200 : 0);
     enum MHD_Result ret =
         rc == KB_OK
             ? reply_json(r, 200, took(json_pack("{s:s,s:i,s:i}", "id", c.id,
@@ -606,6 +606,7 @@ static enum MHD_Result h_rollback(request *r)
                                                 "rolled_back_to", c.to),
                                       r))
             : reply_error(r, rc, "%s", msg ? msg : kb_strerror(rc));
+    guard_audit(r, "rollback", c.id, c.version, c.to, (unsigned)r->status);
     free(msg);
     return ret;
 }
@@ -674,7 +675,6 @@ static enum MHD_Result h_purge(request *r)
     doc_ctx c = {r->params[0], r->key_name, 0, 0, 0, NULL};
     char *msg = NULL;
     int rc = with_writer(purge_write, &c, &msg);
-    guard_audit(r, "purge", c.id, c.version, 0, rc == KB_OK ? 200 : 0);
     enum MHD_Result ret =
         rc == KB_OK ? reply_json(r, 200, took(json_pack("{s:s,s:i,s:s}", "id",
                                                         c.id, "versions",
@@ -682,6 +682,7 @@ static enum MHD_Result h_purge(request *r)
                                                         "purged"),
                                               r))
                     : reply_error(r, rc, "%s", msg ? msg : kb_strerror(rc));
+    guard_audit(r, "purge", c.id, c.version, 0, (unsigned)r->status);
     free(msg);
     return ret;
 }

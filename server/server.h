@@ -34,6 +34,7 @@ typedef struct server {
     kb_config cfg;
     char *config_path;
     char *keys_path;
+    const char *audit_cli; /* --audit-log, which outlives reloads */
     pthread_mutex_t write_lock; /* one writer at a time in this process */
     pthread_rwlock_t cfg_lock;  /* SIGHUP swaps keys and synonyms */
     double started;

@@ -41,6 +41,7 @@ int kb_config_defaults(kb_config *c)
     c->max_offset = 10000;
     c->timeout = 30;
     c->max_conns = 512;
+    c->max_conns_per_ip = 64;
     c->k1 = 2.0;
     c->b = 0.75;
     c->title_weight = 0.5;
@@ -260,7 +261,8 @@ static int apply(kb_config *c, const char *k, const char *v)
     } ints[] = {{"threads", 1, 256},         {"max_body", 1, 1L << 30},
                 {"max_query", 16, 1 << 20},  {"max_limit", 1, 10000},
                 {"max_offset", 0, 1000000},  {"timeout", 1, 3600},
-                {"max_connections", 1, 65536}, {"lock_wait_ms", 0, 600000}};
+                {"max_connections", 1, 65536}, {"lock_wait_ms", 0, 600000},
+                {"max_connections_per_ip", 1, 65536}};
     for (size_t i = 0; i < sizeof ints / sizeof *ints; i++) {
         if (strcmp(k, ints[i].name))
             continue;
@@ -275,6 +277,7 @@ static int apply(kb_config *c, const char *k, const char *v)
         case 5: c->timeout = (int)n; break;
         case 6: c->max_conns = (int)n; break;
         case 7: c->lock_wait_ms = (int)n; break;
+        case 8: c->max_conns_per_ip = (int)n; break;
         }
         return KB_OK;
     }

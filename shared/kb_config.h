@@ -34,6 +34,7 @@ typedef struct kb_config {
     int max_offset;     /* max_offset = 10000 */
     int timeout;        /* timeout = 30 seconds per connection */
     int max_conns;      /* max_connections = 512 */
+    int max_conns_per_ip; /* max_connections_per_ip = 64 */
     double k1, b;       /* k1 = 2.0, b = 0.75 (BM25) */
     double title_weight;/* title_weight = 0.5: extra weight of title words */
     double cjk_unigram_weight; /* cjk_unigram_weight = 1.0 */

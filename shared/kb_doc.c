@@ -4,6 +4,7 @@
 #include "kb_pii.h"
 
 #include <nettle/sha2.h>
+#include <utf8proc.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -184,15 +185,46 @@ static int take_tags(json_t *out, const json_t *in, char **errmsg)
     return KB_OK;
 }
 
+/* Mask personal data in a string; compatibility forms (full-width
+ * digits and letters) are folded first so that they cannot hide a number.
+ * *out is new. */
+static int mask_text(const char *s, char **out)
+{
+    utf8proc_uint8_t *nfkc = utf8proc_NFKC((const utf8proc_uint8_t *)s);
+    int rc = kb_pii_mask(out, nfkc ? (const char *)nfkc : s,
+                         strlen(nfkc ? (const char *)nfkc : s), NULL);
+    free(nfkc);
+    return rc;
+}
+
 static int mask_field(json_t *doc, const char *key)
 {
-    const char *s = kb_doc_str(doc, key);
     char *m = NULL;
-    int rc = kb_pii_mask(&m, s, strlen(s), NULL);
+    int rc = mask_text(kb_doc_str(doc, key), &m);
     if (rc != KB_OK)
         return rc;
-    json_object_set_new(doc, key, json_string(m));
+    json_t *v = json_string(m);
     free(m);
+    if (!v)
+        return KB_EDOC;
+    json_object_set_new(doc, key, v);
+    return KB_OK;
+}
+
+static int mask_tags(json_t *doc)
+{
+    json_t *tags = json_object_get(doc, "tags");
+    size_t i;
+    json_t *t;
+    json_array_foreach(tags, i, t)
+    {
+        char *m = NULL;
+        int rc = mask_text(json_string_value(t), &m);
+        if (rc != KB_OK)
+            return rc;
+        json_string_set(t, m);
+        free(m);
+    }
     return KB_OK;
 }
 
@@ -223,8 +255,15 @@ int kb_doc_from_json(json_t **out, const json_t *in, const char *kind,
     if (!json_is_object(in))
         return kb_fail(errmsg, KB_EDOC, "a document must be a JSON object");
     const char *k = kind;
+    const json_t *kv = json_object_get(in, "kind");
+    if (kv && !json_is_string(kv) && !json_is_null(kv))
+        return kb_fail(errmsg, KB_EDOC, "field \"kind\" must be a string");
+    const json_t *ps = json_object_get(in, "publish_status");
+    if (ps && !json_is_string(ps) && !json_is_null(ps))
+        return kb_fail(errmsg, KB_EDOC,
+                       "field \"publish_status\" must be a string");
     if (!k || !*k)
-        k = json_string_value(json_object_get(in, "kind"));
+        k = json_string_value(kv);
     if (!k || !*k)
         k = guess_kind(in);
     if (!(d = json_object()))
@@ -295,9 +334,12 @@ int kb_doc_from_json(json_t **out, const json_t *in, const char *kind,
                             json_string(json_is_string(st)
                                             ? json_string_value(st)
                                             : "published"));
-        if ((rc = mask_field(d, "title")) != KB_OK ||
-            (rc = mask_field(d, "body")) != KB_OK ||
-            (rc = mask_field(d, "resolution")) != KB_OK)
+        static const char *const masked[] = {"title", "body", "resolution",
+                                             "product", "category", NULL};
+        for (int i = 0; masked[i]; i++)
+            if ((rc = mask_field(d, masked[i])) != KB_OK)
+                goto fail;
+        if ((rc = mask_tags(d)) != KB_OK)
             goto fail;
     } else {
         if ((rc = take(d, in, "status", NULL, "published", errmsg)) != KB_OK)

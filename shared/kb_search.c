@@ -3,6 +3,7 @@
 #include "kb_buf.h"
 #include "kb_doc.h"
 #include "kb_error.h"
+#include "kb_pii.h"
 #include "kb_store.h"
 #include "kb_text.h"
 
@@ -779,9 +780,15 @@ int kb_search(json_t **out, kb_xdb *db, const kb_config *cfg,
         return rc;
     if (rc == KB_OK)
         rc = run(&res, db, cfg, o, kq, errmsg);
-    if (rc == KB_OK && kb_query_corrected(kq))
-        json_object_set_new(res, "did_you_mean",
-                            json_string(kb_query_corrected(kq)));
+    if (rc == KB_OK && kb_query_corrected(kq)) {
+        /* The query is the caller's own text, but responses never carry
+         * personal data. */
+        char *masked = NULL;
+        const char *c = kb_query_corrected(kq);
+        if (kb_pii_mask(&masked, c, strlen(c), NULL) == KB_OK)
+            json_object_set_new(res, "did_you_mean", json_string(masked));
+        free(masked);
+    }
     kb_query_free(kq);
     if (rc != KB_OK) {
         json_decref(res);

@@ -181,8 +181,29 @@ int kb_suggest(json_t **out, kb_xdb *db, const kb_config *cfg,
     qsort(t->v, (size_t)t->n, sizeof *t->v, by_salience);
     int cap = o->max_terms > 0 && o->max_terms < MAX_SALIENT ? o->max_terms
                                                              : MAX_SALIENT;
-    if (t->n > cap)
-        t->n = cap;
+    /* A term counts only if some document the caller may see has it, so
+     * that neither "terms" nor "match" tells of hidden documents. */
+    kb_xquery *aud = kb_audience_filter(o->audience);
+    int kept = 0;
+    for (int i = 0; i < t->n && kept < cap; i++) {
+        kb_xquery *tq = kb_xquery_term(t->v[i].term, strlen(t->v[i].term),
+                                       1, 0);
+        kb_xquery *pq[2] = {tq, aud};
+        kb_xquery *fq = kb_xquery_combine(KB_XOP_FILTER, pq, 2, 0);
+        kb_xsearch_opts xo1;
+        kb_search_xopts(&xo1, cfg);
+        xo1.maxitems = 1;
+        xo1.bool_only = 1;
+        kb_xmset *m1 = NULL;
+        if (fq && kb_xdb_search(&m1, db, fq, &xo1, NULL) == KB_OK &&
+            kb_xmset_size(m1) > 0)
+            t->v[kept++] = t->v[i];
+        kb_xmset_free(m1);
+        kb_xquery_free(fq);
+        kb_xquery_free(tq);
+    }
+    kb_xquery_free(aud);
+    t->n = kept;
     double total_sal = 0;
     for (int i = 0; i < t->n; i++)
         total_sal += t->v[i].salience;

@@ -521,7 +521,9 @@ kb_xquery *kb_xquery_scale(const kb_xquery *q, double factor)
 kb_xquery *kb_xquery_match_all(void)
 {
     try {
-        return new kb_xquery{Xapian::Query::MatchAll};
+        // Not a copy of the shared Query::MatchAll: its reference count is
+        // not atomic, and every worker thread would touch it.
+        return new kb_xquery{Xapian::Query(std::string())};
     } catch (...) {
         return nullptr;
     }
