@@ -1,6 +1,7 @@
 /* rd_markdown.c - Markdown manuals and FAQs (front matter + CommonMark) and
  * the section splitter that the HTML reader shares */
 #include "kb_buf.h"
+#include "kb_doc.h"
 #include "kb_error.h"
 #include "readers.h"
 
@@ -23,6 +24,7 @@ struct kb_sections {
     char *crumbs[MAX_LEVEL + 1];
     char *title;
     char anchor[KB_SLUG_MAX + 16];
+    int explicit_id; /* a FAQ's {#id}: the anchor is the document's id */
     int level, line, open;
     kb_buf body;
     int rc;
@@ -76,11 +78,10 @@ static void emit_section(kb_sections *s)
     if (s->o->lang && !json_object_get(rec, "lang"))
         json_object_set_new(rec, "lang", json_string(s->o->lang));
     char id[2 * KB_SLUG_MAX + 32];
-    if (s->faq && strchr(s->anchor, '!'))
-        snprintf(id, sizeof id, "%s", s->anchor + 1); /* explicit {#id} */
+    if (s->explicit_id)
+        snprintf(id, sizeof id, "%s", s->anchor);
     else
-        snprintf(id, sizeof id, "%s:%s", s->doc_id,
-                 s->anchor[0] == '!' ? s->anchor + 1 : s->anchor);
+        snprintf(id, sizeof id, "%s:%s", s->doc_id, s->anchor);
     json_object_set_new(rec, "id", json_string(id));
     json_object_set_new(rec, "title", json_string(s->title ? s->title : ""));
     json_object_set_new(rec, "body",
@@ -96,9 +97,7 @@ static void emit_section(kb_sections *s)
         json_object_set_new(rec, "section",
                             json_string(crumb.data ? crumb.data : ""));
         kb_buf_free(&crumb);
-        json_object_set_new(rec, "anchor",
-                            json_string(s->anchor[0] == '!' ? s->anchor + 1
-                                                            : s->anchor));
+        json_object_set_new(rec, "anchor", json_string(s->anchor));
         json_object_set_new(rec, "parent", json_string(s->doc_id));
     }
     const char *kind = s->faq ? "faq" : "manual";
@@ -133,15 +132,30 @@ int kb_sections_heading(kb_sections *s, int level, const char *text,
     s->level = level;
     s->line = line;
     kb_buf_reset(&s->body);
-    /* '!' marks an anchor given by the author, which for FAQs is the id. */
+    /* An anchor given by the author keeps its case and the characters an
+     * id may hold (others become '-'); for FAQs it is the whole id. One
+     * made here is a slug of the heading. Either is made unique within the
+     * file, and short enough that "manual-id:anchor" stays a valid id. */
     char base[KB_SLUG_MAX];
+    size_t room = KB_ID_MAX - strlen(s->doc_id) - 1 - 8;
+    if (room > sizeof base - 1)
+        room = sizeof base - 1;
+    s->explicit_id = s->faq && anchor && *anchor;
     if (anchor && *anchor) {
-        snprintf(base, sizeof base, "!%s", anchor);
+        size_t w = 0;
+        for (const char *a = anchor; *a && w < room; a++) {
+            char c = *a;
+            int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                     (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+                     c == '-' || (c == ':' && s->explicit_id);
+            base[w++] = ok ? c : '-';
+        }
+        base[w] = '\0';
     } else {
-        kb_slug(base, sizeof base, text);
-        if (!*base)
-            snprintf(base, sizeof base, "s%d", line);
+        kb_slug(base, room + 1 < sizeof base ? room + 1 : sizeof base, text);
     }
+    if (!*base || base[0] == '.')
+        snprintf(base, sizeof base, "s%d", line);
     /* Each anchor remembers the next suffix to try, so that thousands of
      * equal headings stay linear. */
     snprintf(s->anchor, sizeof s->anchor, "%s", base);

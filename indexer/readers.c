@@ -1,5 +1,6 @@
 /* readers.c - pick a reader by file type; helpers the readers share */
 #include "readers.h"
+#include "kb_doc.h"
 #include "kb_error.h"
 #include "kb_text.h"
 
@@ -81,7 +82,26 @@ void kb_file_id(char *out, size_t n, const char *path)
     char *dot = strrchr(base, '.');
     if (dot)
         *dot = '\0';
-    kb_slug(out, n, base);
+    /* Lower case, keeping what an id may hold, so that names that differ
+     * only in '_' or '.' ("genindex-_" and "genindex") stay apart. */
+    size_t w = 0;
+    int alnum = 0;
+    for (const char *p = base; *p && w + 1 < n; p++) {
+        char c = (*p >= 'A' && *p <= 'Z') ? (char)(*p + 32) : *p;
+        int ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                 c == '_' || c == '-' || (c == '.' && w > 0);
+        alnum |= ok && c != '-' && c != '_' && c != '.';
+        if (ok)
+            out[w++] = c;
+        else if (w && out[w - 1] != '-')
+            out[w++] = '-';
+    }
+    out[w] = '\0';
+    if (!alnum) { /* a name in another script: a stable id from its bytes */
+        char hex[65];
+        kb_sha256_hex(base, strlen(base), hex);
+        snprintf(out, n, "doc-%.8s", hex);
+    }
     if (!*out)
         snprintf(out, n, "doc");
 }
