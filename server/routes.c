@@ -245,6 +245,11 @@ static enum MHD_Result h_search(request *r)
         return MHD_YES;
     o.limit = (int)limit;
     o.offset = (int)offset;
+    const char *fa = arg(r, "facets");
+    if (fa && strcmp(fa, "0") && strcmp(fa, "1") && strcmp(fa, "false") &&
+        strcmp(fa, "true"))
+        return reply_error(r, KB_EINVALID, "facets must be 0 or 1");
+    o.facets = !fa || !strcmp(fa, "1") || !strcmp(fa, "true");
     kb_xdb *db = need_reader(r);
     if (!db)
         return MHD_YES;

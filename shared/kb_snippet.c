@@ -84,6 +84,8 @@ void kb_termset_free(kb_termset *s)
 
 /* --- excerpts --- */
 
+#define SNIPPET_SCAN 16384
+
 typedef struct {
     uint32_t start, end;
     int term; /* index of a distinct matched term, for density */
@@ -116,7 +118,15 @@ int kb_snippet(char **out, const char *text, size_t len,
     int rc = KB_OK;
     *out = NULL;
 
-    if (kb_analyse(&tk, text, len, st, 1, NULL) == KB_OK && tk.n) {
+    /* Matches are looked for in the first SNIPPET_SCAN bytes only: a
+     * long manual section costs no more than a page of it. */
+    size_t scan = len;
+    if (scan > SNIPPET_SCAN) {
+        scan = SNIPPET_SCAN;
+        while (scan > 0 && ((unsigned char)text[scan] & 0xC0) == 0x80)
+            scan--;
+    }
+    if (kb_analyse(&tk, text, scan, st, 1, NULL) == KB_OK && tk.n) {
         sp = malloc(tk.n * sizeof *sp);
         if (!sp) {
             rc = KB_ENOMEM;
