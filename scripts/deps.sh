@@ -6,7 +6,7 @@ build="g++ make pkg-config libxapian-dev xapian-tools libjansson-dev libmicrohtt
 libstemmer-dev libutf8proc-dev libcmark-dev libxml2-dev libcsv-dev nettle-dev"
 test="curl"
 browser="chromium fonts-noto-cjk nodejs npm"
-bench="wrk sqlite3 libsqlite3-dev xapian-omega time postgresql-doc-15 python3.11-doc linux-doc-6.1 apache2-doc git-doc debian-handbook"
+bench="wrk sqlite3 libsqlite3-dev xapian-omega time"
 fuzz="clang"
 want="$build"
 for set in "$@"; do
