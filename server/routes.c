@@ -577,21 +577,31 @@ static int rollback_write(kb_xdb *w, void *vctx, char **errmsg)
     return kb_store_rollback(w, c->id, c->to, c->who, &c->version, errmsg);
 }
 
+/* Run one document write and answer it: {"id", count_key: version,
+ * "status": status} on success, the error otherwise; audited either way. */
+static enum MHD_Result doc_write(request *r, write_fn fn, doc_ctx *c,
+                                 const char *action, const char *count_key,
+                                 const char *status)
+{
+    char *msg = NULL;
+    int rc = with_writer(fn, c, &msg);
+    enum MHD_Result ret =
+        rc == KB_OK
+            ? reply_json(r, 200,
+                         took(json_pack("{s:s,s:i,s:s}", "id", c->id,
+                                        count_key, c->version, "status",
+                                        status),
+                              r))
+            : reply_error(r, rc, "%s", msg ? msg : kb_strerror(rc));
+    guard_audit(r, action, c->id, c->version, c->to, (unsigned)r->status);
+    free(msg);
+    return ret;
+}
+
 static enum MHD_Result h_doc_delete(request *r)
 {
     doc_ctx c = {r->params[0], r->key_name, 0, 0, 0, NULL};
-    char *msg = NULL;
-    int rc = with_writer(archive_write, &c, &msg);
-    enum MHD_Result ret =
-        rc == KB_OK ? reply_json(r, 200, took(json_pack("{s:s,s:i,s:s}", "id",
-                                                        c.id, "version",
-                                                        c.version, "status",
-                                                        "archived"),
-                                              r))
-                    : reply_error(r, rc, "%s", msg ? msg : kb_strerror(rc));
-    guard_audit(r, "archive", c.id, c.version, 0, (unsigned)r->status);
-    free(msg);
-    return ret;
+    return doc_write(r, archive_write, &c, "archive", "version", "archived");
 }
 
 static enum MHD_Result h_rollback(request *r)
@@ -678,18 +688,7 @@ static int purge_write(kb_xdb *w, void *vctx, char **errmsg)
 static enum MHD_Result h_purge(request *r)
 {
     doc_ctx c = {r->params[0], r->key_name, 0, 0, 0, NULL};
-    char *msg = NULL;
-    int rc = with_writer(purge_write, &c, &msg);
-    enum MHD_Result ret =
-        rc == KB_OK ? reply_json(r, 200, took(json_pack("{s:s,s:i,s:s}", "id",
-                                                        c.id, "versions",
-                                                        c.version, "status",
-                                                        "purged"),
-                                              r))
-                    : reply_error(r, rc, "%s", msg ? msg : kb_strerror(rc));
-    guard_audit(r, "purge", c.id, c.version, 0, (unsigned)r->status);
-    free(msg);
-    return ret;
+    return doc_write(r, purge_write, &c, "purge", "versions", "purged");
 }
 
 /* A consistent copy of the index while serving and writing. */
