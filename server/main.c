@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -255,6 +256,27 @@ int main(int argc, char **argv)
     if (threads)
         cfg->threads = (int)threads;
 
+    /* Run from an install rather than a checkout: the page's files are in
+     * PREFIX/share/deskdex/www, beside PREFIX/bin. */
+    struct stat wst;
+    char exe[1024];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 32);
+    if (!www && stat(cfg->www, &wst) != 0 && n > 0) {
+        exe[n] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (slash) {
+            *slash = '\0';
+            slash = strrchr(exe, '/');
+        }
+        if (slash) {
+            snprintf(slash, sizeof exe - (size_t)(slash - exe),
+                     "/share/deskdex/www");
+            if (stat(exe, &wst) == 0) {
+                free(cfg->www);
+                cfg->www = strdup(exe);
+            }
+        }
+    }
     struct sockaddr_in sa;
     if (parse_listen(cfg->listen, &sa) != 0) {
         fprintf(stderr, "deskdex-server: bad listen address \"%s\" (want "
