@@ -421,6 +421,22 @@ static int cmd_backup(const char *db, const char *out)
     snprintf(tmp, sizeof tmp, "%s.partial-%ld", out, (long)getpid());
     if (rc == KB_OK)
         rc = kb_xdb_compact(rd, tmp, &msg);
+    if (rc == KB_EIO) {
+        /* Writers commit faster than a copy completes: hold the write lock
+         * for the copy, so the revision cannot move (writers wait). */
+        kb_xdb *lock = NULL;
+        double waited = 0;
+        nftw(tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+        while ((rc = kb_xdb_open(&lock, db, KB_XDB_WRITE, &msg)) ==
+                   KB_ELOCKED &&
+               waited < 30) {
+            usleep(50000);
+            waited += 0.05;
+        }
+        if (rc == KB_OK && (rc = kb_xdb_reopen(rd, &msg)) == KB_OK)
+            rc = kb_xdb_compact(rd, tmp, &msg);
+        kb_xdb_close(lock);
+    }
     uint32_t n = 0;
     uint64_t rev = 0;
     if (rc == KB_OK) {
@@ -440,6 +456,7 @@ static int cmd_backup(const char *db, const char *out)
         free(msg);
         return 2;
     }
+    free(msg); /* from a wait for the lock, if any */
     printf("{\"backup\":\"%s\",\"revision\":%llu,\"searchable\":%u,"
            "\"seconds\":%.3f}\n",
            out, (unsigned long long)rev, n, now_s() - t0);
@@ -491,6 +508,7 @@ static int cmd_restore(const char *db, const char *backup, long wait_s)
         free(msg);
         return 2;
     }
+    free(msg); /* from a wait for the lock, if any */
     if (exists)
         nftw(old, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
     printf("{\"restored\":\"%s\",\"from\":\"%s\",\"seconds\":%.3f}\n", db,

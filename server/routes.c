@@ -1,4 +1,5 @@
 /* routes.c - the HTTP API: search, related, suggest, documents, pages */
+#define _XOPEN_SOURCE 700 /* nftw */
 #include "kb_doc.h"
 #include "kb_error.h"
 #include "kb_store.h"
@@ -6,6 +7,7 @@
 #include "server.h"
 
 #include <errno.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -691,6 +693,29 @@ static enum MHD_Result h_purge(request *r)
     return doc_write(r, purge_write, &c, "purge", "versions", "purged");
 }
 
+typedef struct {
+    kb_xdb *db;
+    const char *out;
+} backup_ctx;
+
+static int rm_entry(const char *path, const struct stat *st, int flag,
+                    struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+static int backup_locked(kb_xdb *w, void *vctx, char **errmsg)
+{
+    (void)w;
+    backup_ctx *c = vctx;
+    nftw(c->out, rm_entry, 16, FTW_DEPTH | FTW_PHYS); /* a partial copy */
+    int rc = kb_xdb_reopen(c->db, errmsg);
+    return rc == KB_OK ? kb_xdb_compact(c->db, c->out, errmsg) : rc;
+}
+
 /* A consistent copy of the index while serving and writing. */
 static enum MHD_Result h_backup(request *r)
 {
@@ -715,6 +740,15 @@ static enum MHD_Result h_backup(request *r)
     snprintf(out, sizeof out, "%s/kb-%s-r%llu", dir, ts,
              (unsigned long long)rev);
     int rc = kb_xdb_compact(db, out, &msg);
+    if (rc == KB_EIO) {
+        /* Writes commit faster than the copy completes: copy again while
+         * holding the write lock, so the revision stands still. */
+        backup_ctx bc = {db, out};
+        free(msg);
+        msg = NULL;
+        rc = with_writer(backup_locked, &bc, &msg);
+    }
+    kb_xdb_revision(db, &rev, NULL);
     guard_audit(r, "backup", NULL, 0, 0, rc == KB_OK ? 200 : 500);
     enum MHD_Result ret =
         rc == KB_OK
