@@ -1,5 +1,4 @@
 /* main.c - deskdex-index: read manuals, FAQs and tickets into the index */
-#define _XOPEN_SOURCE 700 /* nftw */
 #include "kb_buf.h"
 #include "kb_doc.h"
 #include "kb_error.h"
@@ -10,7 +9,6 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <ftw.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -397,60 +395,22 @@ static int cmd_stats(kb_xdb *db)
 
 /* --- backup and restore --- */
 
-static int rm_entry(const char *path, const struct stat *st, int flag,
-                    struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 static int cmd_backup(const char *db, const char *out)
 {
     kb_xdb *rd = NULL;
-    char *msg = NULL, tmp[4200];
-    struct stat st;
+    char *msg = NULL;
     double t0 = now_s();
-    if (stat(out, &st) == 0) {
-        fprintf(stderr, "deskdex-index: %s exists; a backup goes to a new "
-                "folder\n", out);
-        return 2;
-    }
-    int rc = kb_xdb_open(&rd, db, KB_XDB_READ, &msg);
-    snprintf(tmp, sizeof tmp, "%s.partial-%ld", out, (long)getpid());
-    if (rc == KB_OK)
-        rc = kb_xdb_compact(rd, tmp, &msg);
-    if (rc == KB_EIO) {
-        /* Writers commit faster than a copy completes: hold the write lock
-         * for the copy, so the revision cannot move (writers wait). */
-        kb_xdb *lock = NULL;
-        double waited = 0;
-        nftw(tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-        while ((rc = kb_xdb_open(&lock, db, KB_XDB_WRITE, &msg)) ==
-                   KB_ELOCKED &&
-               waited < 30) {
-            usleep(50000);
-            waited += 0.05;
-        }
-        if (rc == KB_OK && (rc = kb_xdb_reopen(rd, &msg)) == KB_OK)
-            rc = kb_xdb_compact(rd, tmp, &msg);
-        kb_xdb_close(lock);
-    }
     uint32_t n = 0;
     uint64_t rev = 0;
+    int rc = kb_xdb_open(&rd, db, KB_XDB_READ, &msg);
+    if (rc == KB_OK)
+        rc = kb_store_backup(rd, db, out, 30000, &msg);
     if (rc == KB_OK) {
         kb_xdb_doccount(rd, &n, NULL);
         kb_xdb_revision(rd, &rev, NULL);
     }
     kb_xdb_close(rd);
-    if (rc == KB_OK && rename(tmp, out) != 0) {
-        rc = KB_EIO;
-        kb_fail(&msg, rc, "cannot rename %s to %s: %s", tmp, out,
-                strerror(errno));
-    }
     if (rc != KB_OK) {
-        nftw(tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
         fprintf(stderr, "deskdex-index: backup failed: %s\n",
                 msg ? msg : kb_strerror(rc));
         free(msg);
@@ -502,7 +462,7 @@ static int cmd_restore(const char *db, const char *backup, long wait_s)
     kb_xdb_close(lock);
     kb_xdb_close(src);
     if (rc != KB_OK) {
-        nftw(tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+        kb_rmtree(tmp);
         fprintf(stderr, "deskdex-index: restore failed, %s unchanged: %s\n",
                 db, msg ? msg : kb_strerror(rc));
         free(msg);
@@ -510,7 +470,7 @@ static int cmd_restore(const char *db, const char *backup, long wait_s)
     }
     free(msg); /* from a wait for the lock, if any */
     if (exists)
-        nftw(old, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+        kb_rmtree(old);
     printf("{\"restored\":\"%s\",\"from\":\"%s\",\"seconds\":%.3f}\n", db,
            backup, now_s() - t0);
     return 0;

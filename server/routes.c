@@ -1,5 +1,4 @@
 /* routes.c - the HTTP API: search, related, suggest, documents, pages */
-#define _XOPEN_SOURCE 700 /* nftw */
 #include "kb_doc.h"
 #include "kb_error.h"
 #include "kb_store.h"
@@ -7,7 +6,6 @@
 #include "server.h"
 
 #include <errno.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -693,29 +691,6 @@ static enum MHD_Result h_purge(request *r)
     return doc_write(r, purge_write, &c, "purge", "versions", "purged");
 }
 
-typedef struct {
-    kb_xdb *db;
-    const char *out;
-} backup_ctx;
-
-static int rm_entry(const char *path, const struct stat *st, int flag,
-                    struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
-static int backup_locked(kb_xdb *w, void *vctx, char **errmsg)
-{
-    (void)w;
-    backup_ctx *c = vctx;
-    nftw(c->out, rm_entry, 16, FTW_DEPTH | FTW_PHYS); /* a partial copy */
-    int rc = kb_xdb_reopen(c->db, errmsg);
-    return rc == KB_OK ? kb_xdb_compact(c->db, c->out, errmsg) : rc;
-}
-
 /* A consistent copy of the index while serving and writing. */
 static enum MHD_Result h_backup(request *r)
 {
@@ -739,17 +714,9 @@ static enum MHD_Result h_backup(request *r)
     kb_xdb_revision(db, &rev, NULL);
     snprintf(out, sizeof out, "%s/kb-%s-r%llu", dir, ts,
              (unsigned long long)rev);
-    int rc = kb_xdb_compact(db, out, &msg);
-    if (rc == KB_EIO) {
-        /* Writes commit faster than the copy completes: copy again while
-         * holding the write lock, so the revision stands still. */
-        backup_ctx bc = {db, out};
-        free(msg);
-        msg = NULL;
-        rc = with_writer(backup_locked, &bc, &msg);
-    }
+    int rc = kb_store_backup(db, g_srv.cfg.db, out, g_srv.cfg.lock_wait_ms,
+                             &msg);
     kb_xdb_revision(db, &rev, NULL);
-    guard_audit(r, "backup", NULL, 0, 0, rc == KB_OK ? 200 : 500);
     enum MHD_Result ret =
         rc == KB_OK
             ? reply_json(r, 200, took(json_pack("{s:s,s:I,s:f}", "path", out,
@@ -758,6 +725,7 @@ static enum MHD_Result h_backup(request *r)
                                       r))
             : reply_error(r, rc == KB_EOPEN || rc == KB_EIO ? KB_EIO : rc,
                           "backup failed: %s", msg ? msg : kb_strerror(rc));
+    guard_audit(r, "backup", NULL, 0, 0, (unsigned)r->status);
     free(msg);
     return ret;
 }

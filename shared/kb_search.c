@@ -656,6 +656,22 @@ static int on_expand(void *ctx, const char *t, size_t len, double w)
     return 0;
 }
 
+kb_xquery *kb_expansion(kb_xmset *ms, uint32_t ndocs, uint32_t nterms,
+                        double weight)
+{
+    exp_terms e = {.n = 0};
+    kb_xquery *out = NULL;
+    kb_xmset_expand(ms, ndocs, nterms, on_expand, &e, NULL);
+    if (e.n) {
+        kb_xquery *any = kb_xquery_combine(KB_XOP_OR, e.v, e.n, 0);
+        out = any ? kb_xquery_scale(any, weight) : NULL;
+        kb_xquery_free(any);
+    }
+    for (size_t i = 0; i < e.n; i++)
+        kb_xquery_free(e.v[i]);
+    return out;
+}
+
 /* Relevance feedback: the query OR-ed with the best terms of its first
  * hits, at a lower weight, under the same filters and exclusions. New, or
  * NULL when there is nothing to add. */
@@ -664,19 +680,16 @@ static kb_xquery *expanded(kb_xdb *db, const kb_config *cfg,
 {
     kb_xsearch_opts xo;
     kb_xmset *ms = NULL;
-    exp_terms e = {.n = 0};
     kb_xquery *out = NULL;
     kb_search_xopts(&xo, cfg);
     xo.maxitems = (uint32_t)o->expand_docs;
     if (kb_xdb_search(&ms, db, kq->xq, &xo, NULL) != KB_OK)
         return NULL;
-    kb_xmset_expand(ms, (uint32_t)o->expand_docs, (uint32_t)o->expand_terms,
-                    on_expand, &e, NULL);
+    kb_xquery *light = kb_expansion(ms, (uint32_t)o->expand_docs,
+                                    (uint32_t)o->expand_terms, 0.3);
     kb_xmset_free(ms);
-    if (e.n) {
-        kb_xquery *any = kb_xquery_combine(KB_XOP_OR, e.v, e.n, 0);
-        kb_xquery *light = any ? kb_xquery_scale(any, 0.3) : NULL;
-        kb_xquery *extra = light && kq->filter
+    if (light) {
+        kb_xquery *extra = kq->filter
                                ? pair(KB_XOP_FILTER, light,
                                       kb_xquery_combine(KB_XOP_AND,
                                                         (kb_xquery **)&kq->filter,
@@ -686,15 +699,12 @@ static kb_xquery *expanded(kb_xdb *db, const kb_config *cfg,
             extra = pair(KB_XOP_AND_NOT, extra,
                          kb_xquery_combine(KB_XOP_OR,
                                            (kb_xquery **)&kq->excl, 1, 0));
-        kb_xquery_free(any);
         if (extra)
             out = pair(KB_XOP_OR,
                        kb_xquery_combine(KB_XOP_AND, (kb_xquery **)&kq->xq, 1,
                                          0),
                        extra);
     }
-    for (size_t i = 0; i < e.n; i++)
-        kb_xquery_free(e.v[i]);
     return out;
 }
 

@@ -78,6 +78,11 @@ int kb_search(json_t **out, kb_xdb *db, const kb_config *cfg,
 /* Search with the ids of exclude left out, returning raw hits for callers
  * that rank further (suggested fixes). */
 
+/* Relevance feedback: the nterms best expansion terms of the first ndocs
+ * hits of ms, OR-ed and scaled by weight (new), or NULL if none. */
+kb_xquery *kb_expansion(kb_xmset *ms, uint32_t ndocs, uint32_t nterms,
+                        double weight);
+
 /* The Xapian filter query of an audience (new). */
 kb_xquery *kb_audience_filter(kb_audience a);
 

@@ -1,13 +1,19 @@
 /* kb_store.c - the versioned knowledge store on top of the Xapian index */
+#define _XOPEN_SOURCE 700 /* nftw */
 #include "kb_store.h"
 #include "kb_buf.h"
 #include "kb_doc.h"
 #include "kb_error.h"
 #include "kb_text.h"
 
+#include <errno.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #define FIELD_GAP 100 /* positions between fields: no phrase spans two */
 
@@ -673,4 +679,56 @@ int kb_store_stats(kb_xdb *db, json_t **out, char **errmsg)
     json_object_set_new(wk.out, "revision", json_integer((json_int_t)rev));
     *out = wk.out;
     return KB_OK;
+}
+
+/* --- backups --- */
+
+static int rm_entry(const char *path, const struct stat *st, int flag,
+                    struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+void kb_rmtree(const char *path)
+{
+    nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+int kb_store_backup(kb_xdb *db, const char *dbpath, const char *out,
+                    int wait_ms, char **errmsg)
+{
+    char tmp[4200];
+    struct stat st;
+    if (stat(out, &st) == 0)
+        return kb_fail(errmsg, KB_EINVALID, "%s exists; a backup goes to a "
+                       "new folder", out);
+    snprintf(tmp, sizeof tmp, "%s.partial-%ld", out, (long)getpid());
+    int rc = kb_xdb_reopen(db, errmsg);
+    if (rc == KB_OK)
+        rc = kb_xdb_compact(db, tmp, errmsg);
+    if (rc == KB_EIO) {
+        /* The revision moved on under every attempt: hold the lock. */
+        kb_xdb *lock = NULL;
+        int waited = 0;
+        kb_rmtree(tmp);
+        while ((rc = kb_xdb_open(&lock, dbpath, KB_XDB_WRITE, errmsg)) ==
+                   KB_ELOCKED &&
+               waited < wait_ms) {
+            struct timespec ts = {0, 50 * 1000 * 1000};
+            nanosleep(&ts, NULL);
+            waited += 50;
+        }
+        if (rc == KB_OK && (rc = kb_xdb_reopen(db, errmsg)) == KB_OK)
+            rc = kb_xdb_compact(db, tmp, errmsg);
+        kb_xdb_close(lock);
+    }
+    if (rc == KB_OK && rename(tmp, out) != 0)
+        rc = kb_fail(errmsg, KB_EIO, "cannot rename %s to %s: %s", tmp, out,
+                     strerror(errno));
+    if (rc != KB_OK)
+        kb_rmtree(tmp);
+    return rc;
 }

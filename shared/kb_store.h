@@ -80,6 +80,18 @@ int kb_store_set_source(kb_xdb *w, const char *source, const json_t *ids,
 /* Every recorded source as a new object {path: [ids]}. */
 int kb_store_sources(kb_xdb *db, json_t **out, char **errmsg);
 
+/* Write a consistent copy of the index (read through db, which lives at
+ * dbpath) to the new folder out: as out.partial-PID, renamed when whole.
+ * Works while writers commit; when they commit faster than a copy
+ * completes, it copies again holding the write lock (waiting up to
+ * wait_ms for it), so writers wait instead of the backup failing.
+ * KB_EINVALID if out exists. db is moved to the latest revision. */
+int kb_store_backup(kb_xdb *db, const char *dbpath, const char *out,
+                    int wait_ms, char **errmsg);
+
+/* Remove a folder and everything below it; missing is fine. */
+void kb_rmtree(const char *path);
+
 /* Counts for --stats: documents by kind and status, versions in all. */
 int kb_store_stats(kb_xdb *db, json_t **out, char **errmsg);
 

@@ -88,20 +88,6 @@ static int on_match(void *ctx, const char *term, size_t len)
     return 0;
 }
 
-typedef struct {
-    kb_xquery *v[64];
-    int n;
-} exp_list;
-
-static int on_expand(void *ctx, const char *term, size_t len, double w)
-{
-    (void)w;
-    exp_list *e = ctx;
-    if (e->n < 64)
-        e->v[e->n++] = kb_xquery_term(term, len, 1, 0);
-    return 0;
-}
-
 /* Word sets for near-duplicate detection. */
 static double jaccard(const json_t *a, const json_t *b)
 {
@@ -270,18 +256,13 @@ int kb_suggest(json_t **out, kb_xdb *db, const kb_config *cfg,
             o->expand_terms <= 0)
             break;
         /* 3. Relevance feedback from the best hits. */
-        exp_list e = {.n = 0};
-        kb_xmset_expand(ms, (uint32_t)o->expand_docs,
-                        (uint32_t)o->expand_terms, on_expand, &e, NULL);
-        if (!e.n)
+        kb_xquery *exs = kb_expansion(ms, (uint32_t)o->expand_docs,
+                                      (uint32_t)o->expand_terms,
+                                      o->expand_weight);
+        if (!exs)
             break;
-        kb_xquery *ex = kb_xquery_combine(KB_XOP_OR, e.v, (size_t)e.n, 0);
-        kb_xquery *exs = kb_xquery_scale(ex, o->expand_weight);
         kb_xquery *p2[2] = {base, exs};
         kb_xquery *nb = kb_xquery_combine(KB_XOP_OR, p2, 2, 0);
-        for (int i = 0; i < e.n; i++)
-            kb_xquery_free(e.v[i]);
-        kb_xquery_free(ex);
         kb_xquery_free(exs);
         kb_xquery_free(base);
         base = nb;
