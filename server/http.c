@@ -211,6 +211,7 @@ static unsigned http_status(int rc)
     case KB_EDENIED: return 403;
     case KB_ENOTFOUND: return 404;
     case KB_EMETHOD: return 405;
+    case KB_ECONFLICT: return 409;
     case KB_ETOOBIG: return 413;
     case KB_EMEDIA: return 415;
     case KB_EDOC: return 422;

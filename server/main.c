@@ -165,6 +165,11 @@ static void reload(void)
         free(msg);
         msg = NULL;
     }
+    if (analytics_open(&nc, &msg) != KB_OK) {
+        fprintf(stderr, "deskdex-server: %s; analytics log unchanged\n", msg);
+        free(msg);
+        msg = NULL;
+    }
     kb_config_free(&g_srv.cfg);
     g_srv.cfg = nc;
     pthread_rwlock_unlock(&g_srv.cfg_lock);
@@ -291,7 +296,8 @@ int main(int argc, char **argv)
                 strerror(errno));
         return 2;
     }
-    if (guard_audit_open(cfg->audit_log, &msg) != KB_OK) {
+    if (guard_audit_open(cfg->audit_log, &msg) != KB_OK ||
+        analytics_open(cfg, &msg) != KB_OK) {
         fprintf(stderr, "deskdex-server: %s\n", msg);
         return 2;
     }
@@ -375,6 +381,7 @@ int main(int argc, char **argv)
     fprintf(stderr, "deskdex-server: stopped\n");
     auth_free();
     guard_close();
+    analytics_close();
     free(tls_cert);
     free(tls_key);
     kb_config_free(&g_srv.cfg);

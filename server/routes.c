@@ -1,4 +1,5 @@
 /* routes.c - the HTTP API: search, related, suggest, documents, pages */
+#include "kb_curate.h"
 #include "kb_doc.h"
 #include "kb_error.h"
 #include "kb_store.h"
@@ -11,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #define MAX_POST_DOCS 1000
 
@@ -211,6 +213,10 @@ static enum MHD_Result h_demo(request *r)
 {
     return send_file(r, "demo-ticket-form.html");
 }
+static enum MHD_Result h_editor(request *r)
+{
+    return send_file(r, "editor.html");
+}
 static enum MHD_Result h_asset(request *r) { return send_file(r, r->params[0]); }
 static enum MHD_Result h_openapi(request *r)
 {
@@ -237,6 +243,51 @@ static int search_opts(request *r, kb_search_opts *o)
     return 0;
 }
 
+/* Editors see which answers are past their review date. */
+void mark_overdue(request *r, json_t *results)
+{
+    if (r->role < KB_AUD_EDITOR)
+        return;
+    size_t i;
+    json_t *h;
+    json_array_foreach(results, i, h)
+        if (analytics_overdue(h))
+            json_object_set_new(h, "overdue", json_true());
+}
+
+/* Run a search or related query with the pins of its query, log it and
+ * answer it. */
+static enum MHD_Result answer_search(request *r, kb_search_opts *o,
+                                     const char *route)
+{
+    const char *sid = arg(r, "session");
+    if (sid && !analytics_session_ok(sid))
+        return reply_error(r, KB_EINVALID, "session must be 1-64 letters, "
+                           "digits, - or _");
+    kb_xdb *db = need_reader(r);
+    if (!db)
+        return MHD_YES;
+    json_t *res = NULL, *pins = NULL;
+    char *msg = NULL, *key = NULL;
+    if (*o->q && kb_query_key(&key, o->q, strlen(o->q), NULL) == KB_OK &&
+        kb_pins_for(&pins, db, key, time(NULL), NULL) == KB_OK)
+        o->pinned = pins;
+    free(key);
+    pthread_rwlock_rdlock(&g_srv.cfg_lock);
+    int rc = kb_search(&res, db, &g_srv.cfg, o, &msg);
+    pthread_rwlock_unlock(&g_srv.cfg_lock);
+    json_decref(pins);
+    if (rc != KB_OK) {
+        enum MHD_Result ret = reply_error(r, rc, "%s", msg ? msg : kb_strerror(rc));
+        free(msg);
+        return ret;
+    }
+    mark_overdue(r, json_object_get(res, "results"));
+    if (*o->q)
+        analytics_search(r, route, o->q, sid, res);
+    return reply_json(r, 200, took(res, r));
+}
+
 static enum MHD_Result h_search(request *r)
 {
     kb_search_opts o = KB_SEARCH_OPTS_INIT;
@@ -250,20 +301,7 @@ static enum MHD_Result h_search(request *r)
         strcmp(fa, "true"))
         return reply_error(r, KB_EINVALID, "facets must be 0 or 1");
     o.facets = !fa || !strcmp(fa, "1") || !strcmp(fa, "true");
-    kb_xdb *db = need_reader(r);
-    if (!db)
-        return MHD_YES;
-    json_t *res = NULL;
-    char *msg = NULL;
-    pthread_rwlock_rdlock(&g_srv.cfg_lock);
-    int rc = kb_search(&res, db, &g_srv.cfg, &o, &msg);
-    pthread_rwlock_unlock(&g_srv.cfg_lock);
-    if (rc != KB_OK) {
-        enum MHD_Result ret = reply_error(r, rc, "%s", msg ? msg : kb_strerror(rc));
-        free(msg);
-        return ret;
-    }
-    return reply_json(r, 200, took(res, r));
+    return answer_search(r, &o, "search");
 }
 
 static enum MHD_Result h_related(request *r)
@@ -277,20 +315,7 @@ static enum MHD_Result h_related(request *r)
     o.facets = 0;
     o.spelling = 0;
     o.snippet_bytes = 140;
-    kb_xdb *db = need_reader(r);
-    if (!db)
-        return MHD_YES;
-    json_t *res = NULL;
-    char *msg = NULL;
-    pthread_rwlock_rdlock(&g_srv.cfg_lock);
-    int rc = kb_search(&res, db, &g_srv.cfg, &o, &msg);
-    pthread_rwlock_unlock(&g_srv.cfg_lock);
-    if (rc != KB_OK) {
-        enum MHD_Result ret = reply_error(r, rc, "%s", msg ? msg : kb_strerror(rc));
-        free(msg);
-        return ret;
-    }
-    return reply_json(r, 200, took(res, r));
+    return answer_search(r, &o, "related");
 }
 
 /* --- documents --- */
@@ -313,6 +338,14 @@ static enum MHD_Result h_doc_get(request *r)
                         (int)json_integer_value(json_object_get(doc, "version"))));
     if (r->role < KB_AUD_AGENT)
         json_object_del(doc, "changed_by");
+    if (r->role >= KB_AUD_EDITOR) {
+        if (analytics_overdue(doc))
+            json_object_set_new(doc, "overdue", json_true());
+        char *to = kb_promoted_to(db, r->params[0]);
+        if (to)
+            json_object_set_new(doc, "promoted_to", json_string(to));
+        free(to);
+    }
     return reply_json(r, 200, took(doc, r));
 }
 
@@ -660,13 +693,28 @@ static enum MHD_Result h_feedback(request *r)
         json_decref(in);
         return MHD_YES;
     }
+    const char *qid = json_string_value(json_object_get(in, "query_id"));
+    if (qid && !analytics_qid_ok(qid)) {
+        json_decref(doc);
+        json_decref(in);
+        return reply_error(r, KB_EDOC, "field \"query_id\" must be 1-32 "
+                           "letters, digits, - or _");
+    }
     doc_ctx c = {r->params[0], r->key_name, 0,
                  (int)json_integer_value(json_object_get(doc, "version")),
                  json_is_true(h), NULL};
+    json_t *ev = json_pack("{s:s,s:s,s:i,s:b}", "t", "feedback", "id", c.id,
+                           "v", c.version, "helpful", c.helpful);
+    if (ev && qid)
+        json_object_set_new(ev, "qid", json_string(qid));
     json_decref(doc);
     json_decref(in);
     char *msg = NULL;
     int rc = with_writer(feedback_write, &c, &msg);
+    if (rc == KB_OK)
+        analytics_event(ev);
+    else
+        json_decref(ev);
     enum MHD_Result ret =
         rc == KB_OK ? reply_json(r, 200, took(json_pack("{s:s,s:i,s:O}", "id",
                                                         c.id, "version",
@@ -731,6 +779,13 @@ static enum MHD_Result h_backup(request *r)
 }
 
 enum MHD_Result h_suggest(request *r);
+enum MHD_Result h_analytics(request *r);
+enum MHD_Result h_events(request *r);
+enum MHD_Result h_promote(request *r);
+enum MHD_Result h_publish(request *r);
+enum MHD_Result h_pins_list(request *r);
+enum MHD_Result h_pin_add(request *r);
+enum MHD_Result h_pin_delete(request *r);
 
 /* --- the table --- */
 
@@ -750,6 +805,14 @@ const route g_routes[] = {
     {"POST", "/v1/documents/{id}/feedback", h_feedback, KB_AUD_PUBLIC, 0},
     {"POST", "/v1/documents/{id}/purge", h_purge, KB_AUD_ADMIN, 1},
     {"POST", "/v1/admin/backup", h_backup, KB_AUD_ADMIN, 1},
+    {"POST", "/v1/documents/{id}/promote", h_promote, KB_AUD_EDITOR, 1},
+    {"POST", "/v1/documents/{id}/publish", h_publish, KB_AUD_EDITOR, 1},
+    {"GET", "/v1/pins", h_pins_list, KB_AUD_EDITOR, 1},
+    {"POST", "/v1/pins", h_pin_add, KB_AUD_EDITOR, 1},
+    {"DELETE", "/v1/pins/{pin}", h_pin_delete, KB_AUD_EDITOR, 1},
+    {"GET", "/v1/analytics/{report}", h_analytics, KB_AUD_EDITOR, 1},
+    {"POST", "/v1/events", h_events, KB_AUD_PUBLIC, 0},
+    {"GET", "/editor", h_editor, KB_AUD_PUBLIC, 0},
     {"GET", "/", h_page, KB_AUD_PUBLIC, 0},
     {"GET", "/widget.js", h_widget, KB_AUD_PUBLIC, 0},
     {"GET", "/demo/ticket-form", h_demo, KB_AUD_PUBLIC, 0},

@@ -103,6 +103,26 @@ void guard_audit(request *r, const char *action, const char *id, int version,
 void guard_close(void);
 void client_address(request *r, char *out, size_t n);
 
+/* Mark results past their review date, for editors (routes.c). */
+void mark_overdue(request *r, json_t *results);
+
+/* --- analytics.c: the search log and the editors' reports --- */
+int analytics_open(const kb_config *cfg, char **errmsg);
+void analytics_close(void);
+int analytics_enabled(void);
+/* Log one search, related or suggest call (query masked) and set its
+ * "query_id" in res, which clicks and feedback refer back to. */
+void analytics_search(request *r, const char *route, const char *q,
+                      const char *session, json_t *res);
+/* Log an event object (steals e); its "ts" is set here. */
+void analytics_event(json_t *e);
+int analytics_session_ok(const char *s);
+int analytics_qid_ok(const char *s);
+/* Today (UTC) plus plus_days as YYYY-MM-DD into out[11]. */
+void analytics_today(char out[11], int plus_days);
+/* 1 when the document's review_by date has passed. */
+int analytics_overdue(const json_t *doc);
+
 /* --- metrics (metrics.c) --- */
 void metrics_observe(int route, unsigned status, double seconds);
 char *metrics_render(size_t *len);

@@ -1,4 +1,6 @@
 /* suggest.c - POST /v1/suggest: the HTTP side of kb_suggest */
+#include "kb_curate.h"
+#include "kb_doc.h"
 #include "kb_error.h"
 #include "kb_suggest.h"
 #include "server.h"
@@ -63,13 +65,30 @@ enum MHD_Result h_suggest(request *r)
     pthread_rwlock_rdlock(&g_srv.cfg_lock);
     int rc = kb_suggest(&out, db, &g_srv.cfg, &o, &msg);
     pthread_rwlock_unlock(&g_srv.cfg_lock);
-    json_decref(in);
     if (rc != KB_OK) {
+        json_decref(in);
         enum MHD_Result ret =
             reply_error(r, rc, "%s", msg ? msg : kb_strerror(rc));
         free(msg);
         return ret;
     }
+    /* Agents see which fixes already became articles. */
+    size_t i;
+    json_t *h;
+    json_array_foreach(json_object_get(out, "results"), i, h)
+    {
+        char *to = strcmp(kb_doc_str(h, "kind"), "ticket")
+                       ? NULL
+                       : kb_promoted_to(db, kb_doc_str(h, "id"));
+        if (to)
+            json_object_set_new(h, "promoted_to", json_string(to));
+        free(to);
+    }
+    mark_overdue(r, json_object_get(out, "results"));
+    analytics_search(r, "suggest",
+                     o.subject && *o.subject ? o.subject : o.description,
+                     NULL, out);
+    json_decref(in);
     double ms = (now_seconds() - r->t0) * 1000;
     json_object_set_new(out, "took_ms", json_real(round(ms * 1000) / 1000));
     return reply_json(r, 200, out);

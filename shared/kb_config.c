@@ -29,6 +29,7 @@ int kb_config_defaults(kb_config *c)
     c->audit_log = strdup("");
     c->tls_cert = strdup("");
     c->backup_dir = strdup("");
+    c->analytics_log = strdup("");
     c->tls_key = strdup("");
     c->rate = 50;
     c->burst = 100;
@@ -47,8 +48,13 @@ int kb_config_defaults(kb_config *c)
     c->title_weight = 0.5;
     c->cjk_unigram_weight = 1.0;
     c->lock_wait_ms = 5000;
+    c->stale_weight = 1.0;
+    c->analytics_days = 90;
+    c->analytics_max_bytes = 64L << 20;
+    c->analytics_keep = 8;
     return (c->listen && c->db && c->www && c->access_log && c->cors_origins &&
-            c->audit_log && c->tls_cert && c->tls_key && c->backup_dir)
+            c->audit_log && c->tls_cert && c->tls_key && c->backup_dir &&
+            c->analytics_log)
                ? KB_OK
                : KB_ENOMEM;
 }
@@ -74,6 +80,7 @@ void kb_config_free(kb_config *c)
     free(c->audit_log);
     free(c->tls_cert);
     free(c->backup_dir);
+    free(c->analytics_log);
     free(c->tls_key);
     for (size_t i = 0; i < c->nsyn; i++)
         free_syn(&c->syn[i]);
@@ -233,6 +240,10 @@ static int apply(kb_config *c, const char *k, const char *v)
         return set_str(&c->audit_log, v);
     if (!strcmp(k, "backup_dir"))
         return set_str(&c->backup_dir, v);
+    if (!strcmp(k, "analytics_log"))
+        return set_str(&c->analytics_log, v);
+    if (!strcmp(k, "stale_weight"))
+        return set_double(&c->stale_weight, v, 0, 1);
     if (!strcmp(k, "tls_cert"))
         return set_str(&c->tls_cert, v);
     if (!strcmp(k, "tls_key"))
@@ -262,7 +273,10 @@ static int apply(kb_config *c, const char *k, const char *v)
                 {"max_query", 16, 1 << 20},  {"max_limit", 1, 10000},
                 {"max_offset", 0, 1000000},  {"timeout", 1, 3600},
                 {"max_connections", 1, 65536}, {"lock_wait_ms", 0, 600000},
-                {"max_connections_per_ip", 1, 65536}};
+                {"max_connections_per_ip", 1, 65536},
+                {"analytics_retention_days", 1, 36500},
+                {"analytics_max_bytes", 4096, 1L << 40},
+                {"analytics_keep", 1, 1000}};
     for (size_t i = 0; i < sizeof ints / sizeof *ints; i++) {
         if (strcmp(k, ints[i].name))
             continue;
@@ -278,6 +292,9 @@ static int apply(kb_config *c, const char *k, const char *v)
         case 6: c->max_conns = (int)n; break;
         case 7: c->lock_wait_ms = (int)n; break;
         case 8: c->max_conns_per_ip = (int)n; break;
+        case 9: c->analytics_days = (int)n; break;
+        case 10: c->analytics_max_bytes = n; break;
+        case 11: c->analytics_keep = (int)n; break;
         }
         return KB_OK;
     }

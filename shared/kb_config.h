@@ -39,6 +39,11 @@ typedef struct kb_config {
     double title_weight;/* title_weight = 0.5: extra weight of title words */
     double cjk_unigram_weight; /* cjk_unigram_weight = 1.0 */
     int lock_wait_ms;   /* lock_wait_ms = 5000: wait for the write lock */
+    double stale_weight;/* stale_weight = 1.0: score factor past review_by */
+    char *analytics_log;/* analytics_log = (DB-analytics.jsonl); "off" */
+    int analytics_days; /* analytics_retention_days = 90 */
+    long analytics_max_bytes; /* analytics_max_bytes = 67108864, then rotate */
+    int analytics_keep; /* analytics_keep = 8 rotated files */
     kb_synonym *syn;
     size_t nsyn;
 } kb_config;

@@ -54,7 +54,7 @@ void kb_now_rfc3339(char buf[32])
 static const char *const content_keys[] = {
     "kind", "title", "body", "resolution", "section", "anchor", "parent",
     "product", "category", "tags", "lang", "visibility", "status",
-    "review_by", "ticket_status", "resolved_at", NULL};
+    "review_by", "ticket_status", "resolved_at", "promoted_from", NULL};
 
 int kb_doc_hash(const json_t *doc, char hex[65])
 {
@@ -296,6 +296,7 @@ int kb_doc_from_json(json_t **out, const json_t *in, const char *kind,
         {"product", NULL, NULL},      {"category", NULL, NULL},
         {"lang", NULL, "en"},         {"review_by", NULL, NULL},
         {"source", NULL, NULL},       {"resolved_at", NULL, NULL},
+        {"promoted_from", NULL, NULL},
         {"visibility", NULL, ticket ? "internal" : "public"},
     };
     for (size_t i = 0; i < sizeof f / sizeof *f; i++)

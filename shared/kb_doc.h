@@ -19,6 +19,7 @@
  *   status      "draft", "published" or "archived"
  *   source      file path or "api"
  *   ticket_status, resolved_at   tickets only
+ *   promoted_from  the ticket an article was written from ("" for others)
  * Stored versions add: version (integer), hash (hex SHA-256 of the content
  * fields), created_at, updated_at (RFC 3339 UTC), changed_by.
  */

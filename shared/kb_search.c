@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #define MAX_CHUNKS 64       /* words looked at in one query */
 #define WILDCARD_MAX 30     /* terms one prefix may expand to */
@@ -601,7 +602,7 @@ json_t *kb_result_from_doc(const json_t *doc, const kb_termset *terms,
         "id",        "version",    "kind",      "title",      "section",
         "anchor",    "parent",     "source",    "updated_at", "tags",
         "product",   "category",   "lang",      "visibility", "status",
-        "review_by", NULL};
+        "review_by", "promoted_from", NULL};
     json_t *r = json_object();
     if (!r)
         return NULL;
@@ -708,6 +709,142 @@ static kb_xquery *expanded(kb_xdb *db, const kb_config *cfg,
     return out;
 }
 
+/* Does a stored document pass the search's audience and filters? Pins are
+ * looked up by id, outside the query, so they are checked here. */
+static int pin_fits(const json_t *doc, const kb_search_opts *o)
+{
+    const char *st = kb_doc_str(doc, "status");
+    int ok = !strcmp(st, "published") ||
+             (o->audience >= KB_AUD_EDITOR && !strcmp(st, "draft"));
+    if (o->audience == KB_AUD_PUBLIC)
+        ok = ok && !strcmp(kb_doc_str(doc, "visibility"), "public");
+    const char *f[] = {o->kind, o->product, o->category, o->lang};
+    const char *k[] = {"kind", "product", "category", "lang"};
+    for (int i = 0; ok && i < 4; i++)
+        ok = !f[i] || !*f[i] || !strcasecmp(f[i], kb_doc_str(doc, k[i]));
+    if (ok && o->tag && *o->tag) {
+        size_t i;
+        json_t *t;
+        ok = 0;
+        json_array_foreach(json_object_get(doc, "tags"), i, t)
+            ok |= !strcasecmp(json_string_value(t), o->tag);
+    }
+    return ok;
+}
+
+/* Put the visible pinned documents first in arr, each once, and keep at
+ * most limit results; on later pages, leave the pinned ones out. */
+static void apply_pins(json_t *arr, kb_xdb *db, const kb_search_opts *o,
+                       const kb_termset *terms)
+{
+    json_t *first = json_array();
+    size_t i;
+    json_t *id;
+    if (o->offset > 0) {
+        /* Later pages: the pins were shown on the first one. */
+        for (i = json_array_size(arr); i-- > 0;) {
+            size_t j;
+            json_array_foreach(o->pinned, j, id)
+                if (json_is_string(id) &&
+                    !strcmp(kb_doc_str(json_array_get(arr, i), "id"),
+                            json_string_value(id))) {
+                    json_array_remove(arr, i);
+                    break;
+                }
+        }
+        json_decref(first);
+        return;
+    }
+    json_array_foreach(o->pinned, i, id)
+    {
+        const char *s = json_string_value(id);
+        if (!s || !kb_doc_id_ok(s) || json_array_size(first) >= (size_t)o->limit)
+            continue;
+        char term[KB_ID_MAX + 2], *data = NULL;
+        size_t dlen = 0;
+        snprintf(term, sizeof term, "Q%s", s);
+        if (kb_xdb_get_data(db, term, strlen(term), &data, &dlen, NULL) !=
+            KB_OK) {
+            free(data);
+            continue;
+        }
+        json_t *doc = json_loadb(data, dlen, 0, NULL);
+        free(data);
+        json_t *r = doc && pin_fits(doc, o)
+                        ? kb_result_from_doc(doc, terms, o->snippet_bytes,
+                                             o->snippets)
+                        : NULL;
+        json_decref(doc);
+        if (!r)
+            continue;
+        /* Its ranked score, when the query found it too. */
+        size_t j;
+        json_t *h;
+        double score = 0;
+        json_array_foreach(arr, j, h)
+            if (!strcmp(kb_doc_str(h, "id"), s))
+                score = json_real_value(json_object_get(h, "score"));
+        json_object_set_new(r, "score", json_real(score));
+        json_object_set_new(r, "pinned", json_true());
+        json_array_append_new(first, r);
+    }
+    if (!json_array_size(first)) {
+        json_decref(first);
+        return;
+    }
+    json_t *h;
+    json_array_foreach(arr, i, h)
+    {
+        size_t j;
+        json_t *p;
+        int dup = 0;
+        json_array_foreach(first, j, p)
+            dup |= !strcmp(kb_doc_str(p, "id"), kb_doc_str(h, "id"));
+        if (!dup && json_array_size(first) < (size_t)o->limit)
+            json_array_append(first, h);
+    }
+    json_array_clear(arr);
+    json_array_extend(arr, first);
+    json_decref(first);
+}
+
+/* The day before day (YYYY-MM-DD) into out[11]. */
+static void day_before(const char *day, char out[11])
+{
+    struct tm tm = {0};
+    tm.tm_year = atoi(day) - 1900;
+    tm.tm_mon = atoi(day + 5) - 1;
+    tm.tm_mday = atoi(day + 8) - 1;
+    tm.tm_hour = 12;
+    time_t t = timegm(&tm);
+    gmtime_r(&t, &tm);
+    strftime(out, 11, "%Y-%m-%d", &tm);
+}
+
+/* Overdue documents (review date before today) scaled by w: the query
+ * split into its overdue and its current parts. Steals q. */
+static kb_xquery *down_weight_stale(kb_xquery *q, const char *today, double w)
+{
+    char lim[11];
+    day_before(today, lim);
+    kb_xquery *le = kb_xquery_value_le(KB_SLOT_REVIEW, lim, 10);
+    if (!le)
+        return q;
+    kb_xquery *v[2] = {q, le};
+    kb_xquery *stale = kb_xquery_combine(KB_XOP_FILTER, v, 2, 0);
+    kb_xquery *fresh = kb_xquery_combine(KB_XOP_AND_NOT, v, 2, 0);
+    kb_xquery *scaled = stale ? kb_xquery_scale(stale, w) : NULL;
+    kb_xquery_free(stale);
+    kb_xquery_free(le);
+    if (!scaled || !fresh) {
+        kb_xquery_free(scaled);
+        kb_xquery_free(fresh);
+        return q;
+    }
+    kb_xquery_free(q);
+    return pair(KB_XOP_OR, fresh, scaled);
+}
+
 static int run(json_t **out, kb_xdb *db, const kb_config *cfg,
                const kb_search_opts *o, const kb_query *kq, char **errmsg)
 {
@@ -737,6 +874,21 @@ static int run(json_t **out, kb_xdb *db, const kb_config *cfg,
     kb_xquery *xq = o->expand_terms > 0 && o->expand_docs > 0
                         ? expanded(db, cfg, o, kq)
                         : NULL;
+    if (cfg && cfg->stale_weight >= 0 && cfg->stale_weight < 1) {
+        char today[11];
+        if (o->today && kb_is_date(o->today))
+            memcpy(today, o->today, 11);
+        else {
+            time_t t = time(NULL);
+            struct tm tm;
+            gmtime_r(&t, &tm);
+            strftime(today, sizeof today, "%Y-%m-%d", &tm);
+        }
+        if (!xq)
+            xq = kb_xquery_combine(KB_XOP_AND, (kb_xquery **)&kq->xq, 1, 0);
+        if (xq)
+            xq = down_weight_stale(xq, today, cfg->stale_weight);
+    }
     int rc = kb_xdb_search(&ms, db, xq ? xq : kb_query_xquery(kq), &xo,
                            errmsg);
     kb_xquery_free(xq);
@@ -764,6 +916,8 @@ static int run(json_t **out, kb_xdb *db, const kb_config *cfg,
         }
         json_decref(doc);
     }
+    if (o->pinned && json_array_size(o->pinned))
+        apply_pins(arr, db, o, kb_query_terms(kq));
     if (o->facets) {
         static const char *const names[] = {"kind", "product", "category",
                                             "tag"};

@@ -30,11 +30,18 @@ typedef struct kb_search_opts {
     /* Relevance feedback: add this many expansion terms from the best
      * nrel hits and search again (0: off). */
     int expand_terms, expand_docs;
+    /* Ids shown first on the first page (pins), when visible to the
+     * audience and within the filters; borrowed. NULL: none. */
+    const json_t *pinned;
+    /* Review dates before this day (YYYY-MM-DD) are overdue; with the
+     * configuration's stale_weight below 1 their scores are scaled by it.
+     * NULL: today (UTC). */
+    const char *today;
 } kb_search_opts;
 
 #define KB_SEARCH_OPTS_INIT                                                    \
     {NULL, NULL, NULL, NULL, NULL, NULL, 10, 0, KB_AUD_PUBLIC, 0, 1, 1, 1,    \
-     240, 0, 0}
+     240, 0, 0, NULL, NULL}
 
 /*
  * The query language never fails: anything it does not understand is
@@ -70,7 +77,8 @@ const char *kb_query_corrected(const kb_query *q);
  *   {"total":N, "results":[…], "facets":{…}, "did_you_mean":"…"?}
  * Each result: id, version, kind, title, title_html, snippet, answer
  * (FAQ) or resolution (ticket), section, anchor, parent, source, score,
- * updated_at, tags, product, category, lang, visibility, status.
+ * updated_at, tags, product, category, lang, visibility, status,
+ * review_by; "pinned": true on pinned results.
  * Returns KB_OK (zero hits included), or the wrapper's code. */
 int kb_search(json_t **out, kb_xdb *db, const kb_config *cfg,
               const kb_search_opts *o, char **errmsg);

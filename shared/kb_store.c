@@ -91,6 +91,15 @@ static int add_text(builder *b, const char *text, kb_stemmer *st,
     return KB_OK;
 }
 
+int kb_is_date(const char *s)
+{
+    for (int i = 0; i < 10; i++)
+        if (i == 4 || i == 7 ? s[i] != '-' : (s[i] < '0' || s[i] > '9'))
+            return 0;
+    int m = (s[5] - '0') * 10 + s[6] - '0', d = (s[8] - '0') * 10 + s[9] - '0';
+    return s[10] == '\0' && m >= 1 && m <= 12 && d >= 1 && d <= 31;
+}
+
 static int add_bool(builder *b, char prefix, const char *v)
 {
     if (!*v)
@@ -165,6 +174,9 @@ static int build_xdoc(kb_xdoc **out, const json_t *doc, char **errmsg)
         rc = kb_xdoc_add_value(b.xd, KB_SLOT_TAGS, tagv.data, tagv.len);
     if (rc == KB_OK && *upd)
         rc = kb_xdoc_add_value(b.xd, KB_SLOT_UPDATED, upd, strlen(upd));
+    const char *rev = kb_doc_str(doc, "review_by");
+    if (rc == KB_OK && kb_is_date(rev))
+        rc = kb_xdoc_add_value(b.xd, KB_SLOT_REVIEW, rev, 10);
     if (rc == KB_OK) {
         /* Copies of one title (case and spacing aside) share a key. */
         char *norm = NULL, hex[65];

@@ -13,6 +13,8 @@
  *   d:<id>          head {"v":N,"hash":…,"status":…,"visibility":…}
  *   v:<id>:<N>      version N as a canonical document (kb_doc.h)
  *   s:<sha256(src)> {"source":path,"ids":[…]} what one source file produced
+ *   k:<ticket-id>   {"article":id} the article a ticket was promoted to
+ *   pin:<query key> [{pin,id,query,expires,by,created}] pinned answers
  * Terms of an indexed document:
  *   (none)  stemmed words of title (boosted), section, tags, body,
  *           resolution, with positions; CJK unigrams and bigrams
@@ -28,7 +30,11 @@ enum {
     KB_SLOT_TAGS = 3, /* tags joined by 0x1f */
     KB_SLOT_UPDATED = 4,
     KB_SLOT_DUPKEY = 5, /* a hash of the normalised title: collapses copies */
+    KB_SLOT_REVIEW = 6, /* review_by as YYYY-MM-DD, when it is a date */
 };
+
+/* 1 when s is a calendar date written YYYY-MM-DD. */
+int kb_is_date(const char *s);
 
 /* Field weights at index time (wdf multipliers). */
 #define KB_TITLE_WDF 3

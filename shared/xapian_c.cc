@@ -518,6 +518,16 @@ kb_xquery *kb_xquery_scale(const kb_xquery *q, double factor)
     }
 }
 
+kb_xquery *kb_xquery_value_le(unsigned slot, const char *v, size_t vlen)
+{
+    try {
+        return new kb_xquery{Xapian::Query(Xapian::Query::OP_VALUE_LE, slot,
+                                           std::string(v, vlen))};
+    } catch (...) {
+        return nullptr;
+    }
+}
+
 kb_xquery *kb_xquery_match_all(void)
 {
     try {

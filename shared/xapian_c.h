@@ -156,6 +156,8 @@ kb_xquery *kb_xquery_wildcard(const char *prefix, size_t plen,
 kb_xquery *kb_xquery_combine(kb_xop op, kb_xquery *const *subs, size_t n,
                              unsigned param);
 kb_xquery *kb_xquery_scale(const kb_xquery *q, double factor);
+/* Documents whose value in slot sorts at or before v (byte order). */
+kb_xquery *kb_xquery_value_le(unsigned slot, const char *v, size_t vlen);
 kb_xquery *kb_xquery_match_all(void);
 int kb_xquery_empty(const kb_xquery *q);
 void kb_xquery_free(kb_xquery *q);
