@@ -9,6 +9,11 @@
  * Escaping rule: the server sends title_html, snippet, answer and resolution
  * already escaped with <mark> around matches; setMarked() still rebuilds them
  * keeping only text and <mark>. Every other field goes in via textContent.
+ *
+ * Analytics: every search and type-ahead answer carries a query_id. Opening
+ * one of its results sends a "click" event (the result's 1-based position in
+ * the list shown) to /v1/events, and a vote on an article opened that way
+ * carries the same query_id. Events are fire-and-forget.
  */
 (function () {
     'use strict';
@@ -36,7 +41,8 @@
 
     var ui = {};
     var lastSearchHash = '';
-    var lastQuery = '';
+    var resultsQid = null;   /* query_id of the results on screen */
+    var opened = null;       /* { id, qid } of the last result opened */
 
     /* --- helpers --- */
 
@@ -149,6 +155,24 @@
         }).finally(function () { clearTimeout(timer); });
     }
 
+    /* POST an analytics event; keepalive lets it outlive the page, and
+     * nothing waits for the answer. */
+    function sendEvent(ev) {
+        try {
+            fetch('/v1/events', {
+                method: 'POST', keepalive: true,
+                headers: { 'Content-Type': 'application/json' },
+                body: JSON.stringify(ev)
+            }).catch(function () { /* analytics never bother the user */ });
+        } catch (e) { /* ignore */ }
+    }
+
+    function sendClick(qid, id, position) {
+        opened = { id: id, qid: qid || null };
+        if (!qid || !id) return;
+        sendEvent({ type: 'click', query_id: qid, id: id, position: position });
+    }
+
     function setStatus(text) {
         ui.status.textContent = text || '';
     }
@@ -168,7 +192,7 @@
 
     /* --- type-ahead --- */
 
-    var sugg = { timer: 0, seq: 0, ctl: null, items: [], active: -1, open: false };
+    var sugg = { timer: 0, seq: 0, ctl: null, items: [], active: -1, open: false, qid: null };
 
     function suggestClose() {
         clearTimeout(sugg.timer);
@@ -208,17 +232,19 @@
         var opt = ui.suggestions.children[i];
         if (!opt) return;
         var id = opt.getAttribute('data-id');
+        var qid = sugg.qid;
         suggestClose();
         if (id) {
-            lastQuery = ui.q.value.trim();
+            sendClick(qid, id, i + 1);
             location.hash = docHref(id);
         } else {
             submitSearch();
         }
     }
 
-    function suggestRender(q, results) {
+    function suggestRender(q, results, qid) {
         var list = ui.suggestions;
+        sugg.qid = qid || null;
         list.textContent = '';
         sugg.items = results;
         sugg.active = -1;
@@ -264,7 +290,7 @@
         api('/v1/related?limit=' + SUGGEST_LIMIT + '&q=' + encodeURIComponent(q),
             { signal: ctl.signal }).then(function (j) {
             if (seq !== sugg.seq || document.activeElement !== ui.q) return;
-            suggestRender(q, j.results || []);
+            suggestRender(q, j.results || [], j.query_id);
         }, function () {
             /* Type-ahead is a convenience: a failure just shows nothing. */
         });
@@ -346,7 +372,6 @@
         var p = readSearchParams(qs);
         if (!p.q) { showHome(); return; }
         lastSearchHash = location.hash;
-        lastQuery = p.q;
         if (ui.q.value.trim() !== p.q) ui.q.value = p.q;
         showView('results');
         document.title = p.q + ' · IT Help Center';
@@ -379,6 +404,7 @@
     function renderResults(p, j) {
         var results = j.results || [];
         var total = j.total || 0;
+        resultsQid = j.query_id || null;
         ui.results.textContent = '';
         ui.results.removeAttribute('aria-busy');
 
@@ -405,7 +431,7 @@
                       (total > results.length ? ', showing ' + from + '–' + to : '') + '.');
         }
         results.forEach(function (r, i) {
-            ui.results.appendChild(resultItem(r, p.offset + i));
+            ui.results.appendChild(resultItem(r, p.offset + i, i + 1));
         });
         renderFacets(p, j.facets || {});
 
@@ -423,13 +449,14 @@
         };
     }
 
-    function resultItem(r, rank) {
-        var li = el('li', 'result');
+    function resultItem(r, rank, position) {
+        var li = el('li', 'result' + (r.pinned ? ' pinned' : ''));
         li.setAttribute('data-id', r.id);
         if (r.lang) li.lang = r.lang;
 
         var top = el('p', 'result-top');
         top.appendChild(badge(r.kind));
+        if (r.pinned) top.appendChild(el('span', 'badge badge-pinned', 'Recommended'));
         var crumbs = r.section ? String(r.section).split(' › ') : [];
         if (crumbs.length > 1) crumbs.pop(); /* the last one is the title */
         if (!crumbs.length && r.product) crumbs = [humanLabel(PRODUCT_LABEL, r.product)];
@@ -440,6 +467,7 @@
         var a = el('a');
         a.href = docHref(r.id);
         a.setAttribute('data-rank', String(rank + 1));
+        a.setAttribute('data-position', String(position));
         setMarked(a, r.title_html || '');
         if (!a.textContent) a.textContent = r.title || r.id;
         h.appendChild(a);
@@ -698,8 +726,10 @@
         if (!current) return;
         var c = current;
         ui.fbYes.disabled = ui.fbNo.disabled = true;
+        var body = { helpful: helpful };
+        if (opened && opened.id === c.id && opened.qid) body.query_id = opened.qid;
         api('/v1/documents/' + encodeURIComponent(c.id) + '/feedback', {
-            method: 'POST', body: { helpful: helpful, query: lastQuery }
+            method: 'POST', body: body
         }).then(function (j) {
             if (current !== c) return;
             renderCounts(j.feedback);
@@ -800,6 +830,17 @@
             var i = Array.prototype.indexOf.call(ui.suggestions.children, li);
             if (i !== sugg.active) suggestSetActive(i);
         });
+        /* A result opened by mouse (any button) or keyboard. */
+        var onOpen = function (e) {
+            if (e.type === 'auxclick' && e.button !== 1) return;
+            var a = e.target.closest('.result-title a[data-position]');
+            if (!a) return;
+            var li = a.closest('li.result');
+            sendClick(resultsQid, li && li.getAttribute('data-id'),
+                      parseInt(a.getAttribute('data-position'), 10) || 1);
+        };
+        ui.results.addEventListener('click', onOpen);
+        ui.results.addEventListener('auxclick', onOpen);
         ui.fbYes.addEventListener('click', function () { sendFeedback(true); });
         ui.fbNo.addEventListener('click', function () { sendFeedback(false); });
         window.addEventListener('hashchange', route);

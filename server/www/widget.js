@@ -13,6 +13,15 @@
  * Each result opens HOST/#/doc/ID in a new tab. Only window.deskdexWidget
  * is defined. A host on another origin must be listed in deskdex's
  * cors_origins setting.
+ *
+ * Analytics: each page load gets a random session id, sent with every
+ * /v1/related request. Opening an article sends a "click" event and
+ * submitting the form that holds the fields sends a "submit" event to
+ * HOST/v1/events, so deskdex can tell how many tickets the articles
+ * prevented. A form that is not submitted natively (the host's script
+ * calls preventDefault and sends it itself) reports with
+ * window.deskdexWidget.submitted(). Events are fire-and-forget and never
+ * hold up the page.
  */
 (function () {
     'use strict';
@@ -37,6 +46,42 @@
     if (limit > 20) limit = 20;
 
     var KIND = { manual: 'Guide', faq: 'FAQ', ticket: 'Solved ticket' };
+
+    var session = newSession();
+    var submitSent = false;
+
+    /* 128 random bits as hex: one session per page load, nothing stored. */
+    function newSession() {
+        var b = new Uint8Array(16);
+        try {
+            window.crypto.getRandomValues(b);
+        } catch (e) {
+            for (var i = 0; i < b.length; i++) b[i] = Math.floor(Math.random() * 256);
+        }
+        var s = '';
+        for (var k = 0; k < b.length; k++) s += (b[k] < 16 ? '0' : '') + b[k].toString(16);
+        return s;
+    }
+
+    /* keepalive lets the request outlive a page that is navigating away. */
+    function sendEvent(ev) {
+        try {
+            fetch(origin + '/v1/events', {
+                method: 'POST', keepalive: true, credentials: 'omit',
+                headers: { 'Content-Type': 'application/json' },
+                body: JSON.stringify(ev)
+            }).catch(function () { /* analytics never bother the user */ });
+        } catch (e) { /* old browsers without fetch options */ }
+    }
+
+    /* At most once per page load: a second submit of the same session
+     * adds nothing to the report. */
+    function reportSubmit() {
+        if (submitSent) return false;
+        submitSent = true;
+        sendEvent({ type: 'submit', session: session });
+        return true;
+    }
 
     var CSS = [
         ':host { all: initial; display: block; margin: 1.25rem 0; }',
@@ -156,6 +201,7 @@
         root.appendChild(box);
 
         var timer = 0, seq = 0, ctl = null, lastQ = null, lastEdited = subject;
+        var shownQid = null; /* query_id of the list on screen */
 
         function text(field) {
             return field ? String(field.value || '').replace(/\s+/g, ' ').trim() : '';
@@ -171,15 +217,18 @@
             return q.trim();
         }
 
-        function render(results) {
+        function render(results, qid) {
             list.textContent = '';
-            results.forEach(function (r) {
+            shownQid = qid || null;
+            results.forEach(function (r, i) {
                 var li = el('li');
                 if (r.lang) li.lang = r.lang;
                 var a = el('a');
                 a.href = origin + '/#/doc/' + encodeURIComponent(r.id);
                 a.target = '_blank';
                 a.rel = 'noopener';
+                a.setAttribute('data-id', r.id);
+                a.setAttribute('data-position', String(i + 1));
                 var row = el('span', 'row');
                 var t = setMarked(el('span', 't'), r.title_html);
                 if (!t.textContent) t.textContent = r.title || r.id;
@@ -214,11 +263,12 @@
             var c = new AbortController();
             ctl = c;
             var t = setTimeout(function () { c.abort(); }, TIMEOUT_MS);
-            fetch(origin + '/v1/related?limit=' + limit + '&q=' + encodeURIComponent(q),
+            fetch(origin + '/v1/related?limit=' + limit + '&q=' + encodeURIComponent(q) +
+                  '&session=' + session,
                   { signal: c.signal, credentials: 'omit', headers: { Accept: 'application/json' } })
                 .then(function (res) { return res.ok ? res.json() : { results: [] }; })
                 .then(function (j) {
-                    if (my === seq) render((j && j.results) || []);
+                    if (my === seq) render((j && j.results) || [], j && j.query_id);
                 }, function () {
                     /* Unreachable server: leave the form as it was. */
                     if (my === seq) lastQ = null;
@@ -233,6 +283,29 @@
             timer = setTimeout(refresh, DELAY_MS);
         }
 
+        /* A left, middle or keyboard "click" on an article link. */
+        function onOpen(e) {
+            if (e.type === 'auxclick' && e.button !== 1) return;
+            var a = e.target.closest && e.target.closest('a[data-id]');
+            if (!a) return;
+            var ev = { type: 'click', id: a.getAttribute('data-id'),
+                       position: parseInt(a.getAttribute('data-position'), 10) || 1,
+                       session: session };
+            if (shownQid) ev.query_id = shownQid;
+            sendEvent(ev);
+        }
+        list.addEventListener('click', onOpen);
+        list.addEventListener('auxclick', onOpen);
+
+        /* Listening on window runs after the form's own handlers: a submit
+         * they cancelled is the host's to report with submitted(), one
+         * they let through is a real submission. */
+        function onSubmit(e) {
+            if (e.target !== form || e.defaultPrevented) return;
+            reportSubmit();
+        }
+        if (form) window.addEventListener('submit', onSubmit);
+
         [subject, description].forEach(function (f) {
             if (f) {
                 f.addEventListener('input', onInput);
@@ -244,10 +317,13 @@
         window.deskdexWidget = {
             origin: origin,
             element: host,
+            session: session,
             refresh: function () { lastQ = null; refresh(); },
+            submitted: reportSubmit,
             destroy: function () {
                 clearTimeout(timer);
                 if (ctl) ctl.abort();
+                if (form) window.removeEventListener('submit', onSubmit);
                 [subject, description].forEach(function (f) {
                     if (f) {
                         f.removeEventListener('input', onInput);
@@ -260,7 +336,8 @@
         };
     }
 
-    window.deskdexWidget = { origin: origin, pending: true };
+    window.deskdexWidget = { origin: origin, pending: true, session: session,
+                             submitted: reportSubmit };
     if (document.readyState === 'loading') {
         document.addEventListener('DOMContentLoaded', function () {
             delete window.deskdexWidget;
