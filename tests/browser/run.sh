@@ -1,6 +1,7 @@
 #!/bin/sh
 # run.sh - browser tests: index corpus/ plus fixtures, start deskdex-server on
-# a free loopback port, drive Debian's chromium with playwright-core.
+# a free loopback port with a fresh editor key, drive Debian's chromium with
+# playwright-core.
 # Run from anywhere; paths are taken from the repository root.
 # Environment: BIN (programs, default bin), CHROMIUM (default
 # /usr/bin/chromium), TEST_FILTER (only tests whose name contains it).
@@ -81,12 +82,26 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/deskdex-browser.XXXXXX") || fail "mktemp failed
     >>"$tmp/index.log" 2>&1
 [ $? -le 1 ] || { cat "$tmp/index.log"; fail "indexing the fixtures failed"; }
 
+# Keys for the editor's view: random per run, only their hashes on disk.
+# An agent key too, to see the view refuse a role that may not edit.
+editor_key=$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')
+agent_key=$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')
+[ ${#editor_key} -eq 32 ] && [ ${#agent_key} -eq 32 ] || fail "no random keys"
+hash_of() { # key: its SHA-256 as deskdex-server --hash-key prints it
+    "$BIN/deskdex-server" --hash-key "$1" | sed -n 's/.*"sha256": *"\([0-9a-f]*\)".*/\1/p'
+}
+editor_hash=$(hash_of "$editor_key")
+agent_hash=$(hash_of "$agent_key")
+[ -n "$editor_hash" ] && [ -n "$agent_hash" ] || fail "deskdex-server --hash-key failed"
+printf '[{"name":"browser-editor","role":"editor","sha256":"%s"},\n {"name":"browser-agent","role":"agent","sha256":"%s"}]\n' \
+    "$editor_hash" "$agent_hash" >"$tmp/keys.json" || fail "cannot write the keys file"
+
 port=$(node -e '
 const s = require("net").createServer();
 s.listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); });
 ') || fail "no free port"
 "$BIN/deskdex-server" --db "$tmp/db" --listen "127.0.0.1:$port" \
-    --www server/www >"$out/server.log" 2>&1 &
+    --www server/www --keys "$tmp/keys.json" >"$out/server.log" 2>&1 &
 pid=$!
 sleep 0.2
 kill -0 "$pid" 2>/dev/null || { pid=""; cat "$out/server.log"; fail "the server did not start"; }
@@ -96,6 +111,7 @@ kill -0 "$pid" 2>/dev/null || { pid=""; cat "$out/server.log"; fail "the server 
 to=""
 command -v timeout >/dev/null 2>&1 && to="timeout -k 5 100"
 DESKDEX_URL="http://127.0.0.1:$port" OUT="$out" CHROMIUM="$chromium" \
+    DESKDEX_EDITOR_KEY="$editor_key" DESKDEX_AGENT_KEY="$agent_key" \
     $to node "$here/browser_test.mjs" >"$tmp/test.log" 2>&1
 status=$?
 log=$(cat "$tmp/test.log")

@@ -341,5 +341,5 @@ wait "$SPID" 2>/dev/null
 check "the server stops cleanly" '[ $? -eq 0 ]'
 SPID=""
 check "no errors in the server log" '! grep -qi "error\|sanitizer" "$T/server.log"'
-echo "# $pass passed, $fail failed"
+echo "tests: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
