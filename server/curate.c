@@ -227,8 +227,10 @@ enum MHD_Result h_pin_add(request *r)
     if (!db || kb_store_get(db, id, 0, &doc, NULL) != KB_OK ||
         !strcmp(kb_doc_str(doc, "status"), "archived")) {
         json_decref(doc);
+        enum MHD_Result ret =
+            reply_error(r, KB_EDOC, "no current document %s to pin", id);
         json_decref(in);
-        return reply_error(r, KB_EDOC, "no current document %s to pin", id);
+        return ret;
     }
     json_decref(doc);
     pin_ctx c = {q, id, r->key_name, NULL,

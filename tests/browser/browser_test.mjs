@@ -3,20 +3,26 @@
 //
 // Usage: DESKDEX_URL=http://127.0.0.1:PORT node tests/browser/browser_test.mjs
 // Environment: CHROMIUM (default /usr/bin/chromium), OUT (screenshots,
-// default tests/out/browser), TEST_FILTER (run tests whose name contains it).
+// default tests/out/browser), TEST_FILTER (run tests whose name contains it),
+// DESKDEX_EDITOR_KEY and DESKDEX_AGENT_KEY (keys of the server's keys file,
+// for the analytics and editor tests; run.sh makes both).
 // The last line printed is always "tests: N passed, N failed".
 
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { copyFileSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
 const BASE = (process.env.DESKDEX_URL || 'http://127.0.0.1:8080').replace(/\/$/, '');
 const OUT = process.env.OUT || 'tests/out/browser';
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const FILTER = process.env.TEST_FILTER || '';
+const EDITOR_KEY = process.env.DESKDEX_EDITOR_KEY || '';
+const AGENT_KEY = process.env.DESKDEX_AGENT_KEY || '';
+const DOCS_SHOTS = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'docs', 'screenshots');
 const TEST_TIMEOUT_MS = 25000; // one test, setup and screenshots included
-const SUITE_TIMEOUT_MS = 80000; // everything: the suite must never hang
+const SUITE_TIMEOUT_MS = 90000; // everything: the suite must never hang
 const WAIT_MS = 8000; // any single wait for the page
 
 const VPN_FIRST = ['faq-vpn-keeps-disconnecting', 'vpn-guide:keeps-disconnecting'];
