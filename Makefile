@@ -88,8 +88,10 @@ LISTEN ?= 127.0.0.1:8080
 run: all
 	@mkdir -p $(dir $(DB))
 	@$(BIN)/deskdex-index --db $(DB) --prune --quiet corpus/ || [ $$? -eq 1 ]
-	@echo "deskdex: serving $(DB) on http://$(LISTEN)/"
-	@exec $(BIN)/deskdex-server --db $(DB) --listen $(LISTEN) --config etc/deskdex.conf --www server/www
+	@scripts/local-keys.sh $(BIN) $(dir $(DB))
+	@echo "deskdex: serving $(DB) on http://$(LISTEN)/ (editors: http://$(LISTEN)/editor)"
+	@echo "deskdex: keys for this machine (agent, editor, admin) are in $(dir $(DB))keys.txt"
+	@exec $(BIN)/deskdex-server --db $(DB) --listen $(LISTEN) --config etc/deskdex.conf --www server/www --keys $(dir $(DB))keys.json
 
 # --- tests ---
 

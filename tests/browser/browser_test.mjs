@@ -107,6 +107,57 @@ async function openDoc(page, id, version) {
         null, { timeout: WAIT_MS });
 }
 
+// The server's JSON API from Node, with the editor key unless told
+// otherwise (key: '' for an anonymous call).
+async function apiJson(path, { key = EDITOR_KEY, method = 'GET', body } = {}) {
+    assert.ok(EDITOR_KEY, 'DESKDEX_EDITOR_KEY is set (run.sh makes one)');
+    const headers = { Accept: 'application/json' };
+    if (key) headers.Authorization = `Bearer ${key}`;
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    const r = await fetch(`${BASE}${path}`, {
+        method, headers, body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(WAIT_MS),
+    });
+    const j = await r.json().catch(() => ({}));
+    if (!r.ok) throw new Error(`${method} ${path} answered ${r.status}: ${JSON.stringify(j)}`);
+    return j;
+}
+
+// Poll until fn() gives something truthy: the analytics log is read
+// afresh by every report, so a count shows once its event is written.
+async function until(fn, what) {
+    const end = Date.now() + WAIT_MS;
+    while (Date.now() < end) {
+        const v = await fn();
+        if (v) return v;
+        await new Promise((res) => setTimeout(res, 100));
+    }
+    throw new Error(`${what}: still not so after ${WAIT_MS} ms`);
+}
+
+const isEvent = (type) => (r) => r.url() === `${BASE}/v1/events` && r.method() === 'POST' &&
+    JSON.parse(r.postData() || '{}').type === type;
+
+async function editorLogin(page, key = EDITOR_KEY) {
+    await page.goto(`${BASE}/editor`);
+    await page.fill('#key', key);
+    await page.press('#key', 'Enter');
+}
+
+async function editorReady(page) {
+    await page.waitForFunction(() => !document.querySelector('#view-dash').hidden &&
+        document.querySelector('#view-dash').getAttribute('aria-busy') !== 'true',
+        null, { timeout: WAIT_MS });
+}
+
+// The cells of the table row whose heading cell is text.
+async function tableRow(page, box, text) {
+    return page.$$eval(`${box} tbody tr`, (rows, t) => {
+        const r = rows.find((tr) => tr.querySelector('th').textContent.trim() === t);
+        return r ? Array.from(r.children).map((c) => c.textContent.trim()) : null;
+    }, text);
+}
+
 // --- the tests ---
 
 test('search: "vpn keeps disconnecting" puts the VPN article first', async ({ page }) => {
@@ -386,6 +437,336 @@ test('not found and no results are explained, not blank', async (ctx) => {
     await search(page, 'qqxxzzqqwwvv');
     assert.match(await page.textContent('#status'), /^No results for/);
     assert.match(await page.textContent('#results'), /No articles match/);
+});
+
+test('analytics: opening a search result records a click at its position', async ({ page }) => {
+    const q = 'outlook not syncing';
+    const before = await apiJson('/v1/analytics/ctr?days=1');
+    await page.goto(`${BASE}/`);
+    await page.fill('#q', q);
+    const [searched] = await Promise.all([
+        page.waitForResponse((r) => r.url().startsWith(`${BASE}/v1/search?`)),
+        page.press('#q', 'Enter'),
+    ]);
+    const qid = (await searched.json()).query_id;
+    assert.match(qid, /^[0-9a-f]{16}$/, 'the search answer carries a query_id');
+    await page.waitForSelector('#results li.result');
+    const ids = await resultIds(page);
+    assert.ok(ids.length >= 2, `${ids.length} results`);
+
+    // Open the second result: position 2, fire-and-forget.
+    const [sent] = await Promise.all([
+        page.waitForRequest(isEvent('click')),
+        page.locator('#results li.result .result-title a').nth(1).click(),
+    ]);
+    assert.deepEqual(JSON.parse(sent.postData()),
+        { type: 'click', query_id: qid, id: ids[1], position: 2 });
+    assert.equal((await sent.response()).status(), 202);
+    await page.waitForFunction(() => /^Version \d+$/.test(
+        document.querySelector('#doc-version').textContent), null, { timeout: WAIT_MS });
+
+    const after = await until(async () => {
+        const c = await apiJson('/v1/analytics/ctr?days=1');
+        return c.searches_clicked > before.searches_clicked && c;
+    }, 'the click is counted');
+    assert.equal(after.searches_clicked, before.searches_clicked + 1);
+    assert.equal(after.by_position[1].clicks, before.by_position[1].clicks + 1, 'position 2');
+    assert.equal(after.by_position[0].clicks, before.by_position[0].clicks, 'not position 1');
+    const top = await apiJson('/v1/analytics/top-queries?days=1&limit=100');
+    const row = top.queries.find((r) => r.query === q);
+    assert.ok(row && row.clicked >= 1 && row.count >= 1, JSON.stringify(row));
+
+    // A vote on the article opened from the results carries the same query_id.
+    const [vote] = await Promise.all([
+        page.waitForRequest((r) => r.url().endsWith('/feedback') && r.method() === 'POST'),
+        page.click('#fb-yes'),
+    ]);
+    assert.deepEqual(JSON.parse(vote.postData()), { helpful: true, query_id: qid });
+    assert.equal((await vote.response()).status(), 200);
+});
+
+test('analytics: the widget reports its session, the article opened and the ticket sent', async ({ page, context }) => {
+    const d0 = await apiJson('/v1/analytics/deflection?days=1');
+
+    // One visit: type, open an article, then send the ticket anyway.
+    await page.goto(`${BASE}/demo/ticket-form`);
+    const [related] = await Promise.all([
+        page.waitForRequest((r) => r.url().startsWith(`${BASE}/v1/related?`)),
+        page.fill('#subject', 'Printer shows offline'),
+    ]);
+    const sid = new URL(related.url()).searchParams.get('session');
+    assert.match(sid, /^[0-9a-f]{32}$/, 'a random session per page load');
+    assert.equal(await page.evaluate(() => window.deskdexWidget.session), sid);
+    await page.fill('#description', 'The office printer says offline since this morning');
+    const links = page.locator('.deskdex-related a[href*="/#/doc/"]');
+    await links.first().waitFor();
+    await page.waitForLoadState('networkidle');
+    const firstId = await links.first().getAttribute('data-id');
+    const [click, tab] = await Promise.all([
+        page.waitForRequest(isEvent('click')),
+        context.waitForEvent('page'),
+        links.first().click(),
+    ]);
+    const ev = JSON.parse(click.postData());
+    assert.equal(ev.session, sid);
+    assert.equal(ev.id, firstId);
+    assert.equal(ev.position, 1);
+    assert.match(ev.query_id, /^[0-9a-f]{16}$/);
+    assert.equal((await click.response()).status(), 202);
+    await tab.close();
+    const [submit] = await Promise.all([
+        page.waitForRequest(isEvent('submit')),
+        page.click('#ticket-form button[type="submit"]'),
+    ]);
+    assert.deepEqual(JSON.parse(submit.postData()), { type: 'submit', session: sid });
+    assert.equal((await submit.response()).status(), 202);
+    assert.match(await page.textContent('#form-status'), /would now be sent/);
+    assert.equal(await page.evaluate(() => window.deskdexWidget.submitted()), false,
+        'a session reports its submission once');
+
+    const d1 = await until(async () => {
+        const d = await apiJson('/v1/analytics/deflection?days=1');
+        return d.submitted > d0.submitted && d;
+    }, 'the submission is counted');
+    assert.equal(d1.sessions, d0.sessions + 1);
+    assert.equal(d1.opened_article, d0.opened_article + 1);
+    assert.equal(d1.submitted, d0.submitted + 1);
+    assert.equal(d1.deflected, d0.deflected, 'opened an article but still sent a ticket');
+    assert.equal(d1.submission_reported, true);
+
+    // A second visit opens an article and leaves without a ticket: deflected.
+    const other = await context.newPage();
+    await other.goto(`${BASE}/demo/ticket-form`);
+    await other.fill('#subject', 'VPN keeps disconnecting');
+    await other.locator('.deskdex-related a[href*="/#/doc/"]').first().waitFor();
+    await other.waitForLoadState('networkidle');
+    const sid2 = await other.evaluate(() => window.deskdexWidget.session);
+    assert.notEqual(sid2, sid);
+    const [click2, tab2] = await Promise.all([
+        other.waitForRequest(isEvent('click')),
+        context.waitForEvent('page'),
+        other.locator('.deskdex-related a[href*="/#/doc/"]').first().click(),
+    ]);
+    assert.equal(JSON.parse(click2.postData()).session, sid2);
+    await click2.response();
+    await tab2.close();
+    await other.close();
+    const d2 = await until(async () => {
+        const d = await apiJson('/v1/analytics/deflection?days=1');
+        return d.opened_article > d1.opened_article && d;
+    }, 'the second visit is counted');
+    assert.equal(d2.sessions, d1.sessions + 1);
+    assert.equal(d2.submitted, d1.submitted);
+    assert.equal(d2.deflected, d1.deflected + 1);
+    assert.ok(Math.abs(d2.rate - d2.deflected / d2.opened_article) < 0.001, JSON.stringify(d2));
+});
+
+test('editor: the reports show a batch of searches, gaps, stale articles and charts', async ({ page }) => {
+    const nonsense = 'zorbleflax quintopod';
+    const busy = 'shared mailbox access';
+    const count = async (q) => {
+        const t = await apiJson('/v1/analytics/top-queries?days=30&limit=100');
+        return (t.queries.find((r) => r.query === q) || { count: 0 }).count;
+    };
+    const busyBefore = await count(busy);
+    const nonsenseBefore = await count(nonsense);
+    for (let i = 0; i < 6; i++) {
+        const r = await apiJson(`/v1/search?q=${encodeURIComponent(busy)}`, { key: '' });
+        assert.ok(r.total > 0);
+        if (i < 5) {
+            const z = await apiJson(`/v1/search?q=${encodeURIComponent(nonsense)}`, { key: '' });
+            assert.equal(z.total, 0, 'the nonsense query finds nothing');
+        }
+    }
+    for (const helpful of [true, true, false])
+        await apiJson('/v1/documents/faq-printer-offline/feedback',
+            { key: '', method: 'POST', body: { helpful } });
+
+    await page.goto(`${BASE}/editor`);
+    assert.equal(await page.textContent('label[for="key"]'), 'Editor key');
+    assert.equal(await page.getAttribute('#key', 'type'), 'password');
+    await editorLogin(page);
+    await editorReady(page);
+    const summary = await apiJson('/v1/analytics/summary?days=30&limit=20');
+
+    // Headline numbers agree with the API.
+    assert.equal(await page.textContent('#stat-searches'),
+        summary.ctr.searches.toLocaleString('en-GB'));
+    assert.match(await page.textContent('#stat-ctr'), /^\d+(\.\d)?%$/);
+    assert.match(await page.textContent('#stat-zero'), /^\d+(\.\d)?%$/);
+    assert.match(await page.textContent('#stat-deflect'), /^\d+(\.\d)?%$/);
+
+    // Top queries and zero-result queries, with their counts.
+    assert.deepEqual((await tableRow(page, '#top-queries', busy)).slice(0, 3),
+        [busy, String(busyBefore + 6), '0']);
+    assert.deepEqual((await tableRow(page, '#top-queries', nonsense)).slice(0, 3),
+        [nonsense, String(nonsenseBefore + 5), String(nonsenseBefore + 5)]);
+    assert.ok(await tableRow(page, '#zero-queries', nonsense), 'listed with no results');
+    assert.ok(await page.locator('#top-queries th[scope="col"]').count() >= 5, 'column headers');
+    assert.equal(await page.getAttribute(`#top-queries a:text-is("${busy}")`, 'href'),
+        `/#/search?q=${encodeURIComponent(busy)}`);
+
+    // A content gap names the query that found nothing.
+    const gap = page.locator('#gaps li.ed-gap', { has: page.locator(`a:text-is("${nonsense}")`) });
+    assert.equal(await gap.count(), 1);
+    assert.match(await gap.locator('.ed-gap-title').textContent(),
+        /^\d+ searches about “?.+”? found nothing\.$/);
+    assert.match(await gap.textContent(), new RegExp(`${nonsense}×${nonsenseBefore + 5}`));
+
+    // Overdue articles link to the documents; the bundled corpus has some.
+    const overdueIds = summary.stale.overdue.map((r) => r.id);
+    assert.ok(overdueIds.some((id) => id.startsWith('mobile-devices-guide:')), overdueIds.join(' '));
+    assert.equal(await page.locator('#overdue tbody tr').count(), overdueIds.length);
+    const mobile = page.locator('#overdue tbody tr', { has: page.locator('a[href^="/#/doc/mobile-devices-guide"]') });
+    assert.ok(await mobile.count() >= 1);
+    assert.match(await mobile.first().textContent(), /2026-08-31/);
+
+    // Both charts are SVG drawn by the page.
+    assert.equal(await page.locator('#ctr-chart rect.ed-bar').count(), 10);
+    assert.equal(await page.getAttribute('#ctr-chart', 'role'), 'img');
+    assert.ok(await page.locator('#help-chart g.ed-help-row[data-id="faq-printer-offline"] rect.ed-yes').count() === 1);
+    assert.match(await page.textContent('#help-chart desc'), /My computer shows the printer as offline/);
+
+    // The key lives in this tab only.
+    assert.deepEqual(await page.evaluate(() => [
+        sessionStorage.getItem('deskdex-editor-key') !== null, localStorage.length]), [true, 0]);
+    await shot(page, 'editor', { fullPage: true });
+    copyFileSync(join(OUT, 'editor.png'), join(DOCS_SHOTS, 'editor.png'));
+
+    // The window selector reloads; 375 px wide fits without sideways scrolling.
+    const [win] = await Promise.all([
+        page.waitForResponse((r) => r.url().includes('/v1/analytics/summary?days=7')),
+        page.selectOption('#days', '7'),
+    ]);
+    assert.equal(win.status(), 200);
+    await page.waitForFunction(() => /last 7 days/.test(document.querySelector('#status').textContent),
+        null, { timeout: WAIT_MS });
+    await page.setViewportSize({ width: 375, height: 812 });
+    await page.waitForFunction(() => document.querySelector('#ctr-chart').getAttribute('width') <= 375,
+        null, { timeout: WAIT_MS });
+    assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 375),
+        'no sideways scrolling at 375 px');
+    await shot(page, 'editor-narrow', { fullPage: true });
+});
+
+test('editor: a pin added in the form puts its document first for a close variant', async ({ page }) => {
+    const query = 'monitor flickering';
+    const variant = 'monitors flicker';
+    const doc = 'laptop-software-guide:docking';
+    const plain = await apiJson(`/v1/search?q=${encodeURIComponent(variant)}`, { key: '' });
+    assert.notEqual(plain.results[0].id, doc, 'not first without the pin');
+
+    await editorLogin(page);
+    await editorReady(page);
+    await page.fill('#pin-query', query);
+    await page.fill('#pin-id', doc);
+    await page.fill('#pin-days', '7');
+    await page.click('#pin-form button[type="submit"]');
+    await page.waitForFunction(() => /^Pinned /.test(document.querySelector('#pin-status').textContent),
+        null, { timeout: WAIT_MS });
+    const row = await tableRow(page, '#pins', query);
+    assert.ok(row && row[1] === doc, JSON.stringify(row));
+    await shot(page, 'editor-pins');
+
+    await search(page, variant);
+    const ids = await resultIds(page);
+    assert.equal(ids[0], doc);
+    assert.equal(ids.indexOf(doc, 1), -1, 'shown once');
+    const first = page.locator('#results li.result').first();
+    assert.match(await first.getAttribute('class'), /\bpinned\b/);
+    assert.equal(await first.locator('.badge-pinned').textContent(), 'Recommended');
+    await shot(page, 'pinned-result');
+
+    // Removing it from the list (the key is still in this tab) undoes it.
+    await page.goto(`${BASE}/editor`);
+    await editorReady(page);
+    await page.click(`#pins button[aria-label*="${doc}"]`);
+    await page.waitForFunction(() => /^Removed /.test(document.querySelector('#pin-status').textContent),
+        null, { timeout: WAIT_MS });
+    assert.equal(await tableRow(page, '#pins', query), null);
+    const pins = await apiJson('/v1/pins');
+    assert.ok(!pins.pins.some((p) => p.query === query && !p.expired), JSON.stringify(pins));
+    const again = await apiJson(`/v1/search?q=${encodeURIComponent(variant)}`, { key: '' });
+    assert.notEqual(again.results[0].id, doc);
+});
+
+test('editor: a promoted ticket, once published, is found as an FAQ', async (ctx) => {
+    const { page } = ctx;
+    ctx.allow = /status of (404|409)/; // the draft before publishing; promoting twice
+    const ticket = 'INC-10159';
+    const kb = `kb-${ticket}`;
+    const q = 'webcam black in teams';
+    const plain = await apiJson(`/v1/search?q=${encodeURIComponent(q)}`, { key: '' });
+    assert.ok(!plain.results.some((r) => r.id === kb), 'not searchable before');
+
+    await editorLogin(page);
+    await editorReady(page);
+    await page.fill('#promote-id', ticket);
+    await page.click('#promote-form button[type="submit"]');
+    await page.locator('#draft').waitFor();
+    assert.equal(await page.textContent('#draft-state'), 'Draft');
+    assert.equal(await page.textContent('#draft-kind'), 'FAQ');
+    assert.equal(await page.textContent('#draft-title'), 'Webcam not working on laptop');
+    assert.match(await page.textContent('#draft-body'), /Privacy shutter was closed/);
+    assert.ok(await page.isVisible('#publish'));
+    const t = await apiJson(`/v1/documents/${ticket}`);
+    assert.equal(t.promoted_to, kb);
+    const hidden = await fetch(`${BASE}/v1/documents/${kb}`);
+    assert.equal(hidden.status, 404, 'a draft is not public');
+    await shot(page, 'editor-promote');
+
+    await page.click('#publish');
+    await page.waitForFunction(() => document.querySelector('#draft-state').textContent === 'Published',
+        null, { timeout: WAIT_MS });
+    assert.match(await page.textContent('#promote-status'), new RegExp(`^Published ${kb} as version \\d+`));
+    assert.equal(await page.getAttribute('#draft-link', 'href'), `/#/doc/${kb}`);
+    assert.ok(await page.isHidden('#publish'));
+
+    // Promoting it again is refused with a readable reason.
+    await page.click('#promote-form button[type="submit"]');
+    await page.waitForFunction(() => /^Not promoted/.test(document.querySelector('#promote-status').textContent),
+        null, { timeout: WAIT_MS });
+    assert.match(await page.textContent('#promote-status'), /promoted before/);
+
+    await search(page, q);
+    const ids = await resultIds(page);
+    assert.equal(ids[0], kb, ids.join(' '));
+    assert.equal(await page.locator('#results li.result').first().locator('.badge').first().textContent(), 'FAQ');
+    await page.locator('#results li.result .result-title a').first().click();
+    await page.waitForFunction(() => /^Version \d+$/.test(
+        document.querySelector('#doc-version').textContent), null, { timeout: WAIT_MS });
+    assert.match(await page.textContent('#doc-body'), /Privacy shutter was closed/);
+});
+
+test('editor: a wrong key, or a key that may not edit, is refused readably', async (ctx) => {
+    const { page } = ctx;
+    ctx.allow = /status of (401|403)/; // the refused requests themselves
+    await editorLogin(page, 'not-a-real-key');
+    await page.locator('#login-error').waitFor();
+    assert.match(await page.textContent('#login-error'), /^That key was not accepted \(.*\)\. Check it/);
+    assert.ok(await page.isHidden('#view-dash'));
+    assert.equal(await page.getAttribute('#key', 'aria-invalid'), 'true');
+    assert.equal(await page.evaluate(() => sessionStorage.getItem('deskdex-editor-key')), null);
+    await shot(page, 'editor-error');
+
+    assert.ok(AGENT_KEY, 'DESKDEX_AGENT_KEY is set (run.sh makes one)');
+    await page.fill('#key', AGENT_KEY);
+    await Promise.all([
+        page.waitForResponse((r) => r.url().includes('/v1/analytics/summary') && r.status() === 403),
+        page.press('#key', 'Enter'),
+    ]);
+    await page.waitForFunction(() => /editor or admin key/.test(
+        document.querySelector('#login-error').textContent), null, { timeout: WAIT_MS });
+    assert.ok(await page.isHidden('#view-dash'));
+
+    // The right key then works, and signing out forgets it.
+    await page.fill('#key', EDITOR_KEY);
+    await page.press('#key', 'Enter');
+    await editorReady(page);
+    assert.ok(await page.isHidden('#login-error'));
+    await page.click('#sign-out');
+    await page.locator('#view-login').waitFor();
+    assert.equal(await page.evaluate(() => sessionStorage.getItem('deskdex-editor-key')), null);
 });
 
 // --- main ---
