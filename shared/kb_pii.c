@@ -175,6 +175,10 @@ static size_t match_phone(const char *s, size_t len, size_t i)
     if (!plus && nd == 11 && seps <= 2 && s[first] == '1' &&
         s[first + 1] >= '3' && s[first + 1] <= '9')
         return j - i;
+    /* A Dutch mobile number written without separators: 06 and 8 digits. */
+    if (!plus && nd == 10 && seps == 0 && s[first] == '0' &&
+        s[first + 1] == '6')
+        return j - i;
     if (plus && nd >= 8 && nd <= 15)
         return j - i;
     /* Other numbers need separators (or brackets) and a phone-like length. */

@@ -59,6 +59,15 @@ static void test_pii__chinese_mobile_numbers_are_masked(void)
     CHECK(masks_to("mobile: 19987654321,", "mobile: [phone],", 1));
 }
 
+static void test_pii__dutch_mobile_numbers_without_separators_are_masked(void)
+{
+    CHECK(masks_to("bel me op 0612345678 aub", "bel me op [phone] aub", 1));
+    CHECK(masks_to("06-12345678", "[phone]", 1));
+    /* Ten digits that do not start 06 stay: order and asset numbers. */
+    CHECK(untouched("order 0512345678"));
+    CHECK(untouched("asset 1612345678"));
+}
+
 static void test_pii__chinese_id_card_numbers_are_masked(void)
 {
     CHECK(masks_to("ID 11010519491231002X ok", "ID [id-card] ok", 1));
@@ -193,6 +202,7 @@ int main(void)
     RUN(test_pii__international_phone_numbers_are_masked);
     RUN(test_pii__national_phone_numbers_with_separators_are_masked);
     RUN(test_pii__chinese_mobile_numbers_are_masked);
+    RUN(test_pii__dutch_mobile_numbers_without_separators_are_masked);
     RUN(test_pii__chinese_id_card_numbers_are_masked);
     RUN(test_pii__ipv4_addresses_are_masked);
     RUN(test_pii__luhn_valid_card_numbers_are_masked);
