@@ -55,15 +55,56 @@ static void vkey(char *buf, size_t n, const char *id, int v)
 
 /* --- terms --- */
 
+/* Distinct words for the spelling dictionary. */
+typedef struct {
+    char **v;
+    size_t n, cap;
+} wordlist;
+
+/* A word the spelling dictionary takes: alphabetic start, 3..32 bytes, not
+ * a stop word. */
+static int spelling_word(const kb_tokens *tk, const kb_token *k)
+{
+    const char *w = kb_tok_word(tk, k);
+    return k->kind == KB_TOK_WORD && k->wlen >= 3 && k->wlen <= 32 &&
+           !(w[0] >= '0' && w[0] <= '9') && !kb_is_stopword(w, k->wlen);
+}
+
+static int words_add(wordlist *l, const char *w)
+{
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 128;
+        char **nv = realloc(l->v, cap * sizeof *nv);
+        if (!nv)
+            return KB_ENOMEM;
+        l->v = nv;
+        l->cap = cap;
+    }
+    if (!(l->v[l->n] = strdup(w)))
+        return KB_ENOMEM;
+    l->n++;
+    return KB_OK;
+}
+
+static void words_free(wordlist *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free(l->v[i]);
+    free(l->v);
+    l->v = NULL;
+    l->n = l->cap = 0;
+}
+
 typedef struct {
     kb_xdoc *xd;
     kb_tokens tk;
     uint32_t pos;
     kb_buf t; /* scratch for prefixed terms */
+    wordlist *words; /* collect spelling words here, or NULL */
 } builder;
 
 static int add_text(builder *b, const char *text, kb_stemmer *st,
-                    uint32_t wdf, const char *prefix, char **errmsg)
+                    uint32_t wdf, const char *prefix, int spell, char **errmsg)
 {
     size_t len = strlen(text);
     if (!len)
@@ -82,6 +123,8 @@ static int add_text(builder *b, const char *text, kb_stemmer *st,
             if (rc == KB_OK)
                 rc = kb_xdoc_add_term(b->xd, b->t.data, b->t.len, 0, 1);
         }
+        if (rc == KB_OK && spell && b->words && spelling_word(&b->tk, k))
+            rc = words_add(b->words, kb_tok_word(&b->tk, k));
         if (rc != KB_OK)
             return kb_fail(errmsg, rc, "cannot add term");
         if (k->pos >= b->pos)
@@ -112,9 +155,12 @@ static int add_bool(builder *b, char prefix, const char *v)
     return kb_xdoc_add_term(b->xd, b->t.data, b->t.len, 0, 0);
 }
 
-static int build_xdoc(kb_xdoc **out, const json_t *doc, char **errmsg)
+/* The Xapian document of doc (new). words (or NULL) collects the words of
+ * title, body and resolution for the spelling dictionary, unsorted. */
+static int build_xdoc(kb_xdoc **out, const json_t *doc, wordlist *words,
+                      char **errmsg)
 {
-    builder b = {kb_xdoc_new(), KB_TOKENS_INIT, 1, KB_BUF_INIT(4096)};
+    builder b = {kb_xdoc_new(), KB_TOKENS_INIT, 1, KB_BUF_INIT(4096), words};
     int rc = KB_OK;
     char *data = NULL;
     *out = NULL;
@@ -122,10 +168,10 @@ static int build_xdoc(kb_xdoc **out, const json_t *doc, char **errmsg)
         return KB_ENOMEM;
     kb_stemmer *st = kb_stemmer_for(kb_doc_str(doc, "lang"));
 
-    rc = add_text(&b, kb_doc_str(doc, "title"), st, KB_TITLE_WDF, "S",
+    rc = add_text(&b, kb_doc_str(doc, "title"), st, KB_TITLE_WDF, "S", 1,
                   errmsg);
     if (rc == KB_OK)
-        rc = add_text(&b, kb_doc_str(doc, "section"), st, 1, NULL, errmsg);
+        rc = add_text(&b, kb_doc_str(doc, "section"), st, 1, NULL, 0, errmsg);
     json_t *tags = json_object_get(doc, "tags");
     size_t i;
     json_t *t;
@@ -134,7 +180,7 @@ static int build_xdoc(kb_xdoc **out, const json_t *doc, char **errmsg)
     {
         if (rc != KB_OK)
             break;
-        rc = add_text(&b, json_string_value(t), st, 1, NULL, errmsg);
+        rc = add_text(&b, json_string_value(t), st, 1, NULL, 0, errmsg);
         if (rc == KB_OK)
             rc = add_bool(&b, 'T', json_string_value(t));
         if (tagv.len)
@@ -142,9 +188,9 @@ static int build_xdoc(kb_xdoc **out, const json_t *doc, char **errmsg)
         kb_buf_adds(&tagv, json_string_value(t));
     }
     if (rc == KB_OK)
-        rc = add_text(&b, kb_doc_str(doc, "body"), st, 1, NULL, errmsg);
+        rc = add_text(&b, kb_doc_str(doc, "body"), st, 1, NULL, 1, errmsg);
     if (rc == KB_OK)
-        rc = add_text(&b, kb_doc_str(doc, "resolution"), st, 1, NULL,
+        rc = add_text(&b, kb_doc_str(doc, "resolution"), st, 1, NULL, 1,
                       errmsg);
     if (rc == KB_OK) {
         kb_buf_reset(&b.t);
@@ -221,96 +267,69 @@ static int cmpstr(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Distinct alphabetic words (3..32 bytes) of a document: new array of new
- * strings, sorted. */
-static int word_set(const json_t *doc, char ***out, size_t *n)
+/* Sort l and drop repeats. */
+static void words_unique(wordlist *l)
+{
+    if (l->n)
+        qsort(l->v, l->n, sizeof *l->v, cmpstr);
+    size_t u = 0;
+    for (size_t i = 0; i < l->n; i++) {
+        if (u && strcmp(l->v[u - 1], l->v[i]) == 0)
+            free(l->v[i]);
+        else
+            l->v[u++] = l->v[i];
+    }
+    l->n = u;
+}
+
+/* The spelling words of a document (into l, sorted and unique); none when
+ * the document is not published and public. */
+static int word_set(const json_t *doc, wordlist *l)
 {
     static const char *const keys[] = {"title", "body", "resolution", NULL};
     kb_tokens tk = KB_TOKENS_INIT;
-    char **v = NULL;
-    size_t cnt = 0, cap = 0;
     int rc = KB_OK;
-    *out = NULL;
-    *n = 0;
     if (!spelled(doc))
         return KB_OK;
     for (int f = 0; keys[f] && rc == KB_OK; f++) {
         const char *s = kb_doc_str(doc, keys[f]);
         if ((rc = kb_analyse(&tk, s, strlen(s), NULL, 1, NULL)) != KB_OK)
             break;
-        for (size_t i = 0; i < tk.n; i++) {
-            const kb_token *k = &tk.v[i];
-            const char *w = kb_tok_word(&tk, k);
-            if (k->kind != KB_TOK_WORD || k->wlen < 3 || k->wlen > 32 ||
-                (w[0] >= '0' && w[0] <= '9') || kb_is_stopword(w, k->wlen))
-                continue;
-            if (cnt == cap) {
-                cap = cap ? cap * 2 : 128;
-                char **nv = realloc(v, cap * sizeof *nv);
-                if (!nv) {
-                    rc = KB_ENOMEM;
-                    break;
-                }
-                v = nv;
-            }
-            if (!(v[cnt] = strdup(w))) {
-                rc = KB_ENOMEM;
-                break;
-            }
-            cnt++;
-        }
+        for (size_t i = 0; i < tk.n && rc == KB_OK; i++)
+            if (spelling_word(&tk, &tk.v[i]))
+                rc = words_add(l, kb_tok_word(&tk, &tk.v[i]));
     }
     kb_tokens_free(&tk);
-    if (rc != KB_OK) {
-        for (size_t i = 0; i < cnt; i++)
-            free(v[i]);
-        free(v);
-        return rc;
-    }
-    if (cnt)
-        qsort(v, cnt, sizeof *v, cmpstr);
-    size_t u = 0;
-    for (size_t i = 0; i < cnt; i++) {
-        if (u && strcmp(v[u - 1], v[i]) == 0)
-            free(v[i]);
-        else
-            v[u++] = v[i];
-    }
-    *out = v;
-    *n = u;
-    return KB_OK;
+    if (rc != KB_OK)
+        words_free(l);
+    words_unique(l);
+    return rc;
 }
 
-static void free_words(char **v, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free(v[i]);
-    free(v);
-}
-
-static int update_spelling(kb_xdb *w, const json_t *old, const json_t *cur,
+/* Move the dictionary from old's words to cur's: both sorted and unique.
+ * cur may be NULL (none). */
+static int update_spelling(kb_xdb *w, const json_t *old, const wordlist *cur,
                            char **errmsg)
 {
-    char **a = NULL, **b = NULL;
-    size_t na = 0, nb = 0, i = 0, j = 0;
-    int rc = word_set(old, &a, &na);
-    if (rc == KB_OK)
-        rc = word_set(cur, &b, &nb);
-    while (rc == KB_OK && (i < na || j < nb)) {
-        int c = i == na ? 1 : j == nb ? -1 : strcmp(a[i], b[j]);
+    wordlist a = {NULL, 0, 0};
+    static const wordlist none = {NULL, 0, 0};
+    const wordlist *b = cur ? cur : &none;
+    size_t i = 0, j = 0;
+    int rc = word_set(old, &a);
+    while (rc == KB_OK && (i < a.n || j < b->n)) {
+        int c = i == a.n ? 1 : j == b->n ? -1 : strcmp(a.v[i], b->v[j]);
         if (c < 0) {
-            rc = kb_xdb_remove_spelling(w, a[i], strlen(a[i]), 1, errmsg);
+            rc = kb_xdb_remove_spelling(w, a.v[i], strlen(a.v[i]), 1, errmsg);
             i++;
         } else if (c > 0) {
-            rc = kb_xdb_add_spelling(w, b[j], strlen(b[j]), 1, errmsg);
+            rc = kb_xdb_add_spelling(w, b->v[j], strlen(b->v[j]), 1, errmsg);
             j++;
         } else {
             i++;
             j++;
         }
     }
-    free_words(a, na);
-    free_words(b, nb);
+    words_free(&a);
     return rc;
 }
 
@@ -349,15 +368,20 @@ static int write_version(kb_xdb *w, const json_t *doc, const json_t *prev,
     if (!head || (rc = meta_set_json(w, key, head, errmsg)) != KB_OK)
         goto done;
 
+    /* The spelling words come from the same analysis as the terms. */
+    wordlist words = {NULL, 0, 0};
     snprintf(key, sizeof key, "Q%s", id);
     if (strcmp(kb_doc_str(d, "status"), "archived") == 0) {
         rc = kb_xdb_delete(w, key, strlen(key), errmsg);
     } else {
-        if ((rc = build_xdoc(&xd, d, errmsg)) == KB_OK)
+        rc = build_xdoc(&xd, d, spelled(d) ? &words : NULL, errmsg);
+        if (rc == KB_OK)
             rc = kb_xdb_replace(w, key, strlen(key), xd, errmsg);
     }
+    words_unique(&words);
     if (rc == KB_OK)
-        rc = update_spelling(w, prev, d, errmsg);
+        rc = update_spelling(w, prev, &words, errmsg);
+    words_free(&words);
 done:
     kb_xdoc_free(xd);
     json_decref(head);
