@@ -274,9 +274,11 @@
         var qcols = queryColumns();
         table(ui.top, 'Top queries', qcols, s.top_queries,
               'No searches in this window yet.');
-        table(ui.zero, 'Queries with no results', qcols, s.zero_results,
-              'Every search found something.');
-        table(ui.low, 'Queries whose results nobody opens', qcols, s.low_click,
+        /* The narrower tables leave out what their title already says. */
+        table(ui.zero, 'Queries with no results', pick(qcols, ['Query', 'Searches', 'Action']),
+              s.zero_results, 'Every search found something.');
+        table(ui.low, 'Queries whose results nobody opens',
+              pick(qcols, ['Query', 'Searches', 'Opened', 'CTR', 'Action']), s.low_click,
               'No query stands out with results nobody opens.');
         renderStale(s.stale || {});
         ui.loggingNote.hidden = s.logging !== false;
@@ -304,6 +306,10 @@
         if (!d.submission_reported)
             sub += ' (no form has reported a submission yet)';
         stat('stat-deflect', pct(d.rate), sub);
+    }
+
+    function pick(columns, labels) {
+        return columns.filter(function (c) { return labels.indexOf(c.label) >= 0; });
     }
 
     function queryColumns() {
