@@ -904,7 +904,7 @@ enum MHD_Result h_analytics(request *r)
 enum MHD_Result h_events(request *r);
 enum MHD_Result h_events(request *r)
 {
-    json_t *in = body_json(r);
+    json_t *in = body_json_as(r, 1);
     if (!in)
         return MHD_YES;
     const char *t = kb_doc_str(in, "type");

@@ -103,12 +103,22 @@ static json_t *feedback_counts(kb_xdb *db, const char *id, int v)
 }
 
 /* Parse the body as JSON; 415/400 replies are queued on failure. */
-json_t *body_json(request *r)
+/* 1 when the Content-Type header is type, with or without parameters. */
+static int content_type_is(const char *ct, const char *type)
+{
+    size_t n = strlen(type);
+    return ct && strncasecmp(ct, type, n) == 0 &&
+           (!ct[n] || ct[n] == ';' || ct[n] == ' ');
+}
+
+json_t *body_json(request *r) { return body_json_as(r, 0); }
+
+json_t *body_json_as(request *r, int plain_ok)
 {
     const char *ct = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
                                                  "Content-Type");
-    if (!ct || strncasecmp(ct, "application/json", 16) != 0 ||
-        (ct[16] && ct[16] != ';' && ct[16] != ' ')) {
+    if (!content_type_is(ct, "application/json") &&
+        !(plain_ok && content_type_is(ct, "text/plain"))) {
         reply_error(r, KB_EMEDIA, "send Content-Type: application/json");
         return NULL;
     }

@@ -54,6 +54,9 @@ enum MHD_Result reply_bytes(request *r, unsigned status, const char *type,
 
 /* The request body as JSON (new), or NULL with a 415/400 reply queued. */
 json_t *body_json(request *r);
+/* The same, also taking a text/plain body when plain_ok (what a browser
+ * sends across origins without asking first: page events). */
+json_t *body_json_as(request *r, int plain_ok);
 
 /* Query-string argument, or NULL. Borrowed from MHD. */
 const char *arg(request *r, const char *name);

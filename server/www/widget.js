@@ -63,12 +63,14 @@
         return s;
     }
 
-    /* keepalive lets the request outlive a page that is navigating away. */
+    /* keepalive lets the request outlive a page that is navigating away;
+     * a text/plain body keeps it a simple request, with no preflight from
+     * a host page on another origin. */
     function sendEvent(ev) {
         try {
             fetch(origin + '/v1/events', {
                 method: 'POST', keepalive: true, credentials: 'omit',
-                headers: { 'Content-Type': 'application/json' },
+                headers: { 'Content-Type': 'text/plain;charset=UTF-8' },
                 body: JSON.stringify(ev)
             }).catch(function () { /* analytics never bother the user */ });
         } catch (e) { /* old browsers without fetch options */ }

@@ -320,6 +320,12 @@ check "a bad session is refused (422)" \
     '[ "$(post /v1/events "{\"type\":\"submit\",\"session\":\"a b\"}")" = 422 ]'
 check "a bad position is refused (422)" \
     '[ "$(post /v1/events "{\"type\":\"click\",\"query_id\":\"ab\",\"id\":\"x\",\"position\":0}")" = 422 ]'
+code=$(curl -s -o /dev/null -w '%{http_code}' -m 5 -H 'Content-Type: text/plain;charset=UTF-8' \
+    -d '{"type":"submit","session":"plain-1"}' "$(S /v1/events)")
+check "an event sent as text/plain (no CORS preflight) is taken" '[ "$code" = 202 ] && grep -q plain-1 "$LOG"'
+code=$(curl -s -o /dev/null -w '%{http_code}' -m 5 -H 'Content-Type: text/html' \
+    -d '{"type":"submit","session":"html-1"}' "$(S /v1/events)")
+check "an event in another media type is refused (415)" '[ "$code" = 415 ]'
 check "a bad session on search is a 400" '[ "$(get "/v1/search?q=vpn&session=%3Cx%3E")" = 400 ]'
 
 # --- rotation ---
