@@ -300,6 +300,14 @@ check "a bad kind is refused (422)" \
     '[ "$(post /v1/documents/INC-10159/promote "{\"kind\":\"ticket\"}" $E)" = 422 ]'
 get "/v1/search?q=contractor+shanghai+sms" >/dev/null
 check "the draft is not public yet" '! grep -q kb-INC-11943 "$T/out"'
+post /v1/pins '{"query":"contractor sms","id":"kb-INC-11943"}' $E >/dev/null
+get "/v1/search?q=contractor+sms" >/dev/null
+check "a pinned draft is not shown to anonymous users" '! grep -q kb-INC-11943 "$T/out"'
+get "/v1/search?q=contractor+sms" $A >/dev/null
+check "... nor to agents" '! grep -q kb-INC-11943 "$T/out"'
+get "/v1/search?q=sms+contractors" $E >/dev/null
+check "editors see the pinned draft first" \
+    '[ "$(jget "$T/out" "j[\"results\"][0][\"id\"], j[\"results\"][0][\"pinned\"]")" = "kb-INC-11943 True" ]'
 code=$(curl -s -o "$T/out" -w '%{http_code}' -m 10 -X POST -H "Authorization: Bearer $E" "$(S /v1/documents/kb-INC-11943/publish)")
 check "publishing makes version 2" \
     '[ "$code" = 200 ] && [ "$(jget "$T/out" "j[\"version\"], j[\"status\"]")" = "2 published" ]'
