@@ -400,6 +400,9 @@ static void add_vote(agg *g, json_t *e, double ts)
 
 static void add_line(agg *g, const char *line, size_t n)
 {
+    double t0 = line_ts(line);
+    if (t0 < g->from || t0 > g->now + 60)
+        return; /* outside the window: not worth parsing */
     json_t *e = json_loadb(line, n, 0, NULL);
     if (!json_is_object(e)) {
         json_decref(e);
