@@ -40,7 +40,7 @@ static FILE *file;
 static char *path;
 static long max_bytes;
 static int keep, days;
-static double last_purge;
+static double last_purge, last_flush;
 
 static const char *const roles[] = {"public", "agent", "editor", "admin"};
 
@@ -193,9 +193,16 @@ static void write_line(json_t *e)
         if (now - last_purge > PURGE_EVERY)
             purge_locked(now);
         if (file) {
+            /* Written through stdio's buffer, flushed at most once a
+             * second (and before every report): a crash loses at most a
+             * second of the log, and a busy server makes one write(2) per
+             * buffer, not per search. */
             fputs(line, file);
             fputc('\n', file);
-            fflush(file);
+            if (now - last_flush >= 1.0) {
+                fflush(file);
+                last_flush = now;
+            }
             if (ftell(file) >= max_bytes)
                 rotate_locked();
         }
@@ -442,6 +449,8 @@ static int read_log(agg *g, int window_days)
     if (!g->keys || !g->qids || !g->clicked || !g->sessions || !g->votes)
         return KB_ENOMEM;
     pthread_mutex_lock(&lock);
+    if (file)
+        fflush(file);
     char *base = path ? strdup(path) : NULL;
     int nkeep = keep;
     pthread_mutex_unlock(&lock);
