@@ -81,8 +81,8 @@ static int read_part(zip_t *za, const char *name, size_t max, kb_buf *out,
         return KB_EDOC;
     }
     if ((st.valid & ZIP_STAT_SIZE) && st.size > max) {
-        sink->problem(sink->ctx, 0, "%s: %s unpacks to %llu MiB (limit %zu "
-                      "MiB); not read", what, name,
+        sink->problem(sink->ctx, 0, "%s would unpack to %llu MiB, over the "
+                      "%zu MiB limit (a ZIP bomb?); not read", name,
                       (unsigned long long)(st.size >> 20), max >> 20);
         return KB_ETOOBIG;
     }
@@ -108,8 +108,8 @@ static int read_part(zip_t *za, const char *name, size_t max, kb_buf *out,
             break;
         rc = kb_buf_add(out, chunk, (size_t)n);
         if (rc == KB_ETOOBIG) {
-            sink->problem(sink->ctx, 0, "%s: %s unpacks to over %zu MiB; "
-                          "not read", what, name, max >> 20);
+            sink->problem(sink->ctx, 0, "%s unpacks to over the %zu MiB "
+                          "limit (a ZIP bomb?); not read", name, max >> 20);
             break;
         }
         if (rc != KB_OK)
@@ -203,13 +203,24 @@ static char *attr(const xmlNode *n, const char *name)
     return NULL;
 }
 
-/* dc:title and the keywords into meta (title, tags). */
+/* dc:title, the keywords (as tags) and custom properties named
+ * "deskdex-FIELD" (as FIELD: product, category, visibility...) into meta,
+ * as <meta name="deskdex-..."> does in HTML. */
 static void read_doc_meta(const xmlNode *n, json_t *meta, kb_buf *kw)
 {
     for (; n; n = n->next) {
         if (n->type != XML_ELEMENT_NODE)
             continue;
-        if (is_el(n, "title") && !json_object_get(meta, "title")) {
+        if (is_el(n, "user-defined") || is_el(n, "property")) {
+            char *name = attr(n, "name");
+            xmlChar *v = xmlNodeGetContent(n);
+            if (name && strncasecmp(name, "deskdex-", 8) == 0 && name[8] &&
+                v && utf8_ok((const char *)v) && utf8_ok(name))
+                json_object_set_new(meta, name + 8,
+                                    json_string((const char *)v));
+            xmlFree(name);
+            xmlFree(v);
+        } else if (is_el(n, "title") && !json_object_get(meta, "title")) {
             xmlChar *t = xmlNodeGetContent(n);
             if (t && *t && utf8_ok((const char *)t))
                 json_object_set_new(meta, "title",
@@ -624,7 +635,21 @@ static int read_office(const char *path, const char *buf, size_t len,
             docx_styles(aux, w.styles);
         body = child(xmlDocGetRootElement(doc), "body");
         meta_from(za, "docProps/core.xml", meta, what, sink);
+        meta_from(za, "docProps/custom.xml", meta, what, sink);
     }
+    /* A kind or language the document states wins over the folder's and
+     * over the guess per section. */
+    kb_read_opts own = *o;
+    const char *lang = json_string_value(json_object_get(meta, "lang"));
+    if (lang && *lang)
+        own.lang = lang;
+    const char *kind = json_string_value(json_object_get(meta, "kind"));
+    if (kind && !o->kind) {
+        own.kind = kind;
+        if ((rc = kb_attach_kind(path, &own, sink, &faq)) != KB_OK)
+            goto done;
+    }
+    o = &own;
     rc = KB_OK;
     if (!body) {
         sink->problem(sink->ctx, 0, "not a readable %s: no document body",

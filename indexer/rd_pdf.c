@@ -627,8 +627,8 @@ int kb_read_pdf(const char *path, const char *buf, size_t len,
         rc = emit_headed(&L, body, s, meta, o, faq, sink);
     } else {
         kb_buf_reset(&out);
-        char *txt[] = {"pdftotext", "-layout", "-enc", "UTF-8", "-q",
-                       "-nodrm", tmp, "-", NULL};
+        char *txt[] = {"pdftotext", "-layout", "-enc", "UTF-8", "-q", tmp,
+                       "-", NULL};
         if ((rc = run_poppler(txt, &out, sink)) != KB_OK)
             goto done;
         char title[256];
