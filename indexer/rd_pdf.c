@@ -50,12 +50,13 @@ static int pipe_cloexec(int p[2])
     return 0;
 }
 
-/* Run argv[0] (found on PATH, no shell) with stdin from /dev/null, its
- * output into out (up to out->cap) and the start of its messages into err.
+/* Run argv[0] (found on PATH, no shell) with stdin from /dev/null, pdf_fd
+ * as its fd 3, its output into out (up to out->cap) and the start of its
+ * messages into err.
  * A run past TOOL_SECONDS or past the cap is killed. Returns KB_OK with the
  * exit status in *status (-1 if it died of a signal), KB_ETOOBIG, or
  * KB_EDOC when it could not start or took too long (*errmsg says which). */
-static int run_tool(char *const argv[], kb_buf *out, kb_buf *err,
+static int run_tool(char *const argv[], int pdf_fd, kb_buf *out, kb_buf *err,
                     int *status, char **errmsg)
 {
     int op[2] = {-1, -1}, ep[2] = {-1, -1}, rc = KB_OK, kill_it = 0;
@@ -75,6 +76,7 @@ static int run_tool(char *const argv[], kb_buf *out, kb_buf *err,
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_adddup2(&fa, op[1], 1);
     posix_spawn_file_actions_adddup2(&fa, ep[1], 2);
+    posix_spawn_file_actions_adddup2(&fa, pdf_fd, 3);
     int e = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
     if (e != 0) {
         pid = -1;
@@ -123,8 +125,8 @@ static int run_tool(char *const argv[], kb_buf *out, kb_buf *err,
                 size_t room = err->cap - err->len;
                 kb_buf_add(err, chunk, (size_t)r < room ? (size_t)r : room);
             } else if (r == 0 || (errno != EINTR && errno != EAGAIN)) {
-                close_fd(&pf[i].fd);
-                i == 0 ? (op[0] = -1) : (ep[0] = -1);
+                close_fd(i == 0 ? &op[0] : &ep[0]);
+                pf[i].fd = -1; /* poll skips it */
                 open--;
             }
         }
@@ -177,8 +179,10 @@ static const char *poppler_reason(kb_buf *err)
 {
     const char *best = NULL, *last = NULL;
     char *save = NULL;
-    for (char *l = strtok_r(err->data ? err->data : (char[]){0}, "\n", &save);
-         l; l = strtok_r(NULL, "\n", &save)) {
+    if (!err->data)
+        return "no message";
+    for (char *l = strtok_r(err->data, "\n", &save); l;
+         l = strtok_r(NULL, "\n", &save)) {
         size_t n = strlen(l);
         while (n && (l[n - 1] == '\r' || l[n - 1] == ' '))
             l[--n] = '\0';
@@ -193,12 +197,13 @@ static const char *poppler_reason(kb_buf *err)
 
 /* Run a tool on the file; a failure to open the PDF becomes the report
  * the user sees. Returns KB_OK or the code after reporting. */
-static int run_poppler(char *const argv[], kb_buf *out, const kb_sink *sink)
+static int run_poppler(char *const argv[], int pdf_fd, kb_buf *out,
+                       const kb_sink *sink)
 {
     kb_buf err = KB_BUF_INIT(TOOL_ERR_MAX);
     char *msg = NULL;
     int status = 0;
-    int rc = run_tool(argv, out, &err, &status, &msg);
+    int rc = run_tool(argv, pdf_fd, out, &err, &status, &msg);
     if (rc != KB_OK) {
         sink->problem(sink->ctx, 0, "%s", msg ? msg : kb_strerror(rc));
     } else if (status != 0) {
@@ -568,7 +573,9 @@ int kb_read_pdf(const char *path, const char *buf, size_t len,
         return KB_EDOC;
     }
     /* poppler reads a file: give it these bytes, not whatever the path
-     * holds by now. */
+     * holds by now, in a temporary file removed at once (so that nothing
+     * is left behind if the indexer is killed). The tools open it as
+     * /dev/fd/3. */
     const char *dir = getenv("TMPDIR");
     char tmp[4096];
     snprintf(tmp, sizeof tmp, "%s/deskdex-pdf-XXXXXX",
@@ -579,8 +586,14 @@ int kb_read_pdf(const char *path, const char *buf, size_t len,
                       dir && *dir ? dir : "/tmp", strerror(errno));
         return KB_EIO;
     }
+    unlink(tmp);
+    /* Above the standard descriptors and fd 3, and closed on exec but for
+     * the dup2 into 3. */
+    int high = fcntl(fd, F_DUPFD_CLOEXEC, 10);
+    close(fd);
+    fd = high;
     size_t done = 0;
-    while (done < len) {
+    while (fd >= 0 && done < len) {
         ssize_t w = write(fd, buf + done, len - done);
         if (w < 0 && errno == EINTR)
             continue;
@@ -588,7 +601,6 @@ int kb_read_pdf(const char *path, const char *buf, size_t len,
             break;
         done += (size_t)w;
     }
-    close(fd);
     json_t *meta = json_object();
     kb_buf out = KB_BUF_INIT(TOOL_OUT_MAX);
     lines L;
@@ -600,14 +612,15 @@ int kb_read_pdf(const char *path, const char *buf, size_t len,
         rc = KB_EIO;
         goto done;
     }
-    char *info[] = {"pdfinfo", "-enc", "UTF-8", tmp, NULL};
-    if ((rc = run_poppler(info, &out, sink)) != KB_OK)
+    char file[] = "/dev/fd/3";
+    char *info[] = {"pdfinfo", "-enc", "UTF-8", file, NULL};
+    if ((rc = run_poppler(info, fd, &out, sink)) != KB_OK)
         goto done;
     read_info(out.data, meta);
     kb_buf_reset(&out);
     char *xml[] = {"pdftohtml", "-xml", "-i", "-stdout", "-q", "-nodrm",
-                   "-enc", "UTF-8", tmp, NULL};
-    if ((rc = run_poppler(xml, &out, sink)) != KB_OK)
+                   "-enc", "UTF-8", file, NULL};
+    if ((rc = run_poppler(xml, fd, &out, sink)) != KB_OK)
         goto done;
     if (read_lines(out.data ? out.data : "", out.len, &L) != KB_OK) {
         sink->problem(sink->ctx, 0, "not a readable PDF: pdftohtml gave "
@@ -627,9 +640,9 @@ int kb_read_pdf(const char *path, const char *buf, size_t len,
         rc = emit_headed(&L, body, s, meta, o, faq, sink);
     } else {
         kb_buf_reset(&out);
-        char *txt[] = {"pdftotext", "-layout", "-enc", "UTF-8", "-q", tmp,
+        char *txt[] = {"pdftotext", "-layout", "-enc", "UTF-8", "-q", file,
                        "-", NULL};
-        if ((rc = run_poppler(txt, &out, sink)) != KB_OK)
+        if ((rc = run_poppler(txt, fd, &out, sink)) != KB_OK)
             goto done;
         char title[256];
         const char *t = json_string_value(json_object_get(meta, "title"));
@@ -654,7 +667,8 @@ done:
         if (rc == KB_OK)
             rc = r;
     }
-    unlink(tmp);
+    if (fd >= 0)
+        close(fd);
     lines_free(&L);
     kb_buf_free(&out);
     json_decref(meta);
