@@ -10,7 +10,7 @@ SYSCONFDIR ?= /etc
 
 CC  ?= cc
 CXX ?= g++
-PKGS     = xapian-core jansson libmicrohttpd libutf8proc libcmark libxml-2.0 nettle
+PKGS     = xapian-core jansson libmicrohttpd libutf8proc libcmark libxml-2.0 nettle libzip
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 OPT     ?= -O2 -g
@@ -25,7 +25,7 @@ BIN = bin$(if $(SAN),-san)
 
 SHARED_C = kb_error kb_buf kb_text kb_pii kb_doc kb_store kb_search kb_snippet kb_config kb_suggest kb_curate
 SHARED_O = $(SHARED_C:%=$(B)/shared/%.o) $(B)/shared/xapian_c.o
-READER_C = readers rd_markdown rd_html rd_records
+READER_C = readers rd_markdown rd_html rd_records rd_attach rd_pdf rd_office
 READER_O = $(READER_C:%=$(B)/indexer/%.o)
 SERVER_C = main http routes suggest auth guard metrics analytics curate
 SERVER_O = $(SERVER_C:%=$(B)/server/%.o)

@@ -19,7 +19,7 @@ int kb_read_supported(const char *path)
 {
     static const char *const exts[] = {"md", "markdown", "html", "htm", "txt",
                                        "jsonl", "ndjson", "json", "csv",
-                                       NULL};
+                                       "pdf", "docx", "odt", NULL};
     const char *e = ext(path);
     for (int i = 0; exts[i]; i++)
         if (strcasecmp(e, exts[i]) == 0)
@@ -124,6 +124,13 @@ int kb_read_buffer(const char *path, const char *buf, size_t len,
                    const kb_read_opts *o, const kb_sink *sink)
 {
     const char *e = ext(path);
+    /* Attachments are binary; their readers check what they extract. */
+    if (!strcasecmp(e, "pdf"))
+        return kb_read_pdf(path, buf, len, o, sink);
+    if (!strcasecmp(e, "docx"))
+        return kb_read_docx(path, buf, len, o, sink);
+    if (!strcasecmp(e, "odt"))
+        return kb_read_odt(path, buf, len, o, sink);
     /* Record files check each record (a bad line is skipped, the rest
      * read); a document file is unusable as a whole. */
     int records = !strcasecmp(e, "jsonl") || !strcasecmp(e, "ndjson") ||

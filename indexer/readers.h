@@ -79,3 +79,24 @@ int kb_sections_heading(kb_sections *s, int level, const char *text,
 void kb_sections_text(kb_sections *s, const char *text, size_t len);
 /* Emit the last section and free. Returns the first sink error, if any. */
 int kb_sections_finish(kb_sections *s);
+
+/* --- attachments: PDF (rd_pdf.c), DOCX and ODT (rd_office.c) --- */
+
+/* The bytes are the whole file; no UTF-8 check applies to them. */
+int kb_read_pdf(const char *path, const char *buf, size_t len,
+                const kb_read_opts *o, const kb_sink *sink);
+int kb_read_docx(const char *path, const char *buf, size_t len,
+                 const kb_read_opts *o, const kb_sink *sink);
+int kb_read_odt(const char *path, const char *buf, size_t len,
+                const kb_read_opts *o, const kb_sink *sink);
+
+/* Shared by them (rd_attach.c). kb_attach_kind sets *faq from --kind or
+ * the folder; a ticket kind is reported and returns KB_EDOC. */
+int kb_attach_kind(const char *path, const kb_read_opts *o,
+                   const kb_sink *sink, int *faq);
+/* One heading (title NULL: text before any heading) with its body text.
+ * Without --lang, a section that is mostly Chinese gets lang zh. pos is the
+ * page (PDF) or paragraph number, used where a line number would be. */
+int kb_attach_section(kb_sections *s, json_t *meta, const kb_read_opts *o,
+                      int faq, int level, const char *title,
+                      const char *body, size_t len, int pos);

@@ -15,8 +15,8 @@ cd "$top" || exit 2
 TARGETS=${*:-"query suggest doc_json readers pii analyse config url"}
 GCC=${GCC:-gcc}
 GXX=${GXX:-g++}
-PKGS="xapian-core jansson libutf8proc libcmark libxml-2.0 nettle"
-READERS="readers rd_markdown rd_html rd_records"
+PKGS="xapian-core jansson libutf8proc libcmark libxml-2.0 nettle libzip"
+READERS="readers rd_markdown rd_html rd_records rd_attach rd_pdf rd_office"
 
 if [ -n "$SAN" ]; then
     B=build-san

@@ -671,7 +671,9 @@ static void test_readers__kind_from_path_and_supported_extensions(void)
     CHECK(kb_read_kind_from_path("tests/corpora/readers/faq.md") == NULL);
     CHECK(kb_read_supported("a.md") && kb_read_supported("b.HTML") &&
           kb_read_supported("c.ndjson") && kb_read_supported("d.txt"));
-    CHECK(!kb_read_supported("e.pdf") && !kb_read_supported("noext") &&
+    CHECK(kb_read_supported("m.pdf") && kb_read_supported("m.DOCX") &&
+          kb_read_supported("m.odt"));
+    CHECK(!kb_read_supported("e.xlsx") && !kb_read_supported("noext") &&
           !kb_read_supported("dir.md/file"));
     kb_slug(buf, sizeof buf, "  Hello, World! (v2) ");
     CHECK_STR(buf, "hello-world-v2");
