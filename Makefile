@@ -23,11 +23,11 @@ LDFLAGS += $(SAN)
 B = build$(if $(SAN),-san)
 BIN = bin$(if $(SAN),-san)
 
-SHARED_C = kb_error kb_buf kb_text kb_pii kb_doc kb_store kb_search kb_snippet kb_config kb_suggest
+SHARED_C = kb_error kb_buf kb_text kb_pii kb_doc kb_store kb_search kb_snippet kb_config kb_suggest kb_shard
 SHARED_O = $(SHARED_C:%=$(B)/shared/%.o) $(B)/shared/xapian_c.o
 READER_C = readers rd_markdown rd_html rd_records
 READER_O = $(READER_C:%=$(B)/indexer/%.o)
-SERVER_C = main http routes suggest auth guard metrics
+SERVER_C = main http routes suggest auth guard metrics cluster
 SERVER_O = $(SERVER_C:%=$(B)/server/%.o)
 UNIT     = $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/*_test.c))
 UNIT_BIN = $(UNIT:%=$(B)/tests/%)

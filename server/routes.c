@@ -1,6 +1,7 @@
 /* routes.c - the HTTP API: search, related, suggest, documents, pages */
 #include "kb_doc.h"
 #include "kb_error.h"
+#include "kb_shard.h"
 #include "kb_store.h"
 #include "kb_text.h"
 #include "server.h"
@@ -34,6 +35,13 @@ static kb_xdb *need_reader(request *r)
     return db;
 }
 
+/* The reader of the shard that holds the path's document. */
+static kb_xdb *doc_reader(request *r)
+{
+    kb_xdb *db = need_reader(r);
+    return db ? kb_shard_for(db, r->params[0]) : NULL;
+}
+
 /* Can role see this stored version? Anonymous callers: published and
  * public; agents: published or archived, any visibility; editors: all. */
 static int visible(const json_t *doc, kb_audience role)
@@ -55,14 +63,15 @@ static int load_doc(request *r, kb_xdb *db, int v, json_t **out)
     json_t *cur = NULL;
     *out = NULL;
     int rc = kb_store_get(db, r->params[0], 0, &cur, &msg);
-    free(msg);
     if (rc != KB_OK || !visible(cur, r->role)) {
         json_decref(cur);
         if (rc == KB_OK || rc == KB_ENOTFOUND) {
+            free(msg);
             reply_error(r, KB_ENOTFOUND, "no document %s", r->params[0]);
             return KB_ENOTFOUND;
         }
-        reply_error(r, rc, "%s", kb_strerror(rc));
+        reply_error(r, rc, "%s", msg ? msg : kb_strerror(rc));
+        free(msg);
         return rc;
     }
     if (v <= 0 ||
@@ -147,9 +156,10 @@ static enum MHD_Result h_health(request *r)
     uint64_t rev = 0;
     kb_xdb_doccount(db, &n, NULL);
     kb_xdb_revision(db, &rev, NULL);
-    return reply_json(r, 200, json_pack("{s:s,s:i,s:I}", "status", "ok",
-                                        "documents", (int)n, "revision",
-                                        (json_int_t)rev));
+    json_t *h = json_pack("{s:s,s:i,s:I}", "status", "ok", "documents",
+                          (int)n, "revision", (json_int_t)rev);
+    cluster_health(h, db);
+    return reply_json(r, 200, h);
 }
 
 static enum MHD_Result h_metrics(request *r)
@@ -263,6 +273,7 @@ static enum MHD_Result h_search(request *r)
         free(msg);
         return ret;
     }
+    cluster_mark(res, db);
     return reply_json(r, 200, took(res, r));
 }
 
@@ -290,6 +301,7 @@ static enum MHD_Result h_related(request *r)
         free(msg);
         return ret;
     }
+    cluster_mark(res, db);
     return reply_json(r, 200, took(res, r));
 }
 
@@ -300,7 +312,7 @@ static enum MHD_Result h_doc_get(request *r)
     long v;
     if (arg_int(r, "version", 0, 1, 1000000000, &v) < 0)
         return MHD_YES;
-    kb_xdb *db = need_reader(r);
+    kb_xdb *db = doc_reader(r);
     json_t *doc = NULL;
     if (!db || load_doc(r, db, (int)v, &doc) != KB_OK)
         return MHD_YES;
@@ -318,7 +330,7 @@ static enum MHD_Result h_doc_get(request *r)
 
 static enum MHD_Result h_versions(request *r)
 {
-    kb_xdb *db = need_reader(r);
+    kb_xdb *db = doc_reader(r);
     json_t *doc = NULL, *h = NULL;
     if (!db || load_doc(r, db, 0, &doc) != KB_OK)
         return MHD_YES;
@@ -415,7 +427,7 @@ static json_t *line_diff(json_t *a, json_t *b)
 
 static enum MHD_Result h_diff(request *r)
 {
-    kb_xdb *db = need_reader(r);
+    kb_xdb *db = doc_reader(r);
     json_t *cur = NULL, *da = NULL, *dbv = NULL;
     if (!db || load_doc(r, db, 0, &cur) != KB_OK)
         return MHD_YES;
@@ -467,7 +479,8 @@ static int post_write(kb_xdb *w, void *vctx, char **errmsg)
     json_array_foreach(c->docs, i, d)
     {
         int outcome = 0, version = 0;
-        int rc = kb_store_put(w, d, c->who, &outcome, &version, errmsg);
+        int rc = kb_store_put(kb_shard_for(w, kb_doc_str(d, "id")), d, c->who,
+                              &outcome, &version, errmsg);
         if (rc != KB_OK)
             return rc;
         json_array_append_new(
@@ -568,13 +581,15 @@ typedef struct {
 static int archive_write(kb_xdb *w, void *vctx, char **errmsg)
 {
     doc_ctx *c = vctx;
-    return kb_store_archive(w, c->id, c->who, &c->version, errmsg);
+    return kb_store_archive(kb_shard_for(w, c->id), c->id, c->who,
+                            &c->version, errmsg);
 }
 
 static int rollback_write(kb_xdb *w, void *vctx, char **errmsg)
 {
     doc_ctx *c = vctx;
-    return kb_store_rollback(w, c->id, c->to, c->who, &c->version, errmsg);
+    return kb_store_rollback(kb_shard_for(w, c->id), c->id, c->to, c->who,
+                             &c->version, errmsg);
 }
 
 /* Run one document write and answer it: {"id", count_key: version,
@@ -630,6 +645,7 @@ static int feedback_write(kb_xdb *w, void *vctx, char **errmsg)
 {
     doc_ctx *c = vctx;
     char key[KB_ID_MAX + 32];
+    w = kb_shard_for(w, c->id);
     snprintf(key, sizeof key, "f:%s:%d", c->id, c->version);
     json_t *cnt = feedback_counts(w, c->id, c->version);
     const char *k = c->helpful ? "helpful" : "not_helpful";
@@ -654,7 +670,7 @@ static enum MHD_Result h_feedback(request *r)
         return reply_error(r, KB_EDOC, "field \"helpful\" must be true or "
                            "false");
     }
-    kb_xdb *db = need_reader(r);
+    kb_xdb *db = doc_reader(r);
     json_t *doc = NULL;
     if (!db || load_doc(r, db, 0, &doc) != KB_OK) {
         json_decref(in);
@@ -682,7 +698,7 @@ static enum MHD_Result h_feedback(request *r)
 static int purge_write(kb_xdb *w, void *vctx, char **errmsg)
 {
     doc_ctx *c = vctx;
-    return kb_store_purge(w, c->id, &c->version, errmsg);
+    return kb_store_purge(kb_shard_for(w, c->id), c->id, &c->version, errmsg);
 }
 
 static enum MHD_Result h_purge(request *r)

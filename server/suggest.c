@@ -70,6 +70,7 @@ enum MHD_Result h_suggest(request *r)
         free(msg);
         return ret;
     }
+    cluster_mark(out, db);
     double ms = (now_seconds() - r->t0) * 1000;
     json_object_set_new(out, "took_ms", json_real(round(ms * 1000) / 1000));
     return reply_json(r, 200, out);

@@ -47,8 +47,15 @@ int kb_config_defaults(kb_config *c)
     c->title_weight = 0.5;
     c->cjk_unigram_weight = 1.0;
     c->lock_wait_ms = 5000;
+    c->dictionary = strdup("");
+    c->primary_url = strdup("");
+    c->shard_timeout_ms = 2000;
+    c->shard_connect_timeout_ms = 500;
+    c->shard_retry_ms = 2000;
+    c->lag_probe_ms = 100;
     return (c->listen && c->db && c->www && c->access_log && c->cors_origins &&
-            c->audit_log && c->tls_cert && c->tls_key && c->backup_dir)
+            c->audit_log && c->tls_cert && c->tls_key && c->backup_dir &&
+            c->dictionary && c->primary_url)
                ? KB_OK
                : KB_ENOMEM;
 }
@@ -75,6 +82,8 @@ void kb_config_free(kb_config *c)
     free(c->tls_cert);
     free(c->backup_dir);
     free(c->tls_key);
+    free(c->dictionary);
+    free(c->primary_url);
     for (size_t i = 0; i < c->nsyn; i++)
         free_syn(&c->syn[i]);
     free(c->syn);
@@ -237,6 +246,19 @@ static int apply(kb_config *c, const char *k, const char *v)
         return set_str(&c->tls_cert, v);
     if (!strcmp(k, "tls_key"))
         return set_str(&c->tls_key, v);
+    if (!strcmp(k, "dictionary"))
+        return set_str(&c->dictionary, v);
+    if (!strcmp(k, "primary_url")) {
+        if (*v && strncmp(v, "http://", 7) != 0)
+            return KB_EINVALID;
+        return set_str(&c->primary_url, v);
+    }
+    if (!strcmp(k, "read_only")) {
+        if (strcmp(v, "true") && strcmp(v, "false"))
+            return KB_EINVALID;
+        c->read_only = !strcmp(v, "true");
+        return KB_OK;
+    }
     if (!strcmp(k, "rate_limit"))
         return set_double(&c->rate, v, 0, 1e6);
     if (!strcmp(k, "rate_burst"))
@@ -262,7 +284,10 @@ static int apply(kb_config *c, const char *k, const char *v)
                 {"max_query", 16, 1 << 20},  {"max_limit", 1, 10000},
                 {"max_offset", 0, 1000000},  {"timeout", 1, 3600},
                 {"max_connections", 1, 65536}, {"lock_wait_ms", 0, 600000},
-                {"max_connections_per_ip", 1, 65536}};
+                {"max_connections_per_ip", 1, 65536},
+                {"shard_timeout_ms", 10, 600000},
+                {"shard_connect_timeout_ms", 10, 600000},
+                {"shard_retry_ms", 10, 3600000}, {"lag_probe_ms", 10, 60000}};
     for (size_t i = 0; i < sizeof ints / sizeof *ints; i++) {
         if (strcmp(k, ints[i].name))
             continue;
@@ -278,6 +303,10 @@ static int apply(kb_config *c, const char *k, const char *v)
         case 6: c->max_conns = (int)n; break;
         case 7: c->lock_wait_ms = (int)n; break;
         case 8: c->max_conns_per_ip = (int)n; break;
+        case 9: c->shard_timeout_ms = (int)n; break;
+        case 10: c->shard_connect_timeout_ms = (int)n; break;
+        case 11: c->shard_retry_ms = (int)n; break;
+        case 12: c->lag_probe_ms = (int)n; break;
         }
         return KB_OK;
     }

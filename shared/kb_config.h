@@ -39,6 +39,13 @@ typedef struct kb_config {
     double title_weight;/* title_weight = 0.5: extra weight of title words */
     double cjk_unigram_weight; /* cjk_unigram_weight = 1.0 */
     int lock_wait_ms;   /* lock_wait_ms = 5000: wait for the write lock */
+    char *dictionary;   /* dictionary = (none: "dict" beside a set's stub) */
+    int shard_timeout_ms;         /* shard_timeout_ms = 2000 */
+    int shard_connect_timeout_ms; /* shard_connect_timeout_ms = 500 */
+    int shard_retry_ms;           /* shard_retry_ms = 2000 */
+    int read_only;      /* read_only = false: a replica refuses writes */
+    char *primary_url;  /* primary_url = (none): the writer, for replicas */
+    int lag_probe_ms;   /* lag_probe_ms = 100: how often a replica checks */
     kb_synonym *syn;
     size_t nsyn;
 } kb_config;

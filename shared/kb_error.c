@@ -29,6 +29,7 @@ static const struct {
     {"unavailable", "service unavailable"},
     {"rate_limited", "too many requests"},
     {"network_error", "remote index did not answer"},
+    {"read_only", "this server is a read-only replica"},
 };
 
 static int slot(int rc)

@@ -28,9 +28,10 @@ typedef enum kb_rc {
     KB_EUNAVAIL = -17, /* service temporarily unavailable */
     KB_ERATE = -18,    /* rate limit exceeded */
     KB_ENETWORK = -19, /* a remote shard did not answer */
+    KB_EREADONLY = -20, /* a read-only replica was asked to write */
 } kb_rc;
 
-#define KB_RC_COUNT 20
+#define KB_RC_COUNT 21
 
 /* Return a static one-line description of rc (never NULL). */
 const char *kb_strerror(int rc);

@@ -240,6 +240,12 @@ bool open_slot(kb_slot *s)
     } catch (const Xapian::NetworkError &e) {
         drop_slot(s, e.get_msg());
         return false;
+    } catch (const Xapian::DatabaseLockError &e) {
+        throw Xapian::DatabaseLockError(slot_name(s) + ": " + e.get_msg());
+    } catch (const Xapian::DatabaseNotFoundError &e) {
+        throw Xapian::DatabaseNotFoundError(slot_name(s) + ": " + e.get_msg());
+    } catch (const Xapian::DatabaseCorruptError &e) {
+        throw Xapian::DatabaseCorruptError(slot_name(s) + ": " + e.get_msg());
     } catch (const Xapian::Error &e) {
         throw Xapian::DatabaseOpeningError(slot_name(s) + ": " + e.get_msg());
     }
@@ -613,7 +619,15 @@ int kb_xdb_termfreq(kb_xdb *db, const char *term, size_t tlen, uint32_t *out,
 int kb_xdb_revision(kb_xdb *db, uint64_t *out, char **errmsg)
 {
     KB_ASSERT_ARG(db && out);
-    KB_RETRY(db, errmsg, { *out = db->rep->get_revision(); })
+    *out = 0;
+    KB_RETRY(db, errmsg, {
+        try {
+            *out = db->rep->get_revision();
+        } catch (const Xapian::UnimplementedError &) {
+            // Remote shards and sets do not say: 0.
+        } catch (const Xapian::InvalidOperationError &) {
+        }
+    })
 }
 
 int kb_xdb_avlength(kb_xdb *db, double *out, char **errmsg)
@@ -760,6 +774,54 @@ kb_xquery *kb_xquery_wildcard(const char *prefix, size_t plen,
             Xapian::Query::OP_SYNONYM)};
     } catch (...) {
         return nullptr;
+    }
+}
+
+kb_xquery *kb_xdb_wildcard(kb_xdb *db, const char *prefix, size_t plen,
+                           unsigned max_expansion)
+{
+    if (!db || !db->rep)
+        return nullptr;
+    std::string p(prefix, plen);
+    for (int attempt = 0;; attempt++) {
+        try {
+            // The most frequent terms first, then in term order.
+            std::vector<std::pair<Xapian::doccount, std::string>> v;
+            for (Xapian::TermIterator t = db->rep->allterms_begin(p);
+                 t != db->rep->allterms_end(p); ++t)
+                v.emplace_back(t.get_termfreq(), *t);
+            std::stable_sort(v.begin(), v.end(),
+                             [](const auto &a, const auto &b) {
+                                 return a.first > b.first;
+                             });
+            if (v.size() > max_expansion)
+                v.resize(max_expansion);
+            std::sort(v.begin(), v.end(), [](const auto &a, const auto &b) {
+                return a.second < b.second;
+            });
+            std::vector<Xapian::Query> terms;
+            for (const auto &e : v)
+                terms.emplace_back(e.second);
+            return new kb_xquery{Xapian::Query(Xapian::Query::OP_SYNONYM,
+                                               terms.begin(), terms.end())};
+        } catch (const Xapian::DatabaseModifiedError &) {
+            if (attempt >= kRetries)
+                return nullptr;
+            try {
+                db->rep->reopen();
+            } catch (...) {
+                return nullptr;
+            }
+        } catch (const Xapian::NetworkError &e) {
+            try {
+                if (!network_retry(db, attempt, e))
+                    return nullptr;
+            } catch (...) {
+                return nullptr;
+            }
+        } catch (...) {
+            return nullptr;
+        }
     }
 }
 

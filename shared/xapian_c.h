@@ -108,6 +108,8 @@ int kb_xdb_metadata_keys(kb_xdb *db, const char *prefix, size_t plen,
 int kb_xdb_doccount(kb_xdb *db, uint32_t *out, char **errmsg);
 int kb_xdb_termfreq(kb_xdb *db, const char *term, size_t tlen, uint32_t *out,
                     char **errmsg);
+/* The committed revision; 0 for a remote shard or a set (they do not
+ * say). */
 int kb_xdb_revision(kb_xdb *db, uint64_t *out, char **errmsg);
 /* Average document length and total documents, for weighting queries. */
 int kb_xdb_avlength(kb_xdb *db, double *out, char **errmsg);
@@ -220,6 +222,11 @@ kb_xquery *kb_xquery_term(const char *term, size_t tlen, uint32_t wqf,
  * frequent), combined as a synonym so they score as one word. */
 kb_xquery *kb_xquery_wildcard(const char *prefix, size_t plen,
                               unsigned max_expansion);
+/* The same, expanded now against every term of db (a set of shards
+ * included), so that every shard searches the same terms and a set
+ * scores as one index would. NULL on error. */
+kb_xquery *kb_xdb_wildcard(kb_xdb *db, const char *prefix, size_t plen,
+                           unsigned max_expansion);
 kb_xquery *kb_xquery_combine(kb_xop op, kb_xquery *const *subs, size_t n,
                              unsigned param);
 kb_xquery *kb_xquery_scale(const kb_xquery *q, double factor);
