@@ -225,9 +225,9 @@ bool open_slot(kb_slot *s)
     const kb_xshard_opts &o = s->cl->opts;
     try {
         if (s->port) {
+            // Xapian 1.4 takes these in milliseconds.
             s->db = new Xapian::Database(Xapian::Remote::open(
-                s->host, s->port, o.timeout_ms * 1000u,
-                o.connect_timeout_ms * 1000u));
+                s->host, s->port, o.timeout_ms, o.connect_timeout_ms));
         } else if (s->cl->writable) {
             int f = Xapian::DB_CREATE_OR_OPEN | Xapian::DB_BACKEND_GLASS;
             if (s->cl->dict_nosync)

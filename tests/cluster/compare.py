@@ -17,7 +17,9 @@ is read (GET /v1/documents/{id}, .../versions, .../diff). "Identical" means:
   - the same did_you_mean; the same total and facets whenever total is
     at most 200 (below that every match is counted; above it the counts
     are Xapian's estimate over the first 200 examined matches);
-  - for documents: the same body (took_ms aside).
+  - for documents: the same body.
+Times of writing (updated_at, created_at) and took_ms are left out: the
+two indexes were written by two runs, seconds apart.
 Prints one line per difference, then "compared: Q queries, D documents,
 F differences"; exit status 1 when there is any difference.
 """
@@ -27,7 +29,9 @@ import urllib.parse
 import urllib.request
 
 FIELDS = ("version", "kind", "title", "title_html", "snippet", "answer",
-          "resolution", "section", "status", "visibility", "updated_at")
+          "resolution", "section", "status", "visibility", "tags", "product",
+          "category", "source")
+VOLATILE = ("took_ms", "updated_at", "created_at")
 
 
 def get(url, key):
@@ -89,7 +93,13 @@ def compare_search(a, b, q, key, limit, out):
 
 def strip(body):
     if isinstance(body, dict):
-        body.pop("took_ms", None)
+        for k in VOLATILE:
+            body.pop(k, None)
+        for v in body.values():
+            strip(v)
+    elif isinstance(body, list):
+        for v in body:
+            strip(v)
     return body
 
 
