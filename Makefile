@@ -1,5 +1,6 @@
 # deskdex - knowledge-base search for IT support desks
 # make | make run | make test | make check | make bench | make install
+# make cluster-test | make capacity
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
@@ -34,7 +35,7 @@ UNIT_BIN = $(UNIT:%=$(B)/tests/%)
 
 LIB = $(B)/libdeskdex.a
 
-.PHONY: all deps programs units run test check asan fuzz soak bench bench-relevance install uninstall clean format man
+.PHONY: all deps programs units run test check asan fuzz soak bench bench-relevance install uninstall clean format man cluster-test capacity
 
 # deps runs first, in its own step: the pkg-config flags above are read by
 # the sub-make, after any missing -dev package was installed.
@@ -102,6 +103,14 @@ check:
 	@CRASH_KILLS=20 $(MAKE) --no-print-directory SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" OPT="-O1 -g" test
 
 asan: check
+
+# A multi-node deployment on loopback (tests/cluster/run.sh, about a
+# minute); capacity measures one shard (tests/cluster/capacity.sh).
+cluster-test: all
+	@BIN=$(BIN) tests/cluster/run.sh
+
+capacity: all
+	@BIN=$(BIN) tests/cluster/capacity.sh
 
 soak: all
 	@scripts/deps.sh bench
