@@ -157,6 +157,11 @@ check "healthz lists the shards and their commit stamps" \
     '[ "$(field "$P2" "/healthz" "len(d[\"shards\"]) * 10 + len(d[\"commits\"])")" = 23 ] && [ "$(field "$P2" "/healthz" "d[\"role\"]")" = writer ]'
 check "metrics count documents over both shards" \
     'curl -s "http://127.0.0.1:$P2/metrics" | grep -q "deskdex_shard_up{shard=\"1\"} 1"'
+for p in $PIDS; do kill "$p" 2>/dev/null; done
+wait 2>/dev/null
+PIDS=""
+check "no sanitizer or runtime error report from the servers" \
+    '! grep -q "ERROR: AddressSanitizer\|runtime error:\|ERROR: LeakSanitizer" "$T/server.log"'
 
 echo "tests: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

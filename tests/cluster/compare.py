@@ -20,10 +20,11 @@ is read (GET /v1/documents/{id}, .../versions, .../diff). "Identical" means:
   - for documents: the same body.
 Times of writing (updated_at, created_at) and took_ms are left out: the
 two indexes were written by two runs, seconds apart.
-Prints one line per difference, then "compared: Q queries, D documents,
+Prints one line per difference (the first CMP_SHOW, default 40), then "compared: Q queries, D documents,
 F differences"; exit status 1 when there is any difference.
 """
 import json
+import os
 import sys
 import urllib.parse
 import urllib.request
@@ -140,7 +141,7 @@ def main(argv):
             if i.strip():
                 compare_doc(a, b, i.strip(), key, out)
                 nd += 1
-    for line in out[:int(__import__("os").environ.get("CMP_SHOW", "40"))]:
+    for line in out[:int(os.environ.get("CMP_SHOW", "40"))]:
         print("  differs: " + line)
     print(f"compared: {len(queries)} queries, {nd} documents, "
           f"{len(out)} differences")

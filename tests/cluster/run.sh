@@ -319,5 +319,15 @@ check "writes keep working on the writer after the failures" \
     '[ "$(post_doc "$PW" cl-after "after the failures")" = 201 ]'
 post_doc "$PS" cl-after "after the failures" >/dev/null
 
+# Servers stop cleanly; under make check's sanitizers they report at exit.
+for n in single writer fe1 fe2; do stop_group "$n"; done
+for _ in $(seq 1 50); do
+    grep -q "deskdex-server: stopped" "$T/writer.log" "$T/fe1.log" 2>/dev/null && break
+    sleep 0.1
+done
+sleep 1
+check "no sanitizer or runtime error report in any server log" \
+    '! grep -q "ERROR: AddressSanitizer\|runtime error:\|ERROR: LeakSanitizer" "$T"/*.log'
+
 echo "tests: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
