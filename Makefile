@@ -1,5 +1,6 @@
 # deskdex - knowledge-base search for IT support desks
 # make | make run | make test | make check | make bench | make install
+# make cluster-test | make capacity
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
@@ -23,18 +24,18 @@ LDFLAGS += $(SAN)
 B = build$(if $(SAN),-san)
 BIN = bin$(if $(SAN),-san)
 
-SHARED_C = kb_error kb_buf kb_text kb_pii kb_doc kb_store kb_search kb_snippet kb_config kb_suggest kb_curate
+SHARED_C = kb_error kb_buf kb_text kb_pii kb_doc kb_store kb_search kb_snippet kb_config kb_suggest kb_curate kb_shard
 SHARED_O = $(SHARED_C:%=$(B)/shared/%.o) $(B)/shared/xapian_c.o
 READER_C = readers rd_markdown rd_html rd_records rd_attach rd_pdf rd_office
 READER_O = $(READER_C:%=$(B)/indexer/%.o)
-SERVER_C = main http routes suggest auth guard metrics analytics curate
+SERVER_C = main http routes suggest auth guard metrics analytics curate cluster
 SERVER_O = $(SERVER_C:%=$(B)/server/%.o)
 UNIT     = $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/*_test.c))
 UNIT_BIN = $(UNIT:%=$(B)/tests/%)
 
 LIB = $(B)/libdeskdex.a
 
-.PHONY: all deps programs units run test check asan fuzz soak bench bench-relevance install uninstall clean format man
+.PHONY: all deps programs units run test check asan fuzz soak bench bench-relevance install uninstall clean format man cluster-test capacity
 
 # deps runs first, in its own step: the pkg-config flags above are read by
 # the sub-make, after any missing -dev package was installed.
@@ -104,6 +105,14 @@ check:
 	@CRASH_KILLS=20 $(MAKE) --no-print-directory SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" OPT="-O1 -g" test
 
 asan: check
+
+# A multi-node deployment on loopback (tests/cluster/run.sh, about a
+# minute); capacity measures one shard (tests/cluster/capacity.sh).
+cluster-test: all
+	@BIN=$(BIN) tests/cluster/run.sh
+
+capacity: all
+	@BIN=$(BIN) tests/cluster/capacity.sh
 
 soak: all
 	@scripts/deps.sh bench

@@ -2,6 +2,7 @@
 #include "kb_buf.h"
 #include "kb_doc.h"
 #include "kb_error.h"
+#include "kb_shard.h"
 #include "kb_store.h"
 #include "kb_version.h"
 #include "readers.h"
@@ -81,7 +82,9 @@ static void tick(run *r, int force)
 
 static int commit_batch(run *r)
 {
-    int rc = kb_xdb_commit(r->w, &r->errmsg);
+    int rc = kb_shard_stamp(r->w, &r->errmsg);
+    if (rc == KB_OK)
+        rc = kb_xdb_commit(r->w, &r->errmsg);
     if (rc == KB_OK)
         rc = kb_xdb_begin(r->w, &r->errmsg);
     r->docs_in_batch = 0;
@@ -120,7 +123,8 @@ static int on_record(void *ctx, json_t *rec, const char *kind, int line)
         json_object_set_new(doc, "lang", json_string(r->ro.lang));
 
     int outcome = 0, version = 0;
-    rc = kb_store_put(r->w, doc, "indexer", &outcome, &version, &msg);
+    rc = kb_store_put(kb_shard_for(r->w, id), doc, "indexer", &outcome,
+                      &version, &msg);
     if (rc == KB_OK) {
         json_array_append_new(r->file_ids, json_string(id));
         if (outcome == KB_PUT_ADDED)
@@ -150,7 +154,8 @@ static int on_record(void *ctx, json_t *rec, const char *kind, int line)
 static int archive_vanished(run *r, const char *source, const json_t *now)
 {
     json_t *prev = NULL;
-    int rc = kb_store_set_source(r->w, source, now, &prev, &r->errmsg);
+    int rc = kb_store_set_source(kb_xdb_dictionary(r->w), source, now, &prev,
+                                 &r->errmsg);
     size_t i;
     json_t *id;
     json_array_foreach(prev, i, id)
@@ -165,13 +170,14 @@ static int archive_vanished(run *r, const char *source, const json_t *now)
             continue;
         json_t *cur = NULL;
         const char *sid = json_string_value(id);
-        if (kb_store_get(r->w, sid, 0, &cur, NULL) != KB_OK)
+        kb_xdb *sh = kb_shard_for(r->w, sid);
+        if (kb_store_get(sh, sid, 0, &cur, NULL) != KB_OK)
             continue;
         /* Only if it still belongs to this source (it may have moved). */
         if (strcmp(kb_doc_str(cur, "source"), source) == 0 &&
             strcmp(kb_doc_str(cur, "status"), "archived") != 0) {
             int v;
-            rc = kb_store_archive(r->w, sid, "indexer", &v, &r->errmsg);
+            rc = kb_store_archive(sh, sid, "indexer", &v, &r->errmsg);
             if (rc == KB_OK)
                 r->archived++;
         }
@@ -308,7 +314,7 @@ static int prune(run *r, char **roots, int nroots, const json_t *walked)
     json_array_foreach(walked, k, f)
         json_object_set_new(seen, json_string_value(f), json_true());
     json_t *sources = NULL;
-    int rc = kb_store_sources(r->w, &sources, &r->errmsg);
+    int rc = kb_store_sources(kb_xdb_dictionary(r->w), &sources, &r->errmsg);
     const char *src;
     json_t *ids;
     json_object_foreach(sources, src, ids)
@@ -341,7 +347,7 @@ static int cmd_show(kb_xdb *db, const char *id, int version)
 {
     json_t *doc = NULL;
     char *msg = NULL;
-    int rc = kb_store_get(db, id, version, &doc, &msg);
+    int rc = kb_store_get(kb_shard_for(db, id), id, version, &doc, &msg);
     if (rc != KB_OK) {
         fprintf(stderr, "deskdex-index: %s\n", msg ? msg : kb_strerror(rc));
         free(msg);
@@ -357,7 +363,7 @@ static int cmd_history(kb_xdb *db, const char *id)
 {
     json_t *h = NULL;
     char *msg = NULL;
-    int rc = kb_store_history(db, id, &h, &msg);
+    int rc = kb_store_history(kb_shard_for(db, id), id, &h, &msg);
     if (rc != KB_OK) {
         fprintf(stderr, "deskdex-index: %s\n", msg ? msg : kb_strerror(rc));
         free(msg);
@@ -381,7 +387,7 @@ static int cmd_stats(kb_xdb *db)
 {
     json_t *s = NULL;
     char *msg = NULL;
-    int rc = kb_store_stats(db, &s, &msg);
+    int rc = kb_shard_stats(db, &s, &msg);
     if (rc != KB_OK) {
         fprintf(stderr, "deskdex-index: %s\n", msg ? msg : kb_strerror(rc));
         free(msg);
@@ -497,6 +503,8 @@ static void usage(FILE *f)
         "  --map DST=SRC    take field DST from column SRC (repeatable)\n"
         "  --prune          archive documents whose source file is gone\n"
         "  --batch N        documents per transaction (default 5000)\n"
+        "  --shards N       make DIR a set of N shards (documents placed by\n"
+        "                   a hash of their id); later runs find it alone\n"
         "  --wait SECONDS   wait this long for the write lock (default 30)\n"
         "  --json           print the summary as one JSON object\n"
         "  --quiet          no progress bar\n"
@@ -526,7 +534,7 @@ int main(int argc, char **argv)
 {
     enum { O_DB = 256, O_KIND, O_LANG, O_MAP, O_PRUNE, O_BATCH, O_WAIT,
            O_JSON, O_QUIET, O_STATS, O_SHOW, O_VERSION_N, O_HISTORY, O_HELP,
-           O_VERSION, O_BACKUP, O_RESTORE };
+           O_VERSION, O_BACKUP, O_RESTORE, O_SHARDS };
     static const struct option opts[] = {
         {"db", required_argument, 0, O_DB},
         {"kind", required_argument, 0, O_KIND},
@@ -542,13 +550,14 @@ int main(int argc, char **argv)
         {"history", required_argument, 0, O_HISTORY},
         {"backup", required_argument, 0, O_BACKUP},
         {"restore", required_argument, 0, O_RESTORE},
+        {"shards", required_argument, 0, O_SHARDS},
         {"help", no_argument, 0, O_HELP},
         {"version", optional_argument, 0, O_VERSION},
         {0, 0, 0, 0}};
     const char *db = NULL, *show = NULL, *history = NULL;
     const char *backup = NULL, *restore = NULL;
     const char *maps[MAX_MAPS];
-    long batch = 5000, wait_s = 30, version = 0;
+    long batch = 5000, wait_s = 30, version = 0, shards = 0;
     int nmaps = 0, do_prune = 0, json = 0, quiet = 0, stats = 0, c;
     run r;
     memset(&r, 0, sizeof r);
@@ -595,6 +604,13 @@ int main(int argc, char **argv)
         case O_HISTORY: history = optarg; break;
         case O_BACKUP: backup = optarg; break;
         case O_RESTORE: restore = optarg; break;
+        case O_SHARDS:
+            if (parse_int(optarg, 1, KB_XMAX_SHARDS, &shards)) {
+                fprintf(stderr, "deskdex-index: --shards takes 1 to %d, not "
+                        "\"%s\"\n", KB_XMAX_SHARDS, optarg);
+                return 2;
+            }
+            break;
         case O_HELP: usage(stdout); return 0;
         case O_VERSION:
             if (optarg) { /* --version=N with --show */
@@ -620,6 +636,11 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
+    if ((backup || restore) && kb_shard_is_set(db)) {
+        fprintf(stderr, "deskdex-index: %s is a set of shards: back up or "
+                "restore each shard folder (and dict) on its own\n", db);
+        return 2;
+    }
     if (backup)
         return cmd_backup(db, backup);
     if (restore)
@@ -630,7 +651,7 @@ int main(int argc, char **argv)
     if (show || history || stats) {
         kb_xdb *rd = NULL;
         char *msg = NULL;
-        int rc = kb_xdb_open(&rd, db, KB_XDB_READ, &msg);
+        int rc = kb_shard_open(&rd, db, NULL, NULL, KB_XDB_READ, &msg);
         if (rc != KB_OK) {
             fprintf(stderr, "deskdex-index: %s: %s\n", db,
                     msg ? msg : kb_strerror(rc));
@@ -650,7 +671,13 @@ int main(int argc, char **argv)
 
     int rc;
     double waited = 0;
-    while ((rc = kb_xdb_open(&r.w, db, KB_XDB_WRITE, &r.errmsg)) ==
+    if (shards && (rc = kb_shard_create(db, shards, &r.errmsg)) != KB_OK) {
+        fprintf(stderr, "deskdex-index: %s\n", r.errmsg);
+        free(r.errmsg);
+        return 2;
+    }
+    while ((rc = kb_shard_open(&r.w, db, NULL, NULL, KB_XDB_WRITE,
+                               &r.errmsg)) ==
                KB_ELOCKED &&
            waited < wait_s) {
         if (waited == 0)
@@ -685,6 +712,8 @@ int main(int argc, char **argv)
     }
     if (rc == KB_OK && do_prune)
         rc = prune(&r, argv + optind, argc - optind, files);
+    if (rc == KB_OK)
+        rc = kb_shard_stamp(r.w, &r.errmsg);
     if (rc == KB_OK)
         rc = kb_xdb_commit(r.w, &r.errmsg);
     else

@@ -4,6 +4,7 @@
 #include "kb_doc.h"
 #include "kb_error.h"
 #include "kb_pii.h"
+#include "kb_shard.h"
 #include "kb_store.h"
 #include "server.h"
 
@@ -636,7 +637,8 @@ static json_t *helpfulness_report(agg *g, kb_xdb *db, int limit, int falling)
                                 "ratio", ratio((double)h, (double)(h + n)),
                                 "trend", t);
         json_t *doc = NULL;
-        if (db && kb_store_get(db, id, 0, &doc, NULL) == KB_OK)
+        if (db && kb_store_get(kb_shard_for(db, id), id, 0, &doc, NULL) ==
+                      KB_OK)
             json_object_set_new(row, "title",
                                 json_string(kb_doc_str(doc, "title")));
         json_decref(doc);
@@ -833,7 +835,12 @@ static json_t *stale_report(agg *g, kb_xdb *db, int due_days, int limit)
     stale_ctx c = {db, "", "", json_array(), json_array()};
     analytics_today(c.today, 0);
     analytics_today(c.soon, due_days);
-    kb_xdb_metadata_keys(db, "d:", 2, on_doc, &c, NULL);
+    /* Document records live in their shards: walk each one. */
+    for (size_t i = 0; i < kb_xdb_nshards(db); i++) {
+        c.db = kb_xdb_shard(db, i);
+        if (c.db)
+            kb_xdb_metadata_keys(c.db, "d:", 2, on_doc, &c, NULL);
+    }
     size_t total = json_array_size(c.overdue);
     return json_pack("{s:s,s:i,s:o,s:o,s:o}", "today", c.today, "overdue_total",
                      (int)total, "overdue", by_date(c.overdue, limit),

@@ -3,6 +3,7 @@
 #include "kb_curate.h"
 #include "kb_doc.h"
 #include "kb_error.h"
+#include "kb_shard.h"
 #include "kb_store.h"
 #include "server.h"
 
@@ -27,14 +28,17 @@ static int promote_write(kb_xdb *w, void *vctx, char **errmsg)
 {
     promote_ctx *c = vctx;
     const char *id = kb_doc_str(c->article, "id");
+    kb_xdb *aw = kb_shard_for(w, id);
     int cur = 0;
     /* Checked again under the write lock: two editors may race. */
-    if (kb_store_current(w, id, &cur, NULL) == KB_OK && cur > 0)
+    if (kb_store_current(aw, id, &cur, NULL) == KB_OK && cur > 0)
         return kb_fail(errmsg, KB_ECONFLICT, "document %s already exists", id);
-    int rc = kb_store_put(w, c->article, c->who, &c->outcome, &c->version,
+    int rc = kb_store_put(aw, c->article, c->who, &c->outcome, &c->version,
                           errmsg);
+    /* The link lives with the ticket, where reads of the ticket look. */
     if (rc == KB_OK)
-        rc = kb_set_promoted(w, c->ticket, id, errmsg);
+        rc = kb_set_promoted(kb_shard_for(w, c->ticket), c->ticket, id,
+                             errmsg);
     return rc;
 }
 
@@ -78,7 +82,7 @@ enum MHD_Result h_promote(request *r)
         return ret;
     }
     json_t *src = NULL;
-    int rc = kb_store_get(db, ticket, 0, &src, NULL);
+    int rc = kb_store_get(kb_shard_for(db, ticket), ticket, 0, &src, NULL);
     if (rc != KB_OK || !strcmp(kb_doc_str(src, "status"), "archived")) {
         json_decref(src);
         json_decref(in);
@@ -124,6 +128,7 @@ static int publish_write(kb_xdb *w, void *vctx, char **errmsg)
 {
     publish_ctx *c = vctx;
     json_t *doc = NULL;
+    w = kb_shard_for(w, c->id);
     int rc = kb_store_get(w, c->id, 0, &doc, errmsg);
     if (rc != KB_OK)
         return rc == KB_ENOTFOUND
@@ -178,7 +183,7 @@ enum MHD_Result h_pins_list(request *r)
     if (!db)
         return reply_error(r, KB_EUNAVAIL, "index unavailable");
     json_t *pins = NULL;
-    int rc = kb_pins_list(&pins, db, time(NULL), NULL);
+    int rc = kb_pins_list(&pins, kb_xdb_dictionary(db), time(NULL), NULL);
     if (rc != KB_OK)
         return reply_error(r, rc, "%s", kb_strerror(rc));
     return reply_json(r, 200, json_pack("{s:o}", "pins", pins));
@@ -193,7 +198,9 @@ typedef struct {
 static int pin_write(kb_xdb *w, void *vctx, char **errmsg)
 {
     pin_ctx *c = vctx;
-    return kb_pin_add(&c->out, w, c->query, c->id, c->expires, c->who, errmsg);
+    /* Pins live in the dictionary: every front-end of a set opens it. */
+    return kb_pin_add(&c->out, kb_xdb_dictionary(w), c->query, c->id,
+                      c->expires, c->who, errmsg);
 }
 
 enum MHD_Result h_pin_add(request *r);
@@ -224,7 +231,7 @@ enum MHD_Result h_pin_add(request *r)
     free(msg);
     msg = NULL;
     json_t *doc = NULL;
-    if (!db || kb_store_get(db, id, 0, &doc, NULL) != KB_OK ||
+    if (!db || kb_store_get(kb_shard_for(db, id), id, 0, &doc, NULL) != KB_OK ||
         !strcmp(kb_doc_str(doc, "status"), "archived")) {
         json_decref(doc);
         enum MHD_Result ret =
@@ -253,7 +260,7 @@ enum MHD_Result h_pin_add(request *r)
 static int unpin_write(kb_xdb *w, void *vctx, char **errmsg)
 {
     pin_ctx *c = vctx;
-    return kb_pin_remove(w, c->pin, errmsg);
+    return kb_pin_remove(kb_xdb_dictionary(w), c->pin, errmsg);
 }
 
 enum MHD_Result h_pin_delete(request *r);

@@ -1,6 +1,7 @@
 /* http.c - libmicrohttpd plumbing: requests, routing, replies, the index */
 #include "kb_doc.h"
 #include "kb_error.h"
+#include "kb_shard.h"
 #include "kb_text.h"
 #include "server.h"
 
@@ -42,6 +43,9 @@ static ino_t index_inode(void)
     char path[1100];
     struct stat st;
     snprintf(path, sizeof path, "%s/iamglass", g_srv.cfg.db);
+    if (stat(path, &st) == 0)
+        return st.st_ino;
+    snprintf(path, sizeof path, "%s/XAPIANDB", g_srv.cfg.db); /* a set */
     return stat(path, &st) == 0 ? st.st_ino : 0;
 }
 
@@ -62,7 +66,7 @@ kb_xdb *reader(char **errmsg)
     }
     pthread_rwlock_rdlock(&g_srv.cfg_lock);
     t_inode = index_inode();
-    int rc = kb_xdb_open(&t_reader, g_srv.cfg.db, KB_XDB_READ, errmsg);
+    int rc = cluster_open(&t_reader, KB_XDB_READ, errmsg);
     pthread_rwlock_unlock(&g_srv.cfg_lock);
     pthread_once(&reader_once, reader_key_init);
     pthread_setspecific(reader_key, rc == KB_OK ? t_reader : NULL);
@@ -76,8 +80,7 @@ int with_writer(write_fn fn, void *ctx, char **errmsg)
     double waited = 0, limit = g_srv.cfg.lock_wait_ms / 1000.0;
     pthread_mutex_lock(&g_srv.write_lock);
     /* The command-line indexer may hold the lock for a while. */
-    while ((rc = kb_xdb_open(&w, g_srv.cfg.db, KB_XDB_WRITE, errmsg)) ==
-               KB_ELOCKED &&
+    while ((rc = cluster_open(&w, KB_XDB_WRITE, errmsg)) == KB_ELOCKED &&
            waited < limit) {
         struct timespec ts = {0, 50 * 1000 * 1000};
         nanosleep(&ts, NULL);
@@ -90,6 +93,8 @@ int with_writer(write_fn fn, void *ctx, char **errmsg)
         rc = kb_xdb_begin(w, errmsg);
     if (rc == KB_OK) {
         rc = fn(w, ctx, errmsg);
+        if (rc == KB_OK)
+            rc = kb_shard_stamp(w, errmsg); /* what replicas compare */
         if (rc == KB_OK) {
             rc = kb_xdb_commit(w, errmsg);
             if (rc == KB_OK)
@@ -166,6 +171,8 @@ enum MHD_Result reply_bytes(request *r, unsigned status, const char *type,
                                 "Bearer realm=\"deskdex\"");
     if (status == 503)
         MHD_add_response_header(resp, "Retry-After", "1");
+    if (status == 421 && *g_srv.cfg.primary_url) /* a replica: the writer */
+        MHD_add_response_header(resp, "Location", g_srv.cfg.primary_url);
     if (status == 429) {
         char ra[32];
         snprintf(ra, sizeof ra, "%.0f",
@@ -218,6 +225,7 @@ static unsigned http_status(int rc)
     case KB_ERATE: return 429;
     case KB_ELOCKED: case KB_EOPEN: case KB_EUNAVAIL: case KB_ENETWORK:
         return 503;
+    case KB_EREADONLY: return 421;
     default: return 500;
     }
 }
@@ -338,6 +346,8 @@ static enum MHD_Result dispatch(request *r)
             guard_audit(r, "refused", r->params[0], 0, 0, 429);
             return ret;
         }
+        if (cluster_refuse(r))
+            return MHD_YES;
         /* Every argument must be valid UTF-8 before any handler sees it. */
         return g_routes[i].fn(r);
     }

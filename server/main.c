@@ -32,7 +32,11 @@ static void usage(FILE *f)
           "Serves the knowledge base at DIR over HTTP/JSON. Options given\n"
           "here override the configuration file.\n"
           "\n"
-          "  --db DIR          the index (default data/kb)\n"
+          "  --db DIR          the index (default data/kb): a folder, a set\n"
+          "                    of shards, or a stub file listing shards\n"
+          "  --dictionary DIR  spelling dictionary of a set of shards\n"
+          "  --read-only       a replica: refuse writes (421)\n"
+          "  --primary URL     the writer (http://HOST:PORT), for replicas\n"
           "  --listen A:P      address and port (default 127.0.0.1:8080)\n"
           "  --config FILE     settings and synonyms (see deskdex.conf)\n"
           "  --keys FILE       API keys: [{\"name\",\"role\",\"sha256\"}]\n"
@@ -156,6 +160,18 @@ static void reload(void)
     nc.www = g_srv.cfg.www;
     g_srv.cfg.www = NULL;
     nc.max_body = g_srv.cfg.max_body;
+    /* So is the place of the server in a deployment. */
+    free(nc.dictionary);
+    nc.dictionary = g_srv.cfg.dictionary;
+    g_srv.cfg.dictionary = NULL;
+    free(nc.primary_url);
+    nc.primary_url = g_srv.cfg.primary_url;
+    g_srv.cfg.primary_url = NULL;
+    nc.read_only = g_srv.cfg.read_only;
+    nc.shard_timeout_ms = g_srv.cfg.shard_timeout_ms;
+    nc.shard_connect_timeout_ms = g_srv.cfg.shard_connect_timeout_ms;
+    nc.shard_retry_ms = g_srv.cfg.shard_retry_ms;
+    nc.lag_probe_ms = g_srv.cfg.lag_probe_ms;
     if (g_srv.audit_cli) {
         free(nc.audit_log);
         nc.audit_log = strdup(g_srv.audit_cli);
@@ -179,7 +195,8 @@ static void reload(void)
 int main(int argc, char **argv)
 {
     enum { O_DB = 256, O_LISTEN, O_CONFIG, O_KEYS, O_WWW, O_THREADS, O_LOG,
-           O_HASH, O_HELP, O_VERSION, O_AUDIT, O_CERT, O_KEY };
+           O_HASH, O_HELP, O_VERSION, O_AUDIT, O_CERT, O_KEY, O_DICT,
+           O_RO, O_PRIMARY };
     static const struct option opts[] = {
         {"db", required_argument, 0, O_DB},
         {"listen", required_argument, 0, O_LISTEN},
@@ -192,11 +209,16 @@ int main(int argc, char **argv)
         {"audit-log", required_argument, 0, O_AUDIT},
         {"tls-cert", required_argument, 0, O_CERT},
         {"tls-key", required_argument, 0, O_KEY},
+        {"dictionary", required_argument, 0, O_DICT},
+        {"read-only", no_argument, 0, O_RO},
+        {"primary", required_argument, 0, O_PRIMARY},
         {"help", no_argument, 0, O_HELP},
         {"version", no_argument, 0, O_VERSION},
         {0, 0, 0, 0}};
     const char *db = NULL, *listen = NULL, *www = NULL, *log = NULL;
     const char *audit = NULL, *cert = NULL, *key = NULL;
+    const char *dict = NULL, *primary = NULL;
+    int read_only = 0;
     long threads = 0;
     int c;
     char *msg = NULL;
@@ -211,6 +233,16 @@ int main(int argc, char **argv)
         case O_AUDIT: audit = optarg; g_srv.audit_cli = optarg; break;
         case O_CERT: cert = optarg; break;
         case O_KEY: key = optarg; break;
+        case O_DICT: dict = optarg; break;
+        case O_RO: read_only = 1; break;
+        case O_PRIMARY:
+            if (strncmp(optarg, "http://", 7) != 0) {
+                fprintf(stderr, "deskdex-server: --primary takes "
+                        "http://HOST:PORT\n");
+                return 2;
+            }
+            primary = optarg;
+            break;
         case O_THREADS: {
             char *end = NULL;
             threads = strtol(optarg, &end, 10);
@@ -258,6 +290,10 @@ int main(int argc, char **argv)
     OVERRIDE(audit_log, audit);
     OVERRIDE(tls_cert, cert);
     OVERRIDE(tls_key, key);
+    OVERRIDE(dictionary, dict);
+    OVERRIDE(primary_url, primary);
+    if (read_only)
+        cfg->read_only = 1;
     if (threads)
         cfg->threads = (int)threads;
 
@@ -313,10 +349,18 @@ int main(int argc, char **argv)
     }
     /* The index must open now: fail fast on a wrong path. */
     kb_xdb *probe = NULL;
-    if (kb_xdb_open(&probe, cfg->db, KB_XDB_READ, &msg) != KB_OK) {
+    if (cluster_open(&probe, KB_XDB_READ, &msg) != KB_OK) {
         fprintf(stderr, "deskdex-server: cannot open index %s: %s\n",
                 cfg->db, msg ? msg : "");
         return 2;
+    }
+    size_t nsh = kb_xdb_nshards(probe);
+    for (size_t i = 0; nsh > 1 && i < nsh; i++) {
+        const char *where = "";
+        if (!kb_xdb_shard_up(probe, i, &where))
+            fprintf(stderr, "deskdex-server: shard %zu (%s:%u) does not "
+                    "answer yet; answers are partial until it does\n", i,
+                    where, kb_xdb_shard_port(probe, i));
     }
     kb_xdb_close(probe);
 
@@ -355,6 +399,7 @@ int main(int argc, char **argv)
             inet_ntoa(sa.sin_addr),
             di ? di->port : ntohs(sa.sin_port));
     fflush(stderr);
+    cluster_start();
 
     for (;;) {
         int sig = 0;
@@ -378,6 +423,7 @@ int main(int argc, char **argv)
         nanosleep(&ts, NULL);
     }
     MHD_stop_daemon(g_srv.daemon);
+    cluster_stop();
     fprintf(stderr, "deskdex-server: stopped\n");
     auth_free();
     guard_close();

@@ -1,6 +1,7 @@
 /* metrics.c - request counters and latency histograms, Prometheus text */
 #include "kb_buf.h"
 #include "kb_error.h"
+#include "kb_shard.h"
 #include "kb_store.h"
 #include "server.h"
 
@@ -88,7 +89,7 @@ char *metrics_render(size_t *len)
     char *msg = NULL;
     kb_xdb *db = reader(&msg);
     json_t *st = NULL;
-    if (db && kb_store_stats(db, &st, NULL) == KB_OK) {
+    if (db && kb_shard_stats(db, &st, NULL) == KB_OK) {
         kb_buf_adds(&b, "# HELP deskdex_documents Documents by kind and "
                         "status (current versions).\n"
                         "# TYPE deskdex_documents gauge\n");
@@ -110,6 +111,8 @@ char *metrics_render(size_t *len)
                           json_object_get(st, "revision")));
         json_decref(st);
     }
+    if (db)
+        cluster_metrics(&b, db);
     free(msg);
     double since = g_srv.last_commit > 0
                        ? (double)time(NULL) - g_srv.last_commit

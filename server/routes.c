@@ -2,6 +2,7 @@
 #include "kb_curate.h"
 #include "kb_doc.h"
 #include "kb_error.h"
+#include "kb_shard.h"
 #include "kb_store.h"
 #include "kb_text.h"
 #include "server.h"
@@ -36,6 +37,13 @@ static kb_xdb *need_reader(request *r)
     return db;
 }
 
+/* The reader of the shard that holds the path's document. */
+static kb_xdb *doc_reader(request *r)
+{
+    kb_xdb *db = need_reader(r);
+    return db ? kb_shard_for(db, r->params[0]) : NULL;
+}
+
 /* Can role see this stored version? Anonymous callers: published and
  * public; agents: published or archived, any visibility; editors: all. */
 static int visible(const json_t *doc, kb_audience role)
@@ -57,14 +65,15 @@ static int load_doc(request *r, kb_xdb *db, int v, json_t **out)
     json_t *cur = NULL;
     *out = NULL;
     int rc = kb_store_get(db, r->params[0], 0, &cur, &msg);
-    free(msg);
     if (rc != KB_OK || !visible(cur, r->role)) {
         json_decref(cur);
         if (rc == KB_OK || rc == KB_ENOTFOUND) {
+            free(msg);
             reply_error(r, KB_ENOTFOUND, "no document %s", r->params[0]);
             return KB_ENOTFOUND;
         }
-        reply_error(r, rc, "%s", kb_strerror(rc));
+        reply_error(r, rc, "%s", msg ? msg : kb_strerror(rc));
+        free(msg);
         return rc;
     }
     if (v <= 0 ||
@@ -159,9 +168,10 @@ static enum MHD_Result h_health(request *r)
     uint64_t rev = 0;
     kb_xdb_doccount(db, &n, NULL);
     kb_xdb_revision(db, &rev, NULL);
-    return reply_json(r, 200, json_pack("{s:s,s:i,s:I}", "status", "ok",
-                                        "documents", (int)n, "revision",
-                                        (json_int_t)rev));
+    json_t *h = json_pack("{s:s,s:i,s:I}", "status", "ok", "documents",
+                          (int)n, "revision", (json_int_t)rev);
+    cluster_health(h, db);
+    return reply_json(r, 200, h);
 }
 
 static enum MHD_Result h_metrics(request *r)
@@ -280,7 +290,8 @@ static enum MHD_Result answer_search(request *r, kb_search_opts *o,
     json_t *res = NULL, *pins = NULL;
     char *msg = NULL, *key = NULL;
     if (*o->q && kb_query_key(&key, o->q, strlen(o->q), NULL) == KB_OK &&
-        kb_pins_for(&pins, db, key, time(NULL), NULL) == KB_OK)
+        kb_pins_for(&pins, kb_xdb_dictionary(db), key, time(NULL), NULL) ==
+            KB_OK)
         o->pinned = pins;
     free(key);
     pthread_rwlock_rdlock(&g_srv.cfg_lock);
@@ -293,6 +304,7 @@ static enum MHD_Result answer_search(request *r, kb_search_opts *o,
         return ret;
     }
     mark_overdue(r, json_object_get(res, "results"));
+    cluster_mark(res, db);
     if (*o->q)
         analytics_search(r, route, o->q, sid, res);
     return reply_json(r, 200, took(res, r));
@@ -335,7 +347,7 @@ static enum MHD_Result h_doc_get(request *r)
     long v;
     if (arg_int(r, "version", 0, 1, 1000000000, &v) < 0)
         return MHD_YES;
-    kb_xdb *db = need_reader(r);
+    kb_xdb *db = doc_reader(r);
     json_t *doc = NULL;
     if (!db || load_doc(r, db, (int)v, &doc) != KB_OK)
         return MHD_YES;
@@ -361,7 +373,7 @@ static enum MHD_Result h_doc_get(request *r)
 
 static enum MHD_Result h_versions(request *r)
 {
-    kb_xdb *db = need_reader(r);
+    kb_xdb *db = doc_reader(r);
     json_t *doc = NULL, *h = NULL;
     if (!db || load_doc(r, db, 0, &doc) != KB_OK)
         return MHD_YES;
@@ -458,7 +470,7 @@ static json_t *line_diff(json_t *a, json_t *b)
 
 static enum MHD_Result h_diff(request *r)
 {
-    kb_xdb *db = need_reader(r);
+    kb_xdb *db = doc_reader(r);
     json_t *cur = NULL, *da = NULL, *dbv = NULL;
     if (!db || load_doc(r, db, 0, &cur) != KB_OK)
         return MHD_YES;
@@ -510,7 +522,8 @@ static int post_write(kb_xdb *w, void *vctx, char **errmsg)
     json_array_foreach(c->docs, i, d)
     {
         int outcome = 0, version = 0;
-        int rc = kb_store_put(w, d, c->who, &outcome, &version, errmsg);
+        int rc = kb_store_put(kb_shard_for(w, kb_doc_str(d, "id")), d, c->who,
+                              &outcome, &version, errmsg);
         if (rc != KB_OK)
             return rc;
         json_array_append_new(
@@ -611,13 +624,15 @@ typedef struct {
 static int archive_write(kb_xdb *w, void *vctx, char **errmsg)
 {
     doc_ctx *c = vctx;
-    return kb_store_archive(w, c->id, c->who, &c->version, errmsg);
+    return kb_store_archive(kb_shard_for(w, c->id), c->id, c->who,
+                            &c->version, errmsg);
 }
 
 static int rollback_write(kb_xdb *w, void *vctx, char **errmsg)
 {
     doc_ctx *c = vctx;
-    return kb_store_rollback(w, c->id, c->to, c->who, &c->version, errmsg);
+    return kb_store_rollback(kb_shard_for(w, c->id), c->id, c->to, c->who,
+                             &c->version, errmsg);
 }
 
 /* Run one document write and answer it: {"id", count_key: version,
@@ -673,6 +688,7 @@ static int feedback_write(kb_xdb *w, void *vctx, char **errmsg)
 {
     doc_ctx *c = vctx;
     char key[KB_ID_MAX + 32];
+    w = kb_shard_for(w, c->id);
     snprintf(key, sizeof key, "f:%s:%d", c->id, c->version);
     json_t *cnt = feedback_counts(w, c->id, c->version);
     const char *k = c->helpful ? "helpful" : "not_helpful";
@@ -697,7 +713,7 @@ static enum MHD_Result h_feedback(request *r)
         return reply_error(r, KB_EDOC, "field \"helpful\" must be true or "
                            "false");
     }
-    kb_xdb *db = need_reader(r);
+    kb_xdb *db = doc_reader(r);
     json_t *doc = NULL;
     if (!db || load_doc(r, db, 0, &doc) != KB_OK) {
         json_decref(in);
@@ -740,7 +756,7 @@ static enum MHD_Result h_feedback(request *r)
 static int purge_write(kb_xdb *w, void *vctx, char **errmsg)
 {
     doc_ctx *c = vctx;
-    return kb_store_purge(w, c->id, &c->version, errmsg);
+    return kb_store_purge(kb_shard_for(w, c->id), c->id, &c->version, errmsg);
 }
 
 static enum MHD_Result h_purge(request *r)

@@ -130,4 +130,21 @@ int analytics_overdue(const json_t *doc);
 void metrics_observe(int route, unsigned status, double seconds);
 char *metrics_render(size_t *len);
 
+/* --- cluster.c: sets of shards, partial answers, replicas --- */
+/* Open the configured index (plain or a set of shards); *out is new. */
+int cluster_open(kb_xdb **out, int flags, char **errmsg);
+/* On a read-only replica, answer a write with 421 naming the writer and
+ * return 1; otherwise 0. */
+int cluster_refuse(request *r);
+/* Add "partial": true and "missing_shards" to res when the last search
+ * on db lacked shards. */
+void cluster_mark(json_t *res, kb_xdb *db);
+/* Shards, commit stamps, role and replica lag for /healthz. */
+void cluster_health(json_t *h, kb_xdb *db);
+void cluster_metrics(kb_buf *b, kb_xdb *db);
+/* A replica's lag probe: a thread comparing its commit stamps with the
+ * writer's (primary_url) every lag_probe_ms. */
+void cluster_start(void);
+void cluster_stop(void);
+
 #endif

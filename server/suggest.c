@@ -2,6 +2,7 @@
 #include "kb_curate.h"
 #include "kb_doc.h"
 #include "kb_error.h"
+#include "kb_shard.h"
 #include "kb_suggest.h"
 #include "server.h"
 
@@ -79,7 +80,8 @@ enum MHD_Result h_suggest(request *r)
     {
         char *to = strcmp(kb_doc_str(h, "kind"), "ticket")
                        ? NULL
-                       : kb_promoted_to(db, kb_doc_str(h, "id"));
+                       : kb_promoted_to(kb_shard_for(db, kb_doc_str(h, "id")),
+                                        kb_doc_str(h, "id"));
         if (to)
             json_object_set_new(h, "promoted_to", json_string(to));
         free(to);
@@ -88,6 +90,7 @@ enum MHD_Result h_suggest(request *r)
     analytics_search(r, "suggest",
                      o.subject && *o.subject ? o.subject : o.description,
                      NULL, out);
+    cluster_mark(out, db);
     json_decref(in);
     double ms = (now_seconds() - r->t0) * 1000;
     json_object_set_new(out, "took_ms", json_real(round(ms * 1000) / 1000));

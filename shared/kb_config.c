@@ -52,9 +52,15 @@ int kb_config_defaults(kb_config *c)
     c->analytics_days = 90;
     c->analytics_max_bytes = 64L << 20;
     c->analytics_keep = 8;
+    c->dictionary = strdup("");
+    c->primary_url = strdup("");
+    c->shard_timeout_ms = 2000;
+    c->shard_connect_timeout_ms = 500;
+    c->shard_retry_ms = 2000;
+    c->lag_probe_ms = 100;
     return (c->listen && c->db && c->www && c->access_log && c->cors_origins &&
             c->audit_log && c->tls_cert && c->tls_key && c->backup_dir &&
-            c->analytics_log)
+            c->analytics_log && c->dictionary && c->primary_url)
                ? KB_OK
                : KB_ENOMEM;
 }
@@ -82,6 +88,8 @@ void kb_config_free(kb_config *c)
     free(c->backup_dir);
     free(c->analytics_log);
     free(c->tls_key);
+    free(c->dictionary);
+    free(c->primary_url);
     for (size_t i = 0; i < c->nsyn; i++)
         free_syn(&c->syn[i]);
     free(c->syn);
@@ -248,6 +256,19 @@ static int apply(kb_config *c, const char *k, const char *v)
         return set_str(&c->tls_cert, v);
     if (!strcmp(k, "tls_key"))
         return set_str(&c->tls_key, v);
+    if (!strcmp(k, "dictionary"))
+        return set_str(&c->dictionary, v);
+    if (!strcmp(k, "primary_url")) {
+        if (*v && strncmp(v, "http://", 7) != 0)
+            return KB_EINVALID;
+        return set_str(&c->primary_url, v);
+    }
+    if (!strcmp(k, "read_only")) {
+        if (strcmp(v, "true") && strcmp(v, "false"))
+            return KB_EINVALID;
+        c->read_only = !strcmp(v, "true");
+        return KB_OK;
+    }
     if (!strcmp(k, "rate_limit"))
         return set_double(&c->rate, v, 0, 1e6);
     if (!strcmp(k, "rate_burst"))
@@ -276,7 +297,10 @@ static int apply(kb_config *c, const char *k, const char *v)
                 {"max_connections_per_ip", 1, 65536},
                 {"analytics_retention_days", 1, 36500},
                 {"analytics_max_bytes", 4096, 1L << 40},
-                {"analytics_keep", 1, 1000}};
+                {"analytics_keep", 1, 1000},
+                {"shard_timeout_ms", 10, 600000},
+                {"shard_connect_timeout_ms", 10, 600000},
+                {"shard_retry_ms", 10, 3600000}, {"lag_probe_ms", 10, 60000}};
     for (size_t i = 0; i < sizeof ints / sizeof *ints; i++) {
         if (strcmp(k, ints[i].name))
             continue;
@@ -295,6 +319,10 @@ static int apply(kb_config *c, const char *k, const char *v)
         case 9: c->analytics_days = (int)n; break;
         case 10: c->analytics_max_bytes = n; break;
         case 11: c->analytics_keep = (int)n; break;
+        case 12: c->shard_timeout_ms = (int)n; break;
+        case 13: c->shard_connect_timeout_ms = (int)n; break;
+        case 14: c->shard_retry_ms = (int)n; break;
+        case 15: c->lag_probe_ms = (int)n; break;
         }
         return KB_OK;
     }

@@ -44,6 +44,13 @@ typedef struct kb_config {
     int analytics_days; /* analytics_retention_days = 90 */
     long analytics_max_bytes; /* analytics_max_bytes = 67108864, then rotate */
     int analytics_keep; /* analytics_keep = 8 rotated files */
+    char *dictionary;   /* dictionary = (none: "dict" beside a set's stub) */
+    int shard_timeout_ms;         /* shard_timeout_ms = 2000 */
+    int shard_connect_timeout_ms; /* shard_connect_timeout_ms = 500 */
+    int shard_retry_ms;           /* shard_retry_ms = 2000 */
+    int read_only;      /* read_only = false: a replica refuses writes */
+    char *primary_url;  /* primary_url = (none): the writer, for replicas */
+    int lag_probe_ms;   /* lag_probe_ms = 100: how often a replica checks */
     kb_synonym *syn;
     size_t nsyn;
 } kb_config;

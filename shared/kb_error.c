@@ -30,6 +30,7 @@ static const struct {
     {"rate_limited", "too many requests"},
     {"network_error", "remote index did not answer"},
     {"conflict", "already exists"},
+    {"read_only", "this server is a read-only replica"},
 };
 
 static int slot(int rc)

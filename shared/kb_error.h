@@ -29,9 +29,10 @@ typedef enum kb_rc {
     KB_ERATE = -18,    /* rate limit exceeded */
     KB_ENETWORK = -19, /* a remote shard did not answer */
     KB_ECONFLICT = -20, /* the target already exists */
+    KB_EREADONLY = -21, /* a read-only replica was asked to write */
 } kb_rc;
 
-#define KB_RC_COUNT 21
+#define KB_RC_COUNT 22
 
 /* Return a static one-line description of rc (never NULL). */
 const char *kb_strerror(int rc);

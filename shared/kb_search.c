@@ -214,7 +214,7 @@ static kb_xquery *prefix_query(parser *p, const kb_token *k)
     const char *w = kb_tok_word(&p->tk, k);
     const char *t = kb_tok_term(&p->tk, k);
     kb_termset_add_prefix(p->terms, w, k->wlen);
-    ql_add(&l, kb_xquery_wildcard(w, k->wlen, WILDCARD_MAX));
+    ql_add(&l, kb_xdb_wildcard(p->db, w, k->wlen, WILDCARD_MAX));
     ql_add(&l, kb_xquery_term(t, k->tlen, 1, 0));
     /* "jamm" is on its way to "jammed", whose stem is "jam". */
     for (size_t cut = 1; cut <= 2 && k->wlen >= 3 + cut; cut++) {
@@ -469,7 +469,8 @@ static void parse(parser *p, const char *q)
                 strlen(norm) >= 2) {
                 kb_termset_add_prefix(p->terms, norm, strlen(norm));
                 ql_add(mode > 0 ? &p->req : &p->pos,
-                       kb_xquery_wildcard(norm, strlen(norm), WILDCARD_MAX));
+                       kb_xdb_wildcard(p->db, norm, strlen(norm),
+                                       WILDCARD_MAX));
             }
             free(norm);
             i = e;

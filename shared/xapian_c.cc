@@ -3,6 +3,10 @@
 
 #include <xapian.h>
 
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <map>
@@ -15,9 +19,43 @@ extern "C" {
 #include "kb_error.h"
 }
 
+struct kb_cluster;
+struct kb_slot;
 struct kb_xdb {
-    Xapian::Database *rep;            // == wdb when writable
+    Xapian::Database *rep;            // == wdb when writable; the live
+                                      // shards combined for a set
     Xapian::WritableDatabase *wdb;
+    kb_xdb *dict;     // where spelling goes, or null (borrowed by shards)
+    kb_cluster *cl;   // a set of shards, or null
+    bool touched;     // written since the last begin or commit
+    kb_slot *slot;    // the shard this handle is, or null
+};
+
+// One shard of a set: a local folder or a remote xapian-tcpsrv.
+struct kb_slot {
+    uint32_t no;
+    std::string path;            // local folder, or empty
+    std::string host;            // remote address
+    unsigned port;
+    Xapian::WritableDatabase *wdb; // local writers
+    Xapian::Database *db;        // open, or null while it does not answer
+    kb_xdb handle;               // the shard as a database of its own
+    bool in_txn;
+    double retry_at;             // when to try a dropped shard again
+    std::string why;             // why it was dropped
+    kb_cluster *cl;
+};
+
+struct kb_cluster {
+    std::vector<std::unique_ptr<kb_slot>> slots;
+    kb_xshard_opts opts;
+    bool writable;
+    bool dirty;                  // the combined database needs rebuilding
+    std::vector<uint32_t> live;  // shards in the combined database, in order
+    std::vector<uint32_t> missing; // shards left out of the last search
+    std::string dict_path;
+    struct stat dict_stub;       // of a replicated dictionary's stub file
+    bool dict_nosync;
 };
 struct kb_xdoc {
     Xapian::Document rep;
@@ -26,43 +64,18 @@ struct kb_xquery {
     Xapian::Query rep;
 };
 
-namespace {
-
-// Counts the items of a value slot; a value may hold several items separated
-// by one byte (tags), each counted once.
-class SplitCountSpy : public Xapian::MatchSpy {
-  public:
-    SplitCountSpy(unsigned slot, char sep) : slot_(slot), sep_(sep) {}
-    void operator()(const Xapian::Document &doc, double) override
-    {
-        std::string v = doc.get_value(slot_);
-        size_t start = 0;
-        while (start < v.size()) {
-            size_t end = v.find(sep_, start);
-            if (end == std::string::npos)
-                end = v.size();
-            if (end > start)
-                counts[v.substr(start, end - start)]++;
-            start = end + 1;
-        }
-    }
-    std::map<std::string, uint32_t> counts;
-
-  private:
-    unsigned slot_;
-    char sep_;
-};
-
-} // namespace
-
 struct kb_xmset {
     Xapian::Enquire enq;
     Xapian::MSet mset;
     std::vector<std::string> data;
     std::vector<bool> have;
-    std::vector<std::unique_ptr<SplitCountSpy>> spies;
+    // Built-in spies only: a remote shard must be able to run them.
+    std::vector<std::unique_ptr<Xapian::ValueCountMatchSpy>> spies;
+    char facet_sep;
     kb_xdb *db;
-    explicit kb_xmset(const Xapian::Database &d) : enq(d), db(nullptr) {}
+    std::vector<uint32_t> live; // shard number of each sub-database
+    explicit kb_xmset(const Xapian::Database &d)
+        : enq(d), facet_sep('\x1f'), db(nullptr) {}
 };
 
 namespace {
@@ -140,8 +153,11 @@ const int kRetries = 3;
 #define KB_CATCH(errmsg)                                                       \
     catch (...) { return map_current(errmsg); }
 
-// Run body; on DatabaseModifiedError reopen the reader and try again.
+// Run body; on DatabaseModifiedError reopen the reader and try again; on
+// a shard's network error drop it and try the rest.
 #define KB_RETRY(db, errmsg, body)                                             \
+    if (!(db)->rep)                                                            \
+        return down_error(db, errmsg);                                         \
     try {                                                                      \
         for (int attempt_ = 0;; attempt_++) {                                  \
             try {                                                              \
@@ -151,10 +167,170 @@ const int kRetries = 3;
                 if (attempt_ >= kRetries)                                      \
                     throw;                                                     \
                 (db)->rep->reopen();                                           \
+            } catch (const Xapian::NetworkError &e_) {                         \
+                if (!network_retry(db, attempt_, e_))                          \
+                    throw;                                                     \
             }                                                                  \
         }                                                                      \
     }                                                                          \
     KB_CATCH(errmsg)
+
+namespace {
+
+double now_s()
+{
+    using namespace std::chrono;
+    return duration<double>(steady_clock::now().time_since_epoch()).count();
+}
+
+std::string slot_name(const kb_slot *s)
+{
+    std::string n = "shard " + std::to_string(s->no) + " (";
+    if (s->port)
+        n += s->host + ":" + std::to_string(s->port);
+    else
+        n += s->path;
+    return n + ")";
+}
+
+void close_slot(kb_slot *s)
+{
+    if (s->wdb) {
+        try {
+            s->wdb->close();
+        } catch (...) {
+        }
+    }
+    delete s->db; // == wdb for writers
+    s->db = nullptr;
+    s->wdb = nullptr;
+    s->in_txn = false;
+    s->handle.rep = nullptr;
+    s->handle.wdb = nullptr;
+    s->cl->dirty = true;
+}
+
+void drop_slot(kb_slot *s, const std::string &why)
+{
+    close_slot(s);
+    s->why = why;
+    s->retry_at = now_s() + s->cl->opts.retry_ms / 1000.0;
+}
+
+// Open (or reopen) one shard. A remote shard that does not answer is left
+// dropped and false returned; any other failure throws.
+bool open_slot(kb_slot *s)
+{
+    close_slot(s);
+    const kb_xshard_opts &o = s->cl->opts;
+    try {
+        if (s->port) {
+            // Xapian 1.4 takes these in milliseconds.
+            s->db = new Xapian::Database(Xapian::Remote::open(
+                s->host, s->port, o.timeout_ms, o.connect_timeout_ms));
+        } else if (s->cl->writable) {
+            int f = Xapian::DB_CREATE_OR_OPEN | Xapian::DB_BACKEND_GLASS;
+            if (s->cl->dict_nosync)
+                f |= Xapian::DB_NO_SYNC;
+            s->wdb = new Xapian::WritableDatabase(s->path, f);
+            s->db = s->wdb;
+        } else {
+            s->db = new Xapian::Database(s->path);
+        }
+    } catch (const Xapian::NetworkError &e) {
+        drop_slot(s, e.get_msg());
+        return false;
+    } catch (const Xapian::DatabaseLockError &e) {
+        throw Xapian::DatabaseLockError(slot_name(s) + ": " + e.get_msg());
+    } catch (const Xapian::DatabaseNotFoundError &e) {
+        throw Xapian::DatabaseNotFoundError(slot_name(s) + ": " + e.get_msg());
+    } catch (const Xapian::DatabaseCorruptError &e) {
+        throw Xapian::DatabaseCorruptError(slot_name(s) + ": " + e.get_msg());
+    } catch (const Xapian::Error &e) {
+        throw Xapian::DatabaseOpeningError(slot_name(s) + ": " + e.get_msg());
+    }
+    s->handle.rep = s->db;
+    s->handle.wdb = s->wdb;
+    s->why.clear();
+    return true;
+}
+
+// The live shards combined into x->rep, in shard order.
+void rebuild(kb_xdb *x)
+{
+    kb_cluster *cl = x->cl;
+    std::unique_ptr<Xapian::Database> all(new Xapian::Database());
+    std::vector<uint32_t> live;
+    for (auto &s : cl->slots)
+        if (s->db) {
+            all->add_database(*s->db);
+            live.push_back(s->no);
+        }
+    delete x->rep;
+    x->rep = all.release();
+    cl->live = live;
+    cl->dirty = false;
+}
+
+// After a network error the state of every remote conversation is
+// unknown: reconnect each remote shard; those that do not answer stay
+// dropped until their retry time.
+void recover(kb_xdb *x)
+{
+    for (auto &s : x->cl->slots)
+        if (s->port && s->db)
+            open_slot(s.get());
+    rebuild(x);
+}
+
+// Try dropped shards whose retry time has come.
+void retry_dropped(kb_xdb *x)
+{
+    double t = now_s();
+    for (auto &s : x->cl->slots)
+        if (!s->db && t >= s->retry_at)
+            open_slot(s.get());
+    if (x->cl->dirty)
+        rebuild(x);
+}
+
+bool stub_changed(const std::string &dir, struct stat *seen)
+{
+    struct stat st;
+    std::string stub = dir + "/XAPIANDB";
+    if (stat(stub.c_str(), &st) != 0)
+        return false;
+    bool changed = st.st_ino != seen->st_ino ||
+                   st.st_mtim.tv_sec != seen->st_mtim.tv_sec ||
+                   st.st_mtim.tv_nsec != seen->st_mtim.tv_nsec;
+    *seen = st;
+    return changed;
+}
+
+// Handle a NetworkError met by a call on x: true to try again.
+bool network_retry(kb_xdb *x, int attempt, const Xapian::NetworkError &e)
+{
+    if (x->slot) { // one shard on its own: it is down
+        drop_slot(x->slot, e.get_msg());
+        return false;
+    }
+    if (!x->cl || attempt >= kRetries)
+        return false;
+    recover(x);
+    return !x->cl->live.empty();
+}
+
+int down_error(const kb_xdb *x, char **errmsg)
+{
+    if (x->slot)
+        return kb_fail(errmsg, KB_ENETWORK, "%s does not answer%s%s",
+                       slot_name(x->slot).c_str(),
+                       x->slot->why.empty() ? "" : ": ",
+                       x->slot->why.c_str());
+    return kb_fail(errmsg, KB_ENETWORK, "no shard answers");
+}
+
+} // namespace
 
 extern "C" {
 
@@ -164,7 +340,8 @@ int kb_xdb_open(kb_xdb **out, const char *path, int flags, char **errmsg)
 {
     *out = nullptr;
     try {
-        std::unique_ptr<kb_xdb> db(new kb_xdb{nullptr, nullptr});
+        std::unique_ptr<kb_xdb> db(
+            new kb_xdb{nullptr, nullptr, nullptr, nullptr, false, nullptr});
         if (flags & KB_XDB_WRITE) {
             int f = Xapian::DB_CREATE_OR_OPEN | Xapian::DB_BACKEND_GLASS;
             if (flags & KB_XDB_NOSYNC)
@@ -182,8 +359,17 @@ int kb_xdb_open(kb_xdb **out, const char *path, int flags, char **errmsg)
 
 void kb_xdb_close(kb_xdb *db)
 {
-    if (!db)
+    if (!db || db->slot) /* a shard handle belongs to its set */
         return;
+    if (db->cl) {
+        for (auto &s : db->cl->slots)
+            close_slot(s.get());
+        kb_xdb_close(db->dict);
+        delete db->rep;
+        delete db->cl;
+        delete db;
+        return;
+    }
     try {
         // An open transaction is cancelled; outside one, pending changes
         // are committed.
@@ -198,8 +384,39 @@ void kb_xdb_close(kb_xdb *db)
 int kb_xdb_reopen(kb_xdb *db, char **errmsg)
 {
     KB_ASSERT_ARG(db);
+    if (!db->rep)
+        return down_error(db, errmsg);
     try {
-        db->rep->reopen();
+        if (!db->cl) {
+            db->rep->reopen();
+            return KB_OK;
+        }
+        kb_cluster *cl = db->cl;
+        for (auto &s : cl->slots) {
+            if (!s->db)
+                continue;
+            try {
+                s->db->reopen();
+            } catch (const Xapian::NetworkTimeoutError &e) {
+                drop_slot(s.get(), e.get_msg());
+            } catch (const Xapian::NetworkError &) {
+                // Often only an idle connection the server closed.
+                open_slot(s.get());
+            }
+        }
+        retry_dropped(db);
+        if (db->dict) {
+            if (stub_changed(cl->dict_path, &cl->dict_stub)) {
+                // A replica switched folders: reopen() would stay behind.
+                delete db->dict->rep;
+                db->dict->rep = nullptr;
+                db->dict->rep = new Xapian::Database(cl->dict_path);
+            } else {
+                db->dict->rep->reopen();
+            }
+        }
+        if (cl->live.empty())
+            return down_error(db, errmsg);
         return KB_OK;
     }
     KB_CATCH(errmsg)
@@ -211,11 +428,24 @@ int kb_xdb_reopen(kb_xdb *db, char **errmsg)
             return kb_fail(errmsg, KB_EINVALID, "database is read-only");      \
     } while (0)
 
+// A set's transaction is one per shard, then the dictionary's.
 int kb_xdb_begin(kb_xdb *db, char **errmsg)
 {
+    if (db && db->cl && db->cl->writable) {
+        try {
+            for (auto &s : db->cl->slots) {
+                s->wdb->begin_transaction(true);
+                s->in_txn = true;
+                s->handle.touched = false;
+            }
+        }
+        KB_CATCH(errmsg)
+        return kb_xdb_begin(db->dict, errmsg);
+    }
     NEED_WRITER(db, errmsg);
     try {
         db->wdb->begin_transaction(true);
+        db->touched = false;
         return KB_OK;
     }
     KB_CATCH(errmsg)
@@ -223,9 +453,23 @@ int kb_xdb_begin(kb_xdb *db, char **errmsg)
 
 int kb_xdb_commit(kb_xdb *db, char **errmsg)
 {
+    if (db && db->cl && db->cl->writable) {
+        try {
+            for (auto &s : db->cl->slots) {
+                if (!s->in_txn)
+                    continue;
+                s->in_txn = false;
+                s->wdb->commit_transaction();
+                s->handle.touched = false;
+            }
+        }
+        KB_CATCH(errmsg)
+        return kb_xdb_commit(db->dict, errmsg);
+    }
     NEED_WRITER(db, errmsg);
     try {
         db->wdb->commit_transaction();
+        db->touched = false;
         return KB_OK;
     }
     KB_CATCH(errmsg)
@@ -233,6 +477,21 @@ int kb_xdb_commit(kb_xdb *db, char **errmsg)
 
 int kb_xdb_cancel(kb_xdb *db, char **errmsg)
 {
+    if (db && db->cl && db->cl->writable) {
+        int rc = KB_OK;
+        for (auto &s : db->cl->slots) {
+            if (!s->in_txn)
+                continue;
+            s->in_txn = false;
+            try {
+                s->wdb->cancel_transaction();
+            } catch (...) {
+                rc = map_current(errmsg);
+            }
+        }
+        int rd = kb_xdb_cancel(db->dict, errmsg);
+        return rc != KB_OK ? rc : rd;
+    }
     NEED_WRITER(db, errmsg);
     try {
         db->wdb->cancel_transaction();
@@ -248,6 +507,7 @@ int kb_xdb_replace(kb_xdb *db, const char *uterm, size_t ulen,
     KB_ASSERT_ARG(doc && uterm && ulen);
     try {
         db->wdb->replace_document(std::string(uterm, ulen), doc->rep);
+        db->touched = true;
         return KB_OK;
     }
     KB_CATCH(errmsg)
@@ -259,6 +519,7 @@ int kb_xdb_delete(kb_xdb *db, const char *uterm, size_t ulen, char **errmsg)
     KB_ASSERT_ARG(uterm && ulen);
     try {
         db->wdb->delete_document(std::string(uterm, ulen));
+        db->touched = true;
         return KB_OK;
     }
     KB_CATCH(errmsg)
@@ -307,6 +568,7 @@ int kb_xdb_set_metadata(kb_xdb *db, const char *key, size_t klen,
     try {
         db->wdb->set_metadata(std::string(key, klen),
                               std::string(val ? val : "", val ? vlen : 0));
+        db->touched = true;
         return KB_OK;
     }
     KB_CATCH(errmsg)
@@ -316,6 +578,8 @@ int kb_xdb_metadata_keys(kb_xdb *db, const char *prefix, size_t plen,
                          kb_xkey_fn fn, void *ctx, char **errmsg)
 {
     KB_ASSERT_ARG(db && fn);
+    if (!db->rep)
+        return down_error(db, errmsg);
     std::string p(prefix ? prefix : "", prefix ? plen : 0);
     try {
         for (int attempt = 0;; attempt++) {
@@ -355,7 +619,15 @@ int kb_xdb_termfreq(kb_xdb *db, const char *term, size_t tlen, uint32_t *out,
 int kb_xdb_revision(kb_xdb *db, uint64_t *out, char **errmsg)
 {
     KB_ASSERT_ARG(db && out);
-    KB_RETRY(db, errmsg, { *out = db->rep->get_revision(); })
+    *out = 0;
+    KB_RETRY(db, errmsg, {
+        try {
+            *out = db->rep->get_revision();
+        } catch (const Xapian::UnimplementedError &) {
+            // Remote shards and sets do not say: 0.
+        } catch (const Xapian::InvalidOperationError &) {
+        }
+    })
 }
 
 int kb_xdb_avlength(kb_xdb *db, double *out, char **errmsg)
@@ -367,6 +639,9 @@ int kb_xdb_avlength(kb_xdb *db, double *out, char **errmsg)
 int kb_xdb_compact(kb_xdb *db, const char *out, char **errmsg)
 {
     KB_ASSERT_ARG(db && out && *out);
+    if (db->cl)
+        return kb_fail(errmsg, KB_EINVALID, "a set of shards is copied one "
+                       "shard at a time");
     KB_RETRY(db, errmsg, {
         db->rep->compact(out, Xapian::DBCOMPACT_NO_RENUMBER);
     })
@@ -375,9 +650,12 @@ int kb_xdb_compact(kb_xdb *db, const char *out, char **errmsg)
 int kb_xdb_add_spelling(kb_xdb *db, const char *w, size_t wlen, unsigned freq,
                         char **errmsg)
 {
+    if (db && db->dict)
+        db = db->dict;
     NEED_WRITER(db, errmsg);
     try {
         db->wdb->add_spelling(std::string(w, wlen), freq);
+        db->touched = true;
         return KB_OK;
     }
     KB_CATCH(errmsg)
@@ -386,9 +664,12 @@ int kb_xdb_add_spelling(kb_xdb *db, const char *w, size_t wlen, unsigned freq,
 int kb_xdb_remove_spelling(kb_xdb *db, const char *w, size_t wlen,
                            unsigned freq, char **errmsg)
 {
+    if (db && db->dict)
+        db = db->dict;
     NEED_WRITER(db, errmsg);
     try {
         db->wdb->remove_spelling(std::string(w, wlen), freq);
+        db->touched = true;
         return KB_OK;
     }
     KB_CATCH(errmsg)
@@ -400,6 +681,8 @@ int kb_xdb_spelling(kb_xdb *db, const char *w, size_t wlen, unsigned maxedit,
     KB_ASSERT_ARG(db && out);
     *out = nullptr;
     std::string word(w, wlen);
+    if (db->dict) /* a set's dictionary holds the words of every shard */
+        db = db->dict;
     KB_RETRY(db, errmsg, {
         std::string s = db->rep->get_spelling_suggestion(word, maxedit);
         if (!s.empty() && !(*out = dup_bytes(s)))
@@ -410,6 +693,8 @@ int kb_xdb_spelling(kb_xdb *db, const char *w, size_t wlen, unsigned maxedit,
 int kb_xdb_add_synonym(kb_xdb *db, const char *key, size_t klen,
                        const char *syn, size_t slen, char **errmsg)
 {
+    if (db && db->dict)
+        db = db->dict;
     NEED_WRITER(db, errmsg);
     try {
         db->wdb->add_synonym(std::string(key, klen), std::string(syn, slen));
@@ -492,6 +777,54 @@ kb_xquery *kb_xquery_wildcard(const char *prefix, size_t plen,
     }
 }
 
+kb_xquery *kb_xdb_wildcard(kb_xdb *db, const char *prefix, size_t plen,
+                           unsigned max_expansion)
+{
+    if (!db || !db->rep)
+        return nullptr;
+    std::string p(prefix, plen);
+    for (int attempt = 0;; attempt++) {
+        try {
+            // The most frequent terms first, then in term order.
+            std::vector<std::pair<Xapian::doccount, std::string>> v;
+            for (Xapian::TermIterator t = db->rep->allterms_begin(p);
+                 t != db->rep->allterms_end(p); ++t)
+                v.emplace_back(t.get_termfreq(), *t);
+            std::stable_sort(v.begin(), v.end(),
+                             [](const auto &a, const auto &b) {
+                                 return a.first > b.first;
+                             });
+            if (v.size() > max_expansion)
+                v.resize(max_expansion);
+            std::sort(v.begin(), v.end(), [](const auto &a, const auto &b) {
+                return a.second < b.second;
+            });
+            std::vector<Xapian::Query> terms;
+            for (const auto &e : v)
+                terms.emplace_back(e.second);
+            return new kb_xquery{Xapian::Query(Xapian::Query::OP_SYNONYM,
+                                               terms.begin(), terms.end())};
+        } catch (const Xapian::DatabaseModifiedError &) {
+            if (attempt >= kRetries)
+                return nullptr;
+            try {
+                db->rep->reopen();
+            } catch (...) {
+                return nullptr;
+            }
+        } catch (const Xapian::NetworkError &e) {
+            try {
+                if (!network_retry(db, attempt, e))
+                    return nullptr;
+            } catch (...) {
+                return nullptr;
+            }
+        } catch (...) {
+            return nullptr;
+        }
+    }
+}
+
 kb_xquery *kb_xquery_combine(kb_xop op, kb_xquery *const *subs, size_t n,
                              unsigned param)
 {
@@ -560,11 +893,20 @@ int kb_xdb_search(kb_xmset **out, kb_xdb *db, const kb_xquery *q,
     KB_ASSERT_ARG(out && db && q && o);
     *out = nullptr;
     KB_ASSERT_ARG(o->nfacets >= 0 && o->nfacets <= KB_XMAX_FACETS);
+    if (!db->rep)
+        return down_error(db, errmsg);
     try {
         for (int attempt = 0;; attempt++) {
             try {
+                if (db->cl && db->cl->dirty)
+                    rebuild(db);
+                if (db->cl && db->cl->live.empty())
+                    return down_error(db, errmsg);
                 std::unique_ptr<kb_xmset> ms(new kb_xmset(*db->rep));
                 ms->db = db;
+                ms->facet_sep = o->facet_sep;
+                if (db->cl)
+                    ms->live = db->cl->live;
                 ms->enq.set_query(q->rep);
                 if (o->bool_only)
                     ms->enq.set_weighting_scheme(Xapian::BoolWeight());
@@ -576,19 +918,28 @@ int kb_xdb_search(kb_xmset **out, kb_xdb *db, const kb_xquery *q,
                         static_cast<Xapian::valueno>(o->collapse_slot));
                 for (int i = 0; i < o->nfacets; i++) {
                     ms->spies.emplace_back(
-                        new SplitCountSpy(o->facet_slots[i], o->facet_sep));
+                        new Xapian::ValueCountMatchSpy(o->facet_slots[i]));
                     ms->enq.add_matchspy(ms->spies.back().get());
                 }
                 ms->mset = ms->enq.get_mset(o->first, o->maxitems,
                                             o->checkatleast);
                 ms->data.resize(ms->mset.size());
                 ms->have.assign(ms->mset.size(), false);
+                if (db->cl) { // what this answer lacks
+                    db->cl->missing.clear();
+                    for (auto &s : db->cl->slots)
+                        if (!s->db)
+                            db->cl->missing.push_back(s->no);
+                }
                 *out = ms.release();
                 return KB_OK;
             } catch (const Xapian::DatabaseModifiedError &) {
                 if (attempt >= kRetries)
                     throw;
                 db->rep->reopen();
+            } catch (const Xapian::NetworkError &e) {
+                if (!network_retry(db, attempt, e))
+                    throw;
             }
         }
     }
@@ -619,6 +970,17 @@ int kb_xmset_data(kb_xmset *ms, uint32_t i, const char **data, size_t *len,
 {
     KB_ASSERT_ARG(ms && data && i < ms->mset.size());
     kb_xdb *db = ms->db;
+    if (db->cl && !ms->live.empty()) {
+        // A shard dropped after the search: its hits cannot be read.
+        uint32_t sh = ms->live[(*(ms->mset[i]) - 1) % ms->live.size()];
+        kb_slot *s = db->cl->slots[sh].get();
+        if (!s->db) {
+            auto &m = db->cl->missing;
+            if (std::find(m.begin(), m.end(), sh) == m.end())
+                m.push_back(sh);
+            return down_error(&s->handle, errmsg);
+        }
+    }
     KB_RETRY(db, errmsg, {
         if (!ms->have[i]) {
             ms->data[i] = ms->mset[i].get_document().get_data();
@@ -683,7 +1045,23 @@ int kb_xmset_facets(const kb_xmset *ms, int k, kb_xterm_fn fn, void *ctx)
 {
     KB_ASSERT_ARG(ms && fn && k >= 0 && (size_t)k < ms->spies.size());
     try {
-        for (const auto &kv : ms->spies[k]->counts) {
+        // A value holding several items counts once for each of them.
+        std::map<std::string, uint32_t> counts;
+        const Xapian::ValueCountMatchSpy &spy = *ms->spies[k];
+        for (Xapian::TermIterator t = spy.values_begin(); t != spy.values_end();
+             ++t) {
+            const std::string &v = *t;
+            size_t start = 0;
+            while (start < v.size()) {
+                size_t end = v.find(ms->facet_sep, start);
+                if (end == std::string::npos)
+                    end = v.size();
+                if (end > start)
+                    counts[v.substr(start, end - start)] += t.get_termfreq();
+                start = end + 1;
+            }
+        }
+        for (const auto &kv : counts) {
             int r = fn(ctx, kv.first.data(), kv.first.size(), kv.second);
             if (r)
                 return r;
@@ -692,5 +1070,150 @@ int kb_xmset_facets(const kb_xmset *ms, int k, kb_xterm_fn fn, void *ctx)
     }
     KB_CATCH(nullptr)
 }
+
+/* --- sets of shards --- */
+
+int kb_xdb_open_shards(kb_xdb **out, const kb_xshard *shards, size_t n,
+                       const char *dict, const kb_xshard_opts *o, int flags,
+                       char **errmsg)
+{
+    KB_ASSERT_ARG(out && shards && o);
+    *out = nullptr;
+    if (n < 1 || n > KB_XMAX_SHARDS)
+        return kb_fail(errmsg, KB_EINVALID, "a set has 1 to %d shards, not "
+                       "%zu", KB_XMAX_SHARDS, n);
+    bool writable = (flags & KB_XDB_WRITE) != 0;
+    kb_xdb *x = nullptr;
+    try {
+        std::unique_ptr<kb_cluster> cl(new kb_cluster());
+        cl->opts = *o;
+        cl->writable = writable;
+        cl->dirty = true;
+        cl->dict_nosync = (flags & KB_XDB_NOSYNC) != 0;
+        std::memset(&cl->dict_stub, 0, sizeof cl->dict_stub);
+        for (size_t i = 0; i < n; i++) {
+            const kb_xshard &sp = shards[i];
+            std::unique_ptr<kb_slot> s(new kb_slot());
+            s->no = static_cast<uint32_t>(i);
+            s->port = sp.path ? 0 : sp.port;
+            if (sp.path)
+                s->path = sp.path;
+            else if (sp.host && sp.port)
+                s->host = sp.host;
+            else
+                return kb_fail(errmsg, KB_EINVALID, "shard %zu has neither a "
+                               "folder nor a host and port", i);
+            if (writable && s->port)
+                return kb_fail(errmsg, KB_EINVALID, "shard %zu (%s:%u) is "
+                               "remote: writes go to the writer's own "
+                               "folders", i, sp.host, sp.port);
+            s->wdb = nullptr;
+            s->db = nullptr;
+            s->handle = kb_xdb{nullptr, nullptr, nullptr, nullptr, false,
+                               s.get()};
+            s->in_txn = false;
+            s->retry_at = 0;
+            s->cl = cl.get();
+            cl->slots.push_back(std::move(s));
+        }
+        x = new kb_xdb{nullptr, nullptr, nullptr, cl.release(), false,
+                       nullptr};
+    }
+    KB_CATCH(errmsg)
+    int rc = KB_OK;
+    if (dict && *dict) {
+        rc = kb_xdb_open(&x->dict, dict, flags, errmsg);
+        if (rc != KB_OK) {
+            std::string m = std::string("dictionary ") + dict + ": " +
+                            (errmsg && *errmsg ? *errmsg : "cannot open");
+            kb_xdb_close(x);
+            return kb_fail(errmsg, rc, "%s", m.c_str());
+        }
+        x->cl->dict_path = dict;
+        stub_changed(x->cl->dict_path, &x->cl->dict_stub);
+    }
+    try {
+        std::string why;
+        for (auto &s : x->cl->slots) {
+            s->handle.dict = x->dict;
+            if (!open_slot(s.get()) && why.empty())
+                why = slot_name(s.get()) + ": " + s->why;
+        }
+        rebuild(x);
+        if (x->cl->live.empty()) {
+            kb_xdb_close(x);
+            return kb_fail(errmsg, KB_ENETWORK, "no shard answers; %s",
+                           why.c_str());
+        }
+    } catch (...) {
+        rc = map_current(errmsg);
+        kb_xdb_close(x);
+        return rc;
+    }
+    *out = x;
+    return KB_OK;
+}
+
+size_t kb_xdb_nshards(const kb_xdb *db)
+{
+    return db && db->cl ? db->cl->slots.size() : 1;
+}
+
+kb_xdb *kb_xdb_shard(kb_xdb *db, size_t i)
+{
+    if (!db || !db->cl)
+        return db;
+    if (i >= db->cl->slots.size())
+        return nullptr;
+    kb_slot *s = db->cl->slots[i].get();
+    if (!s->db && now_s() >= s->retry_at) {
+        try {
+            open_slot(s);
+        } catch (...) {
+        }
+    }
+    return &s->handle;
+}
+
+kb_xdb *kb_xdb_dictionary(kb_xdb *db)
+{
+    return db && db->dict ? db->dict : db;
+}
+
+size_t kb_xdb_missing(const kb_xdb *db, uint32_t *out, size_t max)
+{
+    if (!db || !db->cl)
+        return 0;
+    size_t n = 0;
+    std::vector<uint32_t> m = db->cl->missing;
+    std::sort(m.begin(), m.end());
+    for (uint32_t v : m)
+        if (n < max)
+            out[n++] = v;
+    return m.size();
+}
+
+int kb_xdb_shard_up(const kb_xdb *db, size_t i, const char **where)
+{
+    if (where)
+        *where = "";
+    if (!db || !db->cl)
+        return 1;
+    if (i >= db->cl->slots.size())
+        return 0;
+    const kb_slot *s = db->cl->slots[i].get();
+    if (where)
+        *where = s->port ? s->host.c_str() : s->path.c_str();
+    return s->db != nullptr;
+}
+
+unsigned kb_xdb_shard_port(const kb_xdb *db, size_t i)
+{
+    if (!db || !db->cl || i >= db->cl->slots.size())
+        return 0;
+    return db->cl->slots[i]->port;
+}
+
+int kb_xdb_touched(const kb_xdb *db) { return db && db->touched; }
 
 } // extern "C"

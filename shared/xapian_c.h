@@ -32,8 +32,16 @@
  *    of times before KB_EIO is returned.
  * 7. Deliberately not wrapped: Xapian's TermGenerator, QueryParser and
  *    Stem (deskdex analyses text itself, in C, so that indexing, querying
- *    and highlighting share one analyser), remote backends' admin calls and
- *    replication.
+ *    and highlighting share one analyser), remote writers and replication
+ *    (xapian-replicate does that outside the process).
+ * 8. A set of shards (kb_xdb_open_shards) is one kb_xdb: searches and
+ *    statistics see every shard that answers, as if one index held all
+ *    documents. Metadata of a set is that of its first shard only, so
+ *    per-document records are read and written through kb_xdb_shard().
+ *    A remote shard that fails (NetworkError, or no answer within the
+ *    timeout) is dropped, the call is run again on the rest, and the
+ *    shard is tried again after retry_ms; kb_xdb_missing() says which
+ *    shards the last search lacked.
  */
 
 #include <stddef.h>
@@ -100,6 +108,8 @@ int kb_xdb_metadata_keys(kb_xdb *db, const char *prefix, size_t plen,
 int kb_xdb_doccount(kb_xdb *db, uint32_t *out, char **errmsg);
 int kb_xdb_termfreq(kb_xdb *db, const char *term, size_t tlen, uint32_t *out,
                     char **errmsg);
+/* The committed revision; 0 for a remote shard or a set (they do not
+ * say). */
 int kb_xdb_revision(kb_xdb *db, uint64_t *out, char **errmsg);
 /* Average document length and total documents, for weighting queries. */
 int kb_xdb_avlength(kb_xdb *db, double *out, char **errmsg);
@@ -118,9 +128,68 @@ int kb_xdb_remove_spelling(kb_xdb *db, const char *w, size_t wlen,
 int kb_xdb_spelling(kb_xdb *db, const char *w, size_t wlen, unsigned maxedit,
                     char **out, char **errmsg);
 
-/* Synonyms, stored in the index (keys and values are terms as indexed). */
+/* Synonyms, stored in the index (keys and values are terms as indexed).
+ * A shard's or a set's spelling words and synonyms live in its dictionary
+ * (see kb_xdb_open_shards), for every call above. */
 int kb_xdb_add_synonym(kb_xdb *db, const char *key, size_t klen,
                        const char *syn, size_t slen, char **errmsg);
+
+/* --- sets of shards --- */
+
+#define KB_XMAX_SHARDS 1024
+
+/* One shard: a local folder (path), or a remote xapian-tcpsrv (path NULL,
+ * host and port). */
+typedef struct kb_xshard {
+    const char *path;
+    const char *host;
+    unsigned port;
+} kb_xshard;
+
+typedef struct kb_xshard_opts {
+    unsigned timeout_ms;         /* a remote shard's answer (and greeting) */
+    unsigned connect_timeout_ms; /* a remote shard's TCP connect */
+    unsigned retry_ms;           /* try a dropped shard again after this */
+} kb_xshard_opts;
+
+#define KB_XSHARD_OPTS_INIT {2000, 500, 2000}
+
+/* Open n shards as one database. dict (may be NULL) is a local database
+ * that holds the spelling words of every shard: remote shards do not
+ * serve theirs. With KB_XDB_WRITE every shard must be local; begin,
+ * commit and cancel then act on every shard and the dictionary (commits
+ * are atomic per shard, not across shards). Errors: KB_EINVALID (bad
+ * list), KB_EOPEN/KB_ENOTFOUND/KB_ECORRUPT naming a local shard that
+ * cannot be opened, KB_ENETWORK when no shard answers. Remote shards
+ * that do not answer at first are left out and tried again later. */
+int kb_xdb_open_shards(kb_xdb **out, const kb_xshard *shards, size_t n,
+                       const char *dict, const kb_xshard_opts *o, int flags,
+                       char **errmsg);
+
+/* Number of shards: 1 for a plain database. */
+size_t kb_xdb_nshards(const kb_xdb *db);
+
+/* Shard i of a set as a database of its own (borrowed, valid until the set
+ * is closed; never closed by itself), its spelling calls going to the
+ * set's dictionary. A plain database is its own shard 0. A shard that
+ * does not answer gives KB_ENETWORK on every call. NULL if i is out of
+ * range. */
+kb_xdb *kb_xdb_shard(kb_xdb *db, size_t i);
+
+/* The set's dictionary (borrowed), or db itself when it has none. */
+kb_xdb *kb_xdb_dictionary(kb_xdb *db);
+
+/* The shards the last search on db lacked, ascending, at most max of them
+ * into out; returns how many there were (0: a whole answer). */
+size_t kb_xdb_missing(const kb_xdb *db, uint32_t *out, size_t max);
+
+/* Whether shard i is answering; *where (borrowed) is its folder or host. */
+int kb_xdb_shard_up(const kb_xdb *db, size_t i, const char **where);
+/* Shard i's port, 0 for a local shard. */
+unsigned kb_xdb_shard_port(const kb_xdb *db, size_t i);
+
+/* Whether a writer was changed since its transaction began. */
+int kb_xdb_touched(const kb_xdb *db);
 
 /* --- documents --- */
 
@@ -153,6 +222,11 @@ kb_xquery *kb_xquery_term(const char *term, size_t tlen, uint32_t wqf,
  * frequent), combined as a synonym so they score as one word. */
 kb_xquery *kb_xquery_wildcard(const char *prefix, size_t plen,
                               unsigned max_expansion);
+/* The same, expanded now against every term of db (a set of shards
+ * included), so that every shard searches the same terms and a set
+ * scores as one index would. NULL on error. */
+kb_xquery *kb_xdb_wildcard(kb_xdb *db, const char *prefix, size_t plen,
+                           unsigned max_expansion);
 kb_xquery *kb_xquery_combine(kb_xop op, kb_xquery *const *subs, size_t n,
                              unsigned param);
 kb_xquery *kb_xquery_scale(const kb_xquery *q, double factor);
