@@ -599,11 +599,13 @@
         pinStatus('Pinning…');
         api('/v1/pins', { method: 'POST', body: { query: q, id: id, days: days } }).then(function (j) {
             var p = j.pin || {};
-            pinStatus('Pinned ' + (p.id || id) + ' for “' + (p.query || q) + '” until ' +
-                      fmtDate(p.expires) + '.');
+            var done = 'Pinned ' + (p.id || id) + ' for “' + (p.query || q) + '” until ' +
+                       fmtDate(p.expires) + '.';
             ui.pinQuery.value = '';
             ui.pinId.value = '';
-            return refreshPins();
+            /* The message comes once the list shows the change. */
+            return refreshPins().catch(function () { /* the list stays as it was */ })
+                .then(function () { pinStatus(done); });
         }).catch(function (err) {
             if (err.status === 401) { showLogin(explain(err)); return; }
             pinStatus('The pin was not saved: ' + explain(err), true);
@@ -613,8 +615,10 @@
     function removePin(p, button) {
         button.disabled = true;
         api('/v1/pins/' + encodeURIComponent(p.pin), { method: 'DELETE' }).then(function () {
-            pinStatus('Removed the pin of ' + p.id + ' for “' + p.query + '”.');
-            return refreshPins();
+            return refreshPins().catch(function () { /* the list stays as it was */ })
+                .then(function () {
+                    pinStatus('Removed the pin of ' + p.id + ' for “' + p.query + '”.');
+                });
         }).catch(function (err) {
             button.disabled = false;
             if (err.status === 401) { showLogin(explain(err)); return; }

@@ -683,7 +683,8 @@ test('editor: a pin added in the form puts its document first for a close varian
     await page.click(`#pins button[aria-label*="${doc}"]`);
     await page.waitForFunction(() => /^Removed /.test(document.querySelector('#pin-status').textContent),
         null, { timeout: WAIT_MS });
-    assert.equal(await tableRow(page, '#pins', query), null);
+    await until(async () => (await tableRow(page, '#pins', query)) === null,
+        'the removed pin leaves the list');
     const pins = await apiJson('/v1/pins');
     assert.ok(!pins.pins.some((p) => p.query === query && !p.expired), JSON.stringify(pins));
     const again = await apiJson(`/v1/search?q=${encodeURIComponent(variant)}`, { key: '' });
