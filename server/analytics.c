@@ -518,6 +518,27 @@ static json_t *query_row(const char *key, json_t *k)
                      cl, "ctr", ratio((double)cl, (double)c));
 }
 
+typedef int (*row_cmp)(const void *, const void *);
+
+/* At most limit of rows, in cmp's order (new; steals rows). */
+static json_t *first_rows(json_t *rows, row_cmp cmp, int limit)
+{
+    size_t n = json_array_size(rows);
+    json_t **v = calloc(n + 1, sizeof *v);
+    json_t *out = json_array();
+    for (size_t i = 0; v && i < n; i++)
+        v[i] = json_array_get(rows, i);
+    if (v)
+        qsort(v, n, sizeof *v, cmp);
+    for (size_t i = 0; v && out && i < n && (int)i < limit; i++)
+        json_array_append(out, v[i]);
+    free(v);
+    json_decref(rows);
+    return out;
+}
+
+/* The field rows are sorted by (descending). Reports are serialised by
+ * report_lock, so one static is enough. */
 static const char *sort_field;
 static int by_field_desc(const void *a, const void *b)
 {
@@ -529,27 +550,10 @@ static int by_field_desc(const void *a, const void *b)
                   kb_doc_str(*(json_t *const *)b, "query"));
 }
 
-/* Rows sorted by field, descending, at most limit (steals rows). Callers
- * are serialised by report_lock. */
 static json_t *sorted(json_t *rows, const char *field, int limit)
 {
-    size_t n = json_array_size(rows);
-    json_t **v = calloc(n + 1, sizeof *v);
-    json_t *out = json_array();
-    if (!v || !out) {
-        free(v);
-        json_decref(rows);
-        return out;
-    }
-    for (size_t i = 0; i < n; i++)
-        v[i] = json_array_get(rows, i);
     sort_field = field;
-    qsort(v, n, sizeof *v, by_field_desc);
-    for (size_t i = 0; i < n && (int)i < limit; i++)
-        json_array_append(out, v[i]);
-    free(v);
-    json_decref(rows);
-    return out;
+    return first_rows(rows, by_field_desc, limit);
 }
 
 enum { Q_TOP, Q_ZERO, Q_LOW };
@@ -801,17 +805,7 @@ static int by_review(const void *a, const void *b)
 
 static json_t *by_date(json_t *rows, int limit)
 {
-    size_t n = json_array_size(rows);
-    json_t **v = calloc(n + 1, sizeof *v), *out = json_array();
-    for (size_t i = 0; v && i < n; i++)
-        v[i] = json_array_get(rows, i);
-    if (v)
-        qsort(v, n, sizeof *v, by_review);
-    for (size_t i = 0; v && i < n && (int)i < limit; i++)
-        json_array_append(out, v[i]);
-    free(v);
-    json_decref(rows);
-    return out;
+    return first_rows(rows, by_review, limit);
 }
 
 void analytics_today(char out[11], int plus_days)

@@ -4,6 +4,7 @@
 #include "kb_doc.h"
 #include "kb_error.h"
 #include "kb_pii.h"
+#include "kb_store.h"
 #include "kb_text.h"
 
 #include <stdio.h>
@@ -73,30 +74,12 @@ int kb_query_key(char **out, const char *q, size_t len, char **errmsg)
 
 /* --- pins --- */
 
+/* A record (new), or NULL when absent or unreadable. */
 static json_t *load_json(kb_xdb *db, const char *key)
 {
-    char *val = NULL;
-    size_t vlen = 0;
     json_t *j = NULL;
-    if (kb_xdb_get_metadata(db, key, strlen(key), &val, &vlen, NULL) ==
-            KB_OK &&
-        val && vlen)
-        j = json_loadb(val, vlen, 0, NULL);
-    free(val);
+    kb_meta_get_json(db, key, &j, NULL);
     return j;
-}
-
-static int save_json(kb_xdb *w, const char *key, const json_t *j,
-                     char **errmsg)
-{
-    if (!j)
-        return kb_xdb_set_metadata(w, key, strlen(key), "", 0, errmsg);
-    char *s = json_dumps(j, JSON_COMPACT);
-    if (!s)
-        return KB_ENOMEM;
-    int rc = kb_xdb_set_metadata(w, key, strlen(key), s, strlen(s), errmsg);
-    free(s);
-    return rc;
 }
 
 static char *pin_meta_key(const char *key)
@@ -179,7 +162,7 @@ int kb_pin_add(json_t **out, kb_xdb *w, const char *query, const char *id,
     else
         json_array_append(pins, pin);
     if (rc == KB_OK)
-        rc = save_json(w, mk, pins, errmsg);
+        rc = kb_meta_set_json(w, mk, pins, errmsg);
     if (rc == KB_OK)
         *out = json_incref(pin);
     json_decref(pin);
@@ -227,7 +210,7 @@ int kb_pin_remove(kb_xdb *w, const char *pin, char **errmsg)
                 break;
         if (j < json_array_size(pins)) {
             json_array_remove(pins, j);
-            rc = save_json(w, mk, json_array_size(pins) ? pins : NULL,
+            rc = kb_meta_set_json(w, mk, json_array_size(pins) ? pins : NULL,
                            errmsg);
             json_decref(pins);
             break;
@@ -342,7 +325,7 @@ int kb_set_promoted(kb_xdb *w, const char *ticket_id, const char *article_id,
     json_t *j = json_pack("{s:s}", "article", article_id);
     if (!j)
         return KB_ENOMEM;
-    int rc = save_json(w, key, j, errmsg);
+    int rc = kb_meta_set_json(w, key, j, errmsg);
     json_decref(j);
     return rc;
 }

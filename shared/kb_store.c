@@ -19,8 +19,8 @@
 
 /* --- metadata helpers --- */
 
-static int meta_get_json(kb_xdb *db, const char *key, json_t **out,
-                         char **errmsg)
+int kb_meta_get_json(kb_xdb *db, const char *key, json_t **out,
+                     char **errmsg)
 {
     char *v = NULL;
     size_t n = 0;
@@ -37,9 +37,11 @@ static int meta_get_json(kb_xdb *db, const char *key, json_t **out,
     return KB_OK;
 }
 
-static int meta_set_json(kb_xdb *w, const char *key, const json_t *j,
-                         char **errmsg)
+int kb_meta_set_json(kb_xdb *w, const char *key, const json_t *j,
+                     char **errmsg)
 {
+    if (!j)
+        return kb_xdb_set_metadata(w, key, strlen(key), "", 0, errmsg);
     char *s = json_dumps(j, JSON_COMPACT);
     if (!s)
         return KB_ENOMEM;
@@ -358,14 +360,14 @@ static int write_version(kb_xdb *w, const json_t *doc, const json_t *prev,
     json_object_set_new(d, "changed_by", json_string(who ? who : ""));
 
     vkey(key, sizeof key, id, v);
-    if ((rc = meta_set_json(w, key, d, errmsg)) != KB_OK)
+    if ((rc = kb_meta_set_json(w, key, d, errmsg)) != KB_OK)
         goto done;
     head = json_pack("{s:i,s:s,s:s,s:s,s:s}", "v", v, "hash", hash, "status",
                      kb_doc_str(d, "status"), "visibility",
                      kb_doc_str(d, "visibility"), "kind",
                      kb_doc_str(d, "kind"));
     snprintf(key, sizeof key, "d:%s", id);
-    if (!head || (rc = meta_set_json(w, key, head, errmsg)) != KB_OK)
+    if (!head || (rc = kb_meta_set_json(w, key, head, errmsg)) != KB_OK)
         goto done;
 
     /* The spelling words come from the same analysis as the terms. */
@@ -397,7 +399,7 @@ int kb_store_current(kb_xdb *db, const char *id, int *version, char **errmsg)
     if (!kb_doc_id_ok(id))
         return KB_OK;
     snprintf(key, sizeof key, "d:%s", id);
-    int rc = meta_get_json(db, key, &head, errmsg);
+    int rc = kb_meta_get_json(db, key, &head, errmsg);
     if (rc == KB_OK && head)
         *version = (int)json_integer_value(json_object_get(head, "v"));
     json_decref(head);
@@ -419,7 +421,7 @@ int kb_store_get(kb_xdb *db, const char *id, int version, json_t **out,
             return kb_fail(errmsg, KB_ENOTFOUND, "no document %s", id);
     }
     vkey(key, sizeof key, id, version);
-    int rc = meta_get_json(db, key, out, errmsg);
+    int rc = kb_meta_get_json(db, key, out, errmsg);
     if (rc == KB_OK && !*out)
         return kb_fail(errmsg, KB_ENOTFOUND, "document %s has no version %d",
                        id, version);
@@ -608,7 +610,7 @@ int kb_store_set_source(kb_xdb *w, const char *source, const json_t *ids,
     json_t *old = NULL;
     kb_sha256_hex(source, strlen(source), hex);
     snprintf(key, sizeof key, "s:%s", hex);
-    int rc = meta_get_json(w, key, &old, errmsg);
+    int rc = kb_meta_get_json(w, key, &old, errmsg);
     if (rc != KB_OK)
         return rc;
     json_t *prev = json_object_get(old, "ids");
@@ -619,7 +621,7 @@ int kb_store_set_source(kb_xdb *w, const char *source, const json_t *ids,
     json_t *rec = json_pack("{s:s,s:O}", "source", source, "ids", ids);
     if (!rec)
         return KB_ENOMEM;
-    rc = meta_set_json(w, key, rec, errmsg);
+    rc = kb_meta_set_json(w, key, rec, errmsg);
     json_decref(rec);
     return rc;
 }
@@ -640,7 +642,7 @@ static int source_cb(void *ctx, const char *key, size_t klen)
         return 0;
     memcpy(k, key, klen);
     k[klen] = '\0';
-    if ((wk->rc = meta_get_json(wk->db, k, &rec, wk->errmsg)) != KB_OK)
+    if ((wk->rc = kb_meta_get_json(wk->db, k, &rec, wk->errmsg)) != KB_OK)
         return 1;
     const char *src = json_string_value(json_object_get(rec, "source"));
     if (src)
@@ -672,7 +674,7 @@ static int stats_cb(void *ctx, const char *key, size_t klen)
         return 0;
     memcpy(k, key, klen);
     k[klen] = '\0';
-    if ((wk->rc = meta_get_json(wk->db, k, &head, wk->errmsg)) != KB_OK)
+    if ((wk->rc = kb_meta_get_json(wk->db, k, &head, wk->errmsg)) != KB_OK)
         return 1;
     json_t *by = json_object_get(wk->out, "documents");
     const char *kind = kb_doc_str(head, "kind");

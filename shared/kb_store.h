@@ -36,6 +36,14 @@ enum {
 /* 1 when s is a calendar date written YYYY-MM-DD. */
 int kb_is_date(const char *s);
 
+/* A metadata record as JSON: *out new, or NULL with KB_OK when the key is
+ * absent; KB_ECORRUPT names a record that does not parse. */
+int kb_meta_get_json(kb_xdb *db, const char *key, json_t **out,
+                     char **errmsg);
+/* Store j (borrowed) under key; NULL deletes the record. */
+int kb_meta_set_json(kb_xdb *w, const char *key, const json_t *j,
+                     char **errmsg);
+
 /* Field weights at index time (wdf multipliers). */
 #define KB_TITLE_WDF 3
 
