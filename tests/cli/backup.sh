@@ -2,11 +2,7 @@
 # backup.sh - online backup and restore: consistent copies taken while the
 # server serves and writes, restored copies that answer identically.
 BIN=${BIN:-bin}
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); echo "ok - $1"; }
-notok() { fail=$((fail + 1)); echo "not ok - $1"; }
-check() { if eval "$2"; then ok "$1"; else notok "$1"; fi; }
+. "$(dirname "$0")/../lib.sh"
 
 T=$(mktemp -d)
 SPID=""
@@ -19,22 +15,9 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-free_port() {
-    python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])' 2>/dev/null ||
-        echo $((20000 + $$ % 20000))
-}
 start_server() { # db port -> pid in $!
     "$BIN/deskdex-server" --db "$1" --listen "127.0.0.1:$2" --config "$T/conf" \
         --keys "$T/keys.json" --access-log "$T/access-$2.log" 2>>"$T/server.log" &
-}
-wait_up() {
-    i=0
-    while [ $i -lt 50 ]; do
-        curl -sf "http://127.0.0.1:$1/healthz" >/dev/null 2>&1 && return 0
-        sleep 0.1
-        i=$((i + 1))
-    done
-    return 1
 }
 post() { # port id answer
     curl -s -o /dev/null -w '%{http_code}' -m 5 -H "Authorization: Bearer admin-key-1" \
@@ -112,5 +95,4 @@ check "the running server answers from the restored copy (bk-0 back at v1)" '[ "
 check "the running server keeps answering searches" '[ -n "$(ids_for "$P" vpn)" ]'
 check "writes work after the restore" '[ "$(post "$P" bk-after "after restore")" = 201 ]'
 
-echo "tests: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+tests_done

@@ -5,11 +5,7 @@
 # ticket-to-article promotion, against the real server on the bundled
 # corpus.
 BIN=${BIN:-bin}
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); echo "ok - $1"; }
-notok() { fail=$((fail + 1)); echo "not ok - $1"; }
-check() { if eval "$2"; then ok "$1"; else notok "$1"; fi; }
+. "$(dirname "$0")/../lib.sh"
 
 T=$(mktemp -d)
 SPID=""
@@ -21,19 +17,6 @@ cleanup() {
 trap cleanup EXIT INT TERM
 [ -n "$KEEP" ] && trap - EXIT
 
-free_port() {
-    python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])' 2>/dev/null ||
-        echo $((20000 + $$ % 20000))
-}
-wait_up() {
-    i=0
-    while [ $i -lt 50 ]; do
-        curl -sf "http://127.0.0.1:$P/healthz" >/dev/null 2>&1 && return 0
-        sleep 0.1
-        i=$((i + 1))
-    done
-    return 1
-}
 # JSON field of a file: jget FILE PYTHON-EXPRESSION-ON-j (a tuple prints
 # as its items separated by spaces)
 jget() {
@@ -100,7 +83,7 @@ P=$(free_port)
 "$BIN/deskdex-server" --db "$T/kb" --listen "127.0.0.1:$P" --config "$T/conf" \
     --keys "$T/keys.json" --access-log "$T/access.log" 2>>"$T/server.log" &
 SPID=$!
-check "the server answers" 'wait_up'
+check "the server answers" 'wait_up "$P"'
 check "lines past the retention are purged at start" '! grep -q ancient "$LOG"'
 check "lines within the retention stay" '[ "$(grep -c faq-password-reset "$LOG")" = 3 ]'
 
@@ -360,5 +343,4 @@ wait "$SPID" 2>/dev/null
 check "the server stops cleanly" '[ $? -eq 0 ]'
 SPID=""
 check "no errors in the server log" '! grep -qi "error\|sanitizer" "$T/server.log"'
-echo "tests: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+tests_done

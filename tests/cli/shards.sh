@@ -5,11 +5,7 @@
 # placed by id; bad sets are refused with errors that name the fault.
 # (The multi-node deployment is make cluster-test: tests/cluster/run.sh.)
 BIN=${BIN:-bin}
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); echo "ok - $1"; }
-notok() { fail=$((fail + 1)); echo "not ok - $1"; }
-check() { if eval "$2"; then ok "$1"; else notok "$1"; fi; }
+. "$(dirname "$0")/../lib.sh"
 
 T=$(mktemp -d)
 PIDS=""
@@ -20,18 +16,6 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-free_port() {
-    python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'
-}
-wait_up() {
-    i=0
-    while [ $i -lt 50 ]; do
-        curl -sf "http://127.0.0.1:$1/healthz" >/dev/null 2>&1 && return 0
-        sleep 0.1
-        i=$((i + 1))
-    done
-    return 1
-}
 start() { # db port
     timeout 300 "$BIN/deskdex-server" --db "$1" --listen "127.0.0.1:$2" \
         --config "$T/conf" --keys "$T/keys.json" --access-log "" \
@@ -182,5 +166,4 @@ PIDS=""
 check "no sanitizer or runtime error report from the servers" \
     '! grep -q "ERROR: AddressSanitizer\|runtime error:\|ERROR: LeakSanitizer" "$T/server.log"'
 
-echo "tests: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+tests_done

@@ -9,23 +9,14 @@
 #include "xapian_c.h"
 
 #include "testhelp.h"
+#include "testtmp.h"
 
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static char tmproot[64];
 static int dbseq;
 
-static int rm_entry(const char *p, const struct stat *sb, int flag,
-                    struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(p);
-}
 
 static kb_xdb *new_db(void)
 {
@@ -259,11 +250,8 @@ static void test_promote__the_link_is_stored_and_read_back(void)
 
 int main(void)
 {
-    snprintf(tmproot, sizeof tmproot, "/tmp/curate_test.XXXXXX");
-    if (!mkdtemp(tmproot)) {
-        perror("mkdtemp");
+    if (tmp_make("curate_test") < 0)
         return 2;
-    }
     RUN(test_key__word_order_case_plurals_and_stop_words_do_not_matter);
     RUN(test_key__chinese_uses_bigrams_and_a_lone_character);
     RUN(test_key__only_stop_words_keeps_them_and_empty_is_empty);
@@ -276,6 +264,6 @@ int main(void)
     RUN(test_promote__chinese_headings_and_non_tickets_refused);
     RUN(test_promote__the_link_is_stored_and_read_back);
     kb_stemmers_release();
-    nftw(tmproot, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    tmp_remove();
     return TEST_REPORT();
 }

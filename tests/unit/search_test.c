@@ -10,15 +10,14 @@
 #include "xapian_c.h"
 
 #include "testhelp.h"
+#include "testtmp.h"
 
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* --- the index --- */
 
-static char tmproot[64];
 static kb_xdb *db;
 
 static const char *const docs[] = {
@@ -62,14 +61,6 @@ static const char *const docs[] = {
     "<script>alert(1)</script> from messages & replies.\"}",
 };
 
-static int rm_entry(const char *p, const struct stat *sb, int flag,
-                    struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(p);
-}
 
 static int build_index(void)
 {
@@ -637,14 +628,11 @@ static void test_search__expansion_terms_widen_the_search(void)
 
 int main(void)
 {
-    snprintf(tmproot, sizeof tmproot, "/tmp/search_test.XXXXXX");
-    if (!mkdtemp(tmproot)) {
-        perror("mkdtemp");
+    if (tmp_make("search_test") < 0)
         return 2;
-    }
     if (build_index() != KB_OK) {
         kb_xdb_close(db);
-        nftw(tmproot, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+        tmp_remove();
         printf("tests: 0 passed, 1 failed\n");
         return 1;
     }
@@ -673,6 +661,6 @@ int main(void)
     RUN(test_search__expansion_terms_widen_the_search);
     kb_xdb_close(db);
     kb_stemmers_release();
-    nftw(tmproot, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    tmp_remove();
     return TEST_REPORT();
 }

@@ -8,25 +8,16 @@
 #include "xapian_c.h"
 
 #include "testhelp.h"
+#include "testtmp.h"
 
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* --- helpers --- */
 
-static char tmproot[64];
 static int dbseq;
 
-static int rm_entry(const char *p, const struct stat *sb, int flag,
-                    struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(p);
-}
 
 static kb_xdb *new_db(void)
 {
@@ -622,11 +613,8 @@ static void test_store__stats_of_an_empty_store(void)
 
 int main(void)
 {
-    snprintf(tmproot, sizeof tmproot, "/tmp/store_test.XXXXXX");
-    if (!mkdtemp(tmproot)) {
-        perror("mkdtemp");
+    if (tmp_make("store_test") < 0)
         return 2;
-    }
     RUN(test_store__first_put_adds_version_1);
     RUN(test_store__same_content_again_is_unchanged_without_a_version);
     RUN(test_store__edited_answer_makes_v2_and_v1_stays_readable);
@@ -645,6 +633,6 @@ int main(void)
     RUN(test_store__stats_count_documents_by_kind_and_status);
     RUN(test_store__stats_of_an_empty_store);
     kb_stemmers_release();
-    nftw(tmproot, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    tmp_remove();
     return TEST_REPORT();
 }

@@ -5,8 +5,8 @@
 #include "xapian_c.h"
 
 #include "testhelp.h"
+#include "testtmp.h"
 
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +14,6 @@
 
 /* --- helpers --- */
 
-static char tmproot[64];
 static int dbseq;
 
 /* A fresh database path under the suite's temporary folder. */
@@ -24,14 +23,6 @@ static const char *new_path(char *buf, size_t n)
     return buf;
 }
 
-static int rm_entry(const char *p, const struct stat *sb, int flag,
-                    struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(p);
-}
 
 static kb_xdb *open_writer(const char *path)
 {
@@ -942,11 +933,8 @@ static void test_xapian__every_free_accepts_null(void)
 
 int main(void)
 {
-    snprintf(tmproot, sizeof tmproot, "/tmp/xapian_c_test.XXXXXX");
-    if (!mkdtemp(tmproot)) {
-        perror("mkdtemp");
+    if (tmp_make("xapian_c_test") < 0)
         return 2;
-    }
     RUN(test_xapian__create_then_reopen_read_only_sees_committed_docs);
     RUN(test_xapian__cancelled_transaction_leaves_no_documents);
     RUN(test_xapian__close_cancels_a_transaction_and_commits_otherwise);
@@ -972,6 +960,6 @@ int main(void)
     RUN(test_xapian__writes_on_a_read_only_handle_are_invalid);
     RUN(test_xapian__bad_arguments_are_invalid_not_crashes);
     RUN(test_xapian__every_free_accepts_null);
-    nftw(tmproot, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    tmp_remove();
     return TEST_REPORT();
 }

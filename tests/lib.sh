@@ -1,0 +1,30 @@
+# lib.sh - what the shell test suites share; source it with
+#   . "$(dirname "$0")/../lib.sh"
+# Checks print "ok - WHAT" or "not ok - WHAT"; tests_done prints the
+# suite's last line, "tests: N passed, N failed", and sets the status.
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); echo "ok - $1"; }
+notok() { fail=$((fail + 1)); echo "not ok - $1"; }
+# check WHAT 'SHELL CONDITION': one check, passed when it holds.
+check() { if eval "$2"; then ok "$1"; else notok "$1"; fi; }
+tests_done() {
+    echo "tests: $pass passed, $fail failed"
+    [ "$fail" -eq 0 ]
+}
+
+# A loopback port nobody listens on (the kernel's choice).
+free_port() {
+    python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])' 2>/dev/null ||
+        echo $((20000 + $$ % 20000))
+}
+# wait_up PORT: until the server there answers /healthz (5 s at most).
+wait_up() {
+    i=0
+    while [ $i -lt 50 ]; do
+        curl -sf "http://127.0.0.1:$1/healthz" >/dev/null 2>&1 && return 0
+        sleep 0.1
+        i=$((i + 1))
+    done
+    return 1
+}
