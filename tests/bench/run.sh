@@ -70,13 +70,12 @@ ROWS=$WORK/rows.tsv         # the table
 
 # --- the helper programs ---
 
-LIBS="$(pkg-config --libs xapian-core jansson libutf8proc libcmark libxml-2.0 nettle) -lstemmer -lcsv -lsqlite3 -lstdc++ -lm -lpthread"
+LIBS="$(pkg-config --libs xapian-core jansson libutf8proc libcmark libxml-2.0 nettle libzip) -lstemmer -lcsv -lsqlite3 -lstdc++ -lm -lpthread"
 # Flags are word lists: split on purpose.
 # shellcheck disable=SC2046,SC2086
 cc -std=c11 -D_DEFAULT_SOURCE -O2 -Wall -Wextra -Ishared -Iindexer \
     $(pkg-config --cflags xapian-core jansson libxml-2.0) \
-    tests/bench/ddxbench.c "$B/indexer/readers.o" "$B/indexer/rd_markdown.o" \
-    "$B/indexer/rd_html.o" "$B/indexer/rd_records.o" "$B/libdeskdex.a" \
+    tests/bench/ddxbench.c "$B/indexer/readers.o" "$B"/indexer/rd_*.o "$B/libdeskdex.a" \
     $LIBS -o "$WORK/bin/ddxbench" || fail "cannot build ddxbench"
 cc -std=c11 -D_DEFAULT_SOURCE -O2 -Wall -Wextra tests/bench/ddxlive.c -lm \
     -o "$WORK/bin/ddxlive" || fail "cannot build ddxlive"
