@@ -87,7 +87,7 @@ LIVE=$WORK/bin/ddxlive
 CONF=$WORK/deskdex.conf
 cp etc/deskdex.conf "$CONF"
 if grep -q rate_limit etc/deskdex.conf; then
-    printf 'rate_limit = 0\nkey_rate_limit = 0\n' >>"$CONF"
+    printf 'rate_limit = 0\nkey_rate_limit = 0\nmax_connections_per_ip = 1024\n' >>"$CONF"
 fi
 
 # --- helpers ---
