@@ -138,6 +138,7 @@ install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR) $(DESTDIR)$(DATADIR)/www \
 	    $(DESTDIR)$(SYSCONFDIR)/deskdex $(DESTDIR)$(PREFIX)/lib/systemd/system
 	install -m 755 $(BIN)/deskdex-index $(BIN)/deskdex-server $(DESTDIR)$(BINDIR)
+	install -m 755 scripts/deskdex-replicate $(DESTDIR)$(BINDIR)
 	install -m 644 docs/deskdex-index.1 docs/deskdex-server.1 $(DESTDIR)$(MANDIR)
 	install -m 644 server/www/* $(DESTDIR)$(DATADIR)/www
 	install -m 644 etc/deskdex.conf $(DESTDIR)$(SYSCONFDIR)/deskdex/deskdex.conf
@@ -146,6 +147,7 @@ install: all
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/deskdex-index $(DESTDIR)$(BINDIR)/deskdex-server \
+	    $(DESTDIR)$(BINDIR)/deskdex-replicate \
 	    $(DESTDIR)$(MANDIR)/deskdex-index.1 $(DESTDIR)$(MANDIR)/deskdex-server.1 \
 	    $(DESTDIR)$(PREFIX)/lib/systemd/system/deskdex.service
 	rm -rf $(DESTDIR)$(DATADIR)
