@@ -12,7 +12,7 @@
 top=$(cd "$(dirname "$0")/../.." && pwd) || exit 2
 cd "$top" || exit 2
 
-TARGETS=${*:-"query suggest doc_json readers pii analyse config url"}
+TARGETS=${*:-"query suggest doc_json readers office pii analyse config url"}
 GCC=${GCC:-gcc}
 GXX=${GXX:-g++}
 PKGS="xapian-core jansson libutf8proc libcmark libxml-2.0 nettle libzip"
@@ -63,7 +63,7 @@ for t in $TARGETS; do
     extra=
     case $t in
     query | suggest) extra="$out/fuzz_index.o" ;;
-    readers) for r in $READERS; do extra="$extra $B/indexer/$r.o"; done ;;
+    readers | office) for r in $READERS; do extra="$extra $B/indexer/$r.o"; done ;;
     esac
     # shellcheck disable=SC2086
     $GXX $SAN -o "$out/replay-$t" "$out/fuzz_$t.o" "$out/replay.o" $extra \

@@ -18,13 +18,13 @@
 top=$(cd "$(dirname "$0")/../.." && pwd) || exit 2
 cd "$top" || exit 2
 
-TARGETS=${*:-"query suggest doc_json readers pii analyse config url"}
+TARGETS=${*:-"query suggest doc_json readers office pii analyse config url"}
 SECONDS_PER=${FUZZ_SECONDS:-60}
 WORK=${FUZZ_WORK:-build/fuzz-clang}
 CLANG=${CLANG:-clang}
 CLANGXX=${CLANGXX:-clang++}
-PKGS="xapian-core jansson libutf8proc libcmark libxml-2.0 nettle"
-READERS="readers rd_markdown rd_html rd_records"
+PKGS="xapian-core jansson libutf8proc libcmark libxml-2.0 nettle libzip"
+READERS="readers rd_markdown rd_html rd_records rd_attach rd_pdf rd_office"
 
 case $SECONDS_PER in
 '' | *[!0-9]*) echo "fuzz.sh: FUZZ_SECONDS must be a number" >&2; exit 2 ;;
@@ -46,6 +46,7 @@ max_len() {
     suggest | analyse | config) echo 4096 ;;
     doc_json) echo 8192 ;;
     readers) echo 16384 ;;
+    office) echo 131072 ;;
     *) echo 4096 ;;
     esac
 }
@@ -99,7 +100,7 @@ for t in $TARGETS; do
     extra=
     case $t in
     query | suggest) extra="$obj/fuzz_index.o" ;;
-    readers) extra=$reader_objs ;;
+    readers | office) extra=$reader_objs ;;
     esac
     # shellcheck disable=SC2086
     $CLANGXX $SAN -fsanitize=fuzzer -o "$WORK/fuzz-$t" "$obj/fuzz_$t.o" \
