@@ -95,4 +95,23 @@ check "the running server answers from the restored copy (bk-0 back at v1)" '[ "
 check "the running server keeps answering searches" '[ -n "$(ids_for "$P" vpn)" ]'
 check "writes work after the restore" '[ "$(post "$P" bk-after "after restore")" = 201 ]'
 
+# Compaction in place under the running server: smaller, same answers.
+before=""
+for q in vpn+keeps+disconnecting reset+my+password printer+jammed backup+question; do
+    before="$before|$(ids_for "$P" "$q")"
+done
+"$BIN/deskdex-index" --db "$T/a" --compact >"$T/compact.json" 2>&1
+check "--compact under a running server succeeds and says how much it saved" \
+    'python3 -c "import json,sys; j=json.load(open(sys.argv[1])); sys.exit(0 if 0 < j[\"bytes_after\"] < j[\"bytes_before\"] else 1)" "$T/compact.json"'
+check "the compacted index passes xapian-check" 'xapian-check "$T/a" >/dev/null 2>&1'
+after=""
+for q in vpn+keeps+disconnecting reset+my+password printer+jammed backup+question; do
+    after="$after|$(ids_for "$P" "$q")"
+done
+check "the running server answers the same from the compacted index" '[ "$before" = "$after" ]'
+check "versions survive compaction" '[ "$("$BIN/deskdex-index" --db "$T/a" --history bk-0 | wc -l)" -ge 1 ]'
+check "writes work after compaction" '[ "$(post "$P" bk-compact "after compact")" = 201 ]'
+check "--compact on a set of shards is refused" \
+    '"$BIN/deskdex-index" --db "$T/set" --shards 2 corpus/faqs >/dev/null 2>&1; ! "$BIN/deskdex-index" --db "$T/set" --compact >/dev/null 2>&1'
+
 tests_done
