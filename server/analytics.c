@@ -152,9 +152,17 @@ int analytics_open(const kb_config *cfg, char **errmsg)
     else
         snprintf(p, sizeof p, "%s-analytics.jsonl", cfg->db);
     FILE *f = NULL;
-    if (*p && !(f = fopen(p, "a")))
-        return kb_fail(errmsg, KB_EIO, "analytics log %s cannot be opened: "
-                       "%s", p, strerror(errno));
+    if (*p && !(f = fopen(p, "a"))) {
+        if (*want)
+            return kb_fail(errmsg, KB_EIO, "analytics log %s cannot be "
+                           "opened: %s", p, strerror(errno));
+        /* The default place beside the index may not be writable (a
+         * front-end's stub file under /etc): serve without the log. */
+        fprintf(stderr, "deskdex-server: analytics log %s cannot be opened "
+                "(%s); searches are not logged: set analytics_log\n", p,
+                strerror(errno));
+        p[0] = '\0';
+    }
     pthread_mutex_lock(&lock);
     if (file)
         fclose(file);

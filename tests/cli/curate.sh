@@ -338,6 +338,24 @@ check "only analytics_keep rotated files stay" '[ ! -f "$LOG.3" ]'
 check "the live file stays under the limit" '[ "$(wc -c <"$LOG")" -lt 4600 ]'
 check "the server still answers after rotating" '[ "$(get /healthz)" = 200 ]'
 
+# The default log beside the index cannot be made: serve anyway, say so.
+mkdir "$T/kb-analytics.jsonl"
+printf 'rate_limit = 0\n' >"$T/conf-default"
+P3=$(free_port)
+"$BIN/deskdex-server" --db "$T/kb" --listen "127.0.0.1:$P3" --config "$T/conf-default" \
+    --access-log "" 2>"$T/server3.log" &
+S3=$!
+check "a server whose default search log cannot be made still serves" 'wait_up "$P3"'
+check "... and says why searches are not logged" 'grep -q "searches are not logged" "$T/server3.log"'
+kill "$S3" 2>/dev/null
+wait "$S3" 2>/dev/null
+printf 'analytics_log = %s/kb-analytics.jsonl\n' "$T" >"$T/conf-bad"
+"$BIN/deskdex-server" --db "$T/kb" --listen "127.0.0.1:$P3" --config "$T/conf-bad" \
+    --access-log "" 2>"$T/server4.log"
+code=$?
+check "a configured search log that cannot be opened stops the start (exit 2)" \
+    '[ "$code" = 2 ] && grep -q "analytics log" "$T/server4.log"'
+
 kill "$SPID"
 wait "$SPID" 2>/dev/null
 check "the server stops cleanly" '[ $? -eq 0 ]'
