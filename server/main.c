@@ -335,6 +335,8 @@ int main(int argc, char **argv)
     if (guard_audit_open(cfg->audit_log, &msg) != KB_OK ||
         analytics_open(cfg, &msg) != KB_OK) {
         fprintf(stderr, "deskdex-server: %s\n", msg);
+        free(msg);
+        guard_close();
         return 2;
     }
     char *tls_cert = NULL, *tls_key = NULL;
