@@ -564,7 +564,9 @@ static json_t *sorted(json_t *rows, const char *field, int limit)
     return first_rows(rows, by_field_desc, limit);
 }
 
-enum { Q_TOP, Q_ZERO, Q_LOW };
+/* Which queries a report lists. Q_GAP: poorly answered, i.e. no results,
+ * or searched again and again without a click. */
+enum { Q_TOP, Q_ZERO, Q_LOW, Q_GAP };
 
 static json_t *query_report(agg *g, int which, int limit)
 {
@@ -580,6 +582,8 @@ static json_t *query_report(agg *g, int which, int limit)
             continue;
         if (which == Q_LOW &&
             (c < LOW_CLICK_MIN || z == c || (double)cl / (double)c >= LOW_CLICK_CTR))
+            continue;
+        if (which == Q_GAP && !z && !(c >= 2 && cl == 0))
             continue;
         json_array_append_new(rows, query_row(key, k));
     }
@@ -685,21 +689,8 @@ static size_t shared_terms(char **a, size_t na, char **b, size_t nb)
 
 static json_t *gaps_report(agg *g, int limit)
 {
-    /* Poorly answered: no results, or searched again and again without a
-     * click. Biggest first, so each cluster is seeded by its most asked
-     * query. */
-    json_t *rows = json_array();
-    const char *key;
-    json_t *k;
-    json_object_foreach(g->keys, key, k)
-    {
-        json_int_t c = json_integer_value(json_object_get(k, "count"));
-        json_int_t z = json_integer_value(json_object_get(k, "zero"));
-        json_int_t cl = json_integer_value(json_object_get(k, "clicked"));
-        if (z || (c >= 2 && cl == 0))
-            json_array_append_new(rows, query_row(key, k));
-    }
-    rows = sorted(rows, "count", 5000);
+    /* Biggest first, so each cluster is seeded by its most asked query. */
+    json_t *rows = query_report(g, Q_GAP, 5000);
     json_t *clusters = json_array();
     struct seed {
         char *buf;
