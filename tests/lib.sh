@@ -1,16 +1,30 @@
 # lib.sh - what the shell test suites share; source it with
 #   . "$(dirname "$0")/../lib.sh"
-# Checks print "ok - WHAT" or "not ok - WHAT"; tests_done prints the
-# suite's last line, "tests: N passed, N failed", and sets the status.
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); echo "ok - $1"; }
-notok() { fail=$((fail + 1)); echo "not ok - $1"; }
+# Checks print "ok - WHAT" or "not ok - WHAT" (with "#   " diagnostic
+# lines); tests_done prints the suite's last line, "tests: N passed, N
+# failed", and sets the status; finish does the same and exits.
+passed=0
+failed=0
+ok() { passed=$((passed + 1)); echo "ok - $1"; }
+# not_ok WHAT [DIAGNOSTIC...]
+not_ok() {
+    failed=$((failed + 1))
+    echo "not ok - $1"
+    shift
+    for d in "$@"; do
+        printf '%s\n' "$d" | sed 's/^/#   /' | head -n 20
+    done
+}
+notok() { not_ok "$@"; }
 # check WHAT 'SHELL CONDITION': one check, passed when it holds.
-check() { if eval "$2"; then ok "$1"; else notok "$1"; fi; }
+check() { if eval "$2"; then ok "$1"; else not_ok "$1"; fi; }
 tests_done() {
-    echo "tests: $pass passed, $fail failed"
-    [ "$fail" -eq 0 ]
+    echo "tests: $passed passed, $failed failed"
+    [ "$failed" -eq 0 ]
+}
+finish() {
+    tests_done || exit 1
+    exit 0
 }
 
 # A loopback port nobody listens on (the kernel's choice).

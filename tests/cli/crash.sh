@@ -26,8 +26,7 @@ PERFILE=500
 TOTAL=$((NFILES * PERFILE))
 BATCH=200
 
-passed=0
-failed=0
+. "$top/tests/lib.sh"
 T=
 PIDS=
 cleanup() {
@@ -40,23 +39,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'cleanup; exit 2' HUP INT TERM
 
-ok() {
-    passed=$((passed + 1))
-    echo "ok - $1"
-}
-not_ok() { # description [diagnostic...]
-    failed=$((failed + 1))
-    echo "not ok - $1"
-    shift
-    for d in "$@"; do
-        printf '%s\n' "$d" | sed 's/^/#   /' | head -n 20
-    done
-}
-finish() {
-    echo "tests: $passed passed, $failed failed"
-    [ "$failed" -eq 0 ] || exit 1
-    exit 0
-}
 
 if command -v timeout >/dev/null 2>&1; then
     idx() { timeout 60 "$IDX" "$@"; }

@@ -13,8 +13,7 @@ case $BIN in /*) ;; *) BIN=$top/$BIN ;; esac
 IDX=$BIN/deskdex-index
 FIX=$top/tests/corpora/cli
 
-passed=0
-failed=0
+. "$top/tests/lib.sh"
 T=
 cleanup() {
     [ -n "$T" ] && rm -rf "$T"
@@ -22,27 +21,10 @@ cleanup() {
 trap cleanup EXIT
 trap 'cleanup; exit 2' HUP INT TERM
 
-ok() {
-    passed=$((passed + 1))
-    echo "ok - $1"
-}
-not_ok() { # description [diagnostic...]
-    failed=$((failed + 1))
-    echo "not ok - $1"
-    shift
-    for d in "$@"; do
-        printf '%s\n' "$d" | sed 's/^/#   /' | head -n 20
-    done
-}
-check() { # description command...: ok if the command succeeds
+check() { # description command...: ok if the command succeeds (not eval, unlike lib.sh)
     d=$1
     shift
     if "$@"; then ok "$d"; else not_ok "$d"; fi
-}
-finish() {
-    echo "tests: $passed passed, $failed failed"
-    [ "$failed" -eq 0 ] || exit 1
-    exit 0
 }
 
 # Every run is bounded; a hung indexer fails its check instead of the suite.
