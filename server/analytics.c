@@ -260,7 +260,7 @@ static char *masked_query(const char *s)
 }
 
 void analytics_search(request *r, const char *route, const char *q,
-                      const char *session, json_t *res)
+                      const char *qkey, const char *session, json_t *res)
 {
     unsigned char rnd[8];
     char qid[17];
@@ -275,7 +275,11 @@ void analytics_search(request *r, const char *route, const char *q,
     char *mq = masked_query(q ? q : ""), *key = NULL;
     if (!mq)
         return;
-    kb_query_key(&key, mq, strlen(mq), NULL);
+    /* The caller's key of q serves when masking changed nothing. */
+    if (qkey && q && !strcmp(mq, q))
+        key = strdup(qkey);
+    else
+        kb_query_key(&key, mq, strlen(mq), NULL);
     json_t *top = json_array();
     json_t *results = json_object_get(res, "results");
     size_t i;

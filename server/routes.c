@@ -293,7 +293,6 @@ static enum MHD_Result answer_search(request *r, kb_search_opts *o,
         kb_pins_for(&pins, kb_xdb_dictionary(db), key, time(NULL), NULL) ==
             KB_OK)
         o->pinned = pins;
-    free(key);
     pthread_rwlock_rdlock(&g_srv.cfg_lock);
     int rc = kb_search(&res, db, &g_srv.cfg, o, &msg);
     pthread_rwlock_unlock(&g_srv.cfg_lock);
@@ -301,12 +300,15 @@ static enum MHD_Result answer_search(request *r, kb_search_opts *o,
     if (rc != KB_OK) {
         enum MHD_Result ret = reply_error(r, rc, "%s", msg ? msg : kb_strerror(rc));
         free(msg);
+        free(key);
         return ret;
     }
     mark_overdue(r, json_object_get(res, "results"));
     cluster_mark(res, db);
+    /* The pins' key is the log's key too: one analysis of the query. */
     if (*o->q)
-        analytics_search(r, route, o->q, sid, res);
+        analytics_search(r, route, o->q, key, sid, res);
+    free(key);
     return reply_json(r, 200, took(res, r));
 }
 

@@ -114,9 +114,10 @@ int analytics_open(const kb_config *cfg, char **errmsg);
 void analytics_close(void);
 int analytics_enabled(void);
 /* Log one search, related or suggest call (query masked) and set its
- * "query_id" in res, which clicks and feedback refer back to. */
+ * "query_id" in res, which clicks and feedback refer back to. qkey: q's
+ * key (kb_query_key) when the caller has it, or NULL. */
 void analytics_search(request *r, const char *route, const char *q,
-                      const char *session, json_t *res);
+                      const char *qkey, const char *session, json_t *res);
 /* Log an event object (steals e); its "ts" is set here. */
 void analytics_event(json_t *e);
 int analytics_session_ok(const char *s);

@@ -89,7 +89,7 @@ enum MHD_Result h_suggest(request *r)
     mark_overdue(r, json_object_get(out, "results"));
     analytics_search(r, "suggest",
                      o.subject && *o.subject ? o.subject : o.description,
-                     NULL, out);
+                     NULL, NULL, out);
     cluster_mark(out, db);
     json_decref(in);
     double ms = (now_seconds() - r->t0) * 1000;
