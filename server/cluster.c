@@ -31,11 +31,8 @@ int cluster_open(kb_xdb **out, int flags, char **errmsg)
 
 int cluster_refuse(request *r)
 {
-    if (!g_srv.cfg.read_only || !strcmp(r->method, "GET") ||
-        !strcmp(r->method, "OPTIONS") || r->route < 0 ||
-        !strcmp(g_routes[r->route].path, "/v1/suggest") ||
-        !strcmp(g_routes[r->route].path, "/v1/events"))
-        return 0; /* reads, and events (they go to this server's own log) */
+    if (!g_srv.cfg.read_only || r->route < 0 || !g_routes[r->route].writes)
+        return 0; /* reads, suggest, and events (this server's own log) */
     if (*g_srv.cfg.primary_url)
         reply_error(r, KB_EREADONLY, "this server is a read-only replica; "
                     "send writes to the writer at %s", g_srv.cfg.primary_url);

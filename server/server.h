@@ -83,6 +83,7 @@ typedef struct route {
     handler fn;
     kb_audience min_role; /* below it: 401 without a key, 403 with one */
     int needs_key;        /* anonymous callers get 401 */
+    int writes;           /* changes the index: a read-only replica refuses */
 } route;
 
 extern const route g_routes[];

@@ -3,6 +3,8 @@
 # Checks print "ok - WHAT" or "not ok - WHAT" (with "#   " diagnostic
 # lines); tests_done prints the suite's last line, "tests: N passed, N
 # failed", and sets the status; finish does the same and exits.
+# tests/, found while the suite is still in the folder it was started from.
+tests_dir=$(cd "$(dirname "$0")/.." && pwd)
 passed=0
 failed=0
 ok() { passed=$((passed + 1)); echo "ok - $1"; }
@@ -27,11 +29,8 @@ finish() {
     exit 0
 }
 
-# A loopback port nobody listens on (the kernel's choice).
-free_port() {
-    python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])' 2>/dev/null ||
-        echo $((20000 + $$ % 20000))
-}
+# A loopback port nobody listens on (tests/free-port says how it is chosen).
+free_port() { python3 "$tests_dir/free-port"; }
 # wait_up PORT: until the server there answers /healthz (5 s at most).
 wait_up() {
     i=0

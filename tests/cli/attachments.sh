@@ -152,10 +152,6 @@ expect_body "DOCX in faqs/: the answer is the text under it" "travel-faq:what-do
 
 # --- searchable over HTTP through the real server -----------------------
 
-free_port() {
-    python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])' 2>/dev/null ||
-        echo $((20000 + $$ % 20000))
-}
 P=$(free_port)
 printf 'rate_limit = 0\n' >"$T/conf"
 "$BIN/deskdex-server" --db "$DB" --listen "127.0.0.1:$P" --config "$T/conf" 2>"$T/server.log" &

@@ -30,9 +30,7 @@ spawn() {
     echo $! >"$T/$name.pid"
     GROUPS_="$GROUPS_ $!"
 }
-free_port() {
-    python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'
-}
+free_port() { python3 "$top/tests/free-port"; }
 wait_http() {
     for _ in $(seq 1 100); do
         curl -sf -m 2 "http://127.0.0.1:$1/healthz" >/dev/null 2>&1 && return 0
