@@ -28,7 +28,7 @@ SHARED_C = kb_error kb_buf kb_text kb_pii kb_doc kb_store kb_search kb_snippet k
 SHARED_O = $(SHARED_C:%=$(B)/shared/%.o) $(B)/shared/xapian_c.o
 READER_C = readers rd_markdown rd_html rd_records rd_attach rd_pdf rd_office
 READER_O = $(READER_C:%=$(B)/indexer/%.o)
-SERVER_C = main http routes suggest auth guard metrics analytics curate cluster
+SERVER_C = main http routes suggest auth guard metrics analytics curate cluster cache
 SERVER_O = $(SERVER_C:%=$(B)/server/%.o)
 UNIT     = $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/*_test.c))
 UNIT_BIN = $(UNIT:%=$(B)/tests/%)

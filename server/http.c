@@ -38,6 +38,8 @@ static void reader_exit(void *p)
 }
 static void reader_key_init(void) { pthread_key_create(&reader_key, reader_exit); }
 
+uint64_t reader_identity(void) { return (uint64_t)t_inode; }
+
 static ino_t index_inode(void)
 {
     char path[1100];

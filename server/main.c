@@ -172,6 +172,9 @@ static void reload(void)
     nc.shard_connect_timeout_ms = g_srv.cfg.shard_connect_timeout_ms;
     nc.shard_retry_ms = g_srv.cfg.shard_retry_ms;
     nc.lag_probe_ms = g_srv.cfg.lag_probe_ms;
+    nc.cache_entries = g_srv.cfg.cache_entries;
+    nc.cache_max_bytes = g_srv.cfg.cache_max_bytes;
+    nc.cache_seconds = g_srv.cfg.cache_seconds;
     if (g_srv.audit_cli) {
         free(nc.audit_log);
         nc.audit_log = strdup(g_srv.audit_cli);
@@ -188,6 +191,7 @@ static void reload(void)
     }
     kb_config_free(&g_srv.cfg);
     g_srv.cfg = nc;
+    cache_clear();
     pthread_rwlock_unlock(&g_srv.cfg_lock);
     fprintf(stderr, "deskdex-server: configuration and keys reloaded\n");
 }
@@ -365,6 +369,12 @@ int main(int argc, char **argv)
                     where, kb_xdb_shard_port(probe, i));
     }
     kb_xdb_close(probe);
+    if (cache_init((size_t)cfg->cache_entries, (size_t)cfg->cache_max_bytes,
+                   cfg->cache_seconds) != KB_OK) {
+        fprintf(stderr, "deskdex-server: no memory for cache_entries = %ld\n",
+                cfg->cache_entries);
+        return 2;
+    }
 
     sigset_t set;
     sigemptyset(&set);
@@ -430,6 +440,7 @@ int main(int argc, char **argv)
     auth_free();
     guard_close();
     analytics_close();
+    cache_free();
     free(tls_cert);
     free(tls_key);
     kb_config_free(&g_srv.cfg);

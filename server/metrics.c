@@ -113,6 +113,7 @@ char *metrics_render(size_t *len)
     }
     if (db)
         cluster_metrics(&b, db);
+    cache_metrics(&b);
     free(msg);
     double since = g_srv.last_commit > 0
                        ? (double)time(NULL) - g_srv.last_commit

@@ -287,22 +287,30 @@ static enum MHD_Result answer_search(request *r, kb_search_opts *o,
     kb_xdb *db = need_reader(r);
     if (!db)
         return MHD_YES;
-    json_t *res = NULL, *pins = NULL;
-    char *msg = NULL, *key = NULL;
-    if (*o->q && kb_query_key(&key, o->q, strlen(o->q), NULL) == KB_OK &&
-        kb_pins_for(&pins, kb_xdb_dictionary(db), key, time(NULL), NULL) ==
-            KB_OK)
-        o->pinned = pins;
-    pthread_rwlock_rdlock(&g_srv.cfg_lock);
-    int rc = kb_search(&res, db, &g_srv.cfg, o, &msg);
-    pthread_rwlock_unlock(&g_srv.cfg_lock);
-    json_decref(pins);
-    if (rc != KB_OK) {
-        enum MHD_Result ret = reply_error(r, rc, "%s", msg ? msg : kb_strerror(rc));
-        free(msg);
-        free(key);
-        return ret;
+    json_t *pins = NULL;
+    char *msg = NULL, *key = NULL, *ckey = cache_key(route, r, o);
+    json_t *res = cache_get(ckey, db, &key);
+    if (!res) {
+        if (*o->q && kb_query_key(&key, o->q, strlen(o->q), NULL) == KB_OK &&
+            kb_pins_for(&pins, kb_xdb_dictionary(db), key, time(NULL),
+                        NULL) == KB_OK)
+            o->pinned = pins;
+        pthread_rwlock_rdlock(&g_srv.cfg_lock);
+        int rc = kb_search(&res, db, &g_srv.cfg, o, &msg);
+        if (rc == KB_OK) /* under the settings it was made with */
+            cache_put(ckey, db, res, key);
+        pthread_rwlock_unlock(&g_srv.cfg_lock);
+        json_decref(pins);
+        if (rc != KB_OK) {
+            enum MHD_Result ret =
+                reply_error(r, rc, "%s", msg ? msg : kb_strerror(rc));
+            free(msg);
+            free(key);
+            free(ckey);
+            return ret;
+        }
     }
+    free(ckey);
     mark_overdue(r, json_object_get(res, "results"));
     cluster_mark(res, db);
     /* The pins' key is the log's key too: one analysis of the query. */

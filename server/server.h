@@ -10,6 +10,7 @@
 #include <jansson.h>
 #include <microhttpd.h>
 #include <pthread.h>
+#include <stdint.h>
 
 /* One request, allocated on MHD's first callback and freed when MHD says
  * the request completed. */
@@ -127,6 +128,25 @@ int analytics_qid_ok(const char *s);
 void analytics_today(char out[11], int plus_days);
 /* 1 when the document's review_by date has passed. */
 int analytics_overdue(const json_t *doc);
+
+/* Which index folder the calling thread's reader has open (its inode). */
+uint64_t reader_identity(void);
+
+/* --- cache.c: answers of search and related while the index is unchanged --- */
+/* entries slots, bytes of answers at most, each kept seconds; any 0: off. */
+int cache_init(size_t entries, size_t bytes, int seconds);
+void cache_free(void);
+/* Forget every answer (new settings). */
+void cache_clear(void);
+/* The key of a search's answer (new), or NULL. */
+char *cache_key(const char *route, const request *r, const kb_search_opts *o);
+/* The answer for key on db's current revision (new) and its query key
+ * (*qkey, new or NULL), or NULL. */
+json_t *cache_get(const char *key, kb_xdb *db, char **qkey);
+/* Keep a copy of res, computed on db's current revision. */
+void cache_put(const char *key, kb_xdb *db, const json_t *res,
+               const char *qkey);
+void cache_metrics(kb_buf *b);
 
 /* --- metrics (metrics.c) --- */
 void metrics_observe(int route, unsigned status, double seconds);

@@ -58,6 +58,9 @@ int kb_config_defaults(kb_config *c)
     c->shard_connect_timeout_ms = 500;
     c->shard_retry_ms = 2000;
     c->lag_probe_ms = 100;
+    c->cache_entries = 4096;
+    c->cache_max_bytes = 32L << 20;
+    c->cache_seconds = 5;
     return (c->listen && c->db && c->www && c->access_log && c->cors_origins &&
             c->audit_log && c->tls_cert && c->tls_key && c->backup_dir &&
             c->analytics_log && c->dictionary && c->primary_url)
@@ -300,7 +303,10 @@ static int apply(kb_config *c, const char *k, const char *v)
                 {"analytics_keep", 1, 1000},
                 {"shard_timeout_ms", 10, 600000},
                 {"shard_connect_timeout_ms", 10, 600000},
-                {"shard_retry_ms", 10, 3600000}, {"lag_probe_ms", 10, 60000}};
+                {"shard_retry_ms", 10, 3600000}, {"lag_probe_ms", 10, 60000},
+                {"cache_entries", 0, 1L << 24},
+                {"cache_max_bytes", 0, 1L << 40},
+                {"cache_seconds", 1, 86400}};
     for (size_t i = 0; i < sizeof ints / sizeof *ints; i++) {
         if (strcmp(k, ints[i].name))
             continue;
@@ -323,6 +329,9 @@ static int apply(kb_config *c, const char *k, const char *v)
         case 13: c->shard_connect_timeout_ms = (int)n; break;
         case 14: c->shard_retry_ms = (int)n; break;
         case 15: c->lag_probe_ms = (int)n; break;
+        case 16: c->cache_entries = n; break;
+        case 17: c->cache_max_bytes = n; break;
+        case 18: c->cache_seconds = (int)n; break;
         }
         return KB_OK;
     }

@@ -51,6 +51,9 @@ typedef struct kb_config {
     int read_only;      /* read_only = false: a replica refuses writes */
     char *primary_url;  /* primary_url = (none): the writer, for replicas */
     int lag_probe_ms;   /* lag_probe_ms = 100: how often a replica checks */
+    long cache_entries; /* cache_entries = 4096 answers (0: off) */
+    long cache_max_bytes; /* cache_max_bytes = 33554432 */
+    int cache_seconds;  /* cache_seconds = 5: longest an answer is kept */
     kb_synonym *syn;
     size_t nsyn;
 } kb_config;

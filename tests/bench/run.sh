@@ -153,15 +153,27 @@ srv_ticks() { awk '{ print $14 + $15 }' "/proc/$SRV_PID/stat"; }
 HZ=$(getconf CLK_TCK)
 # wrk_run NAME CONNS URLFILE SECONDS: the JSON gets the server's CPU time
 # per request, which other work on a shared machine does not inflate.
+# The answer cache's hits and misses so far: "HITS MISSES".
+cache_counts() {
+    curl -s -m 5 "http://127.0.0.1:$PORT/metrics" | awk '
+        $1 == "deskdex_cache_hits_total" { h = $2 }
+        $1 == "deskdex_cache_misses_total" { m = $2 }
+        END { print h + 0, m + 0 }'
+}
 wrk_run() {
+    _h0=$(cache_counts)
     _c0=$(srv_ticks)
     wrk -t1 -c"$2" -d"$4"s --timeout 5s -s tests/bench/rotate.lua \
         "http://127.0.0.1:$PORT" -- "$3" 2>&1 | tail -n 1 >"$WORK/$1.tmp"
     _c1=$(srv_ticks)
+    _h1=$(cache_counts)
     _n=$(jget "$WORK/$1.tmp" requests)
     _cpu=$(awk -v a="$_c0" -v b="$_c1" -v n="${_n:-0}" -v hz="$HZ" \
         'BEGIN { printf "%.3f", n ? (b - a) * 1000 / hz / n : 0 }')
-    sed "s/}\$/,\"server_cpu_ms_per_req\":$_cpu}/" "$WORK/$1.tmp" >"$WORK/$1.json"
+    _hit=$(echo "$_h0 $_h1" | awk '{ d = ($3 - $1) + ($4 - $2)
+        printf "%.1f", d ? 100 * ($3 - $1) / d : 0 }')
+    sed "s/}\$/,\"server_cpu_ms_per_req\":$_cpu,\"cache_hit_pct\":$_hit}/" \
+        "$WORK/$1.tmp" >"$WORK/$1.json"
     record "$1" "$WORK/$1.json"
 }
 # busy_pct SECONDS: how busy the CPUs are (before we start: others' work).
@@ -360,12 +372,13 @@ for c in 1 16 64; do
         [ "$ep" = related ] && lim=5
         v=$(verdict "$rps" ge 5000)
         [ "$err" -gt 0 ] && v="n/a: $err errors"
+        hit=$(jget "$f" cache_hit_pct)
         if [ "$ep" = search ]; then
-            row "$SEC" "search c=$c requests/s (errors $err)" "$rps" \
+            row "$SEC" "search c=$c requests/s, cache ${hit}% hits (errors $err)" "$rps" \
                 "$(jget "$WORK/http_ceiling_search.json" qps)" \
                 "kb_search() 2 threads in-process" ">=5000" "$v"
         else
-            row "$SEC" "related c=$c requests/s (errors $err)" "$rps" \
+            row "$SEC" "related c=$c requests/s, cache ${hit}% hits (errors $err)" "$rps" \
                 "$(jget "$WORK/http_ceiling_related.json" qps)" \
                 "kb_search() 2 threads in-process"
         fi
@@ -391,6 +404,48 @@ for c in 1 16 64; do
     done
 done
 HWM=$(vm VmHWM)
+stop_server
+
+# The same without the answer cache: every request runs its search.
+SEC="3b HTTP $HTTP_SIZE docs, 2 threads, answer cache off"
+NOCACHE=$WORK/deskdex-nocache.conf
+cp "$CONF" "$NOCACHE"
+echo 'cache_entries = 0' >>"$NOCACHE"
+CONF_SAVED=$CONF
+CONF=$NOCACHE
+start_server "$HDB" 2
+CONF=$CONF_SAVED
+for c in 16 64; do
+    say "HTTP, cache off: $c connections"
+    for ep in search related; do
+        u=short
+        [ "$ep" = related ] && u=related
+        wrk_run "http_nc_${ep}_c$c" "$c" "$WORK/gen/u-$u.txt" "$WRK_D"
+        f=$WORK/http_nc_${ep}_c$c.json
+        e1=$(jget "$f" errors)
+        e2=$(jget "$f" non2xx)
+        err=$((${e1:-0} + ${e2:-0}))
+        lim=10
+        [ "$ep" = related ] && lim=5
+        p99=$(ms "$(jget "$f" p99_us)")
+        if [ "$ep" = search ]; then
+            v=$(verdict "$(jget "$f" rps)" ge 5000)
+            [ "$err" -gt 0 ] && v="n/a: $err errors"
+            row "$SEC" "search c=$c requests/s (errors $err)" "$(jget "$f" rps)" \
+                "$(jget "$WORK/http_ceiling_search.json" qps)" \
+                "kb_search() 2 threads in-process" ">=5000" "$v"
+        else
+            row "$SEC" "related c=$c requests/s (errors $err)" "$(jget "$f" rps)" \
+                "$(jget "$WORK/http_ceiling_related.json" qps)" \
+                "kb_search() 2 threads in-process"
+        fi
+        row "$SEC" "$ep c=$c p99 ms" "$p99" \
+            "$(ms "$(jget "$WORK/http_health_c$c.json" p99_us)")" \
+            "GET /healthz same server" "<=$lim" "$(verdict "$p99" le "$lim")"
+    done
+done
+stop_server
+start_server "$HDB" 2
 
 # --- 5. live update ---
 
