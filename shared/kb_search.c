@@ -628,20 +628,131 @@ json_t *kb_result_from_doc(const json_t *doc, const kb_termset *terms,
     return r;
 }
 
+/* --- facets --- */
+
+static const char *const facet_names[] = {"kind", "product", "category",
+                                          "tag"};
+
+static int by_string(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* obj with its keys in byte order (steals obj). */
+static json_t *sorted(json_t *obj)
+{
+    size_t n = json_object_size(obj), i = 0;
+    const char **keys = malloc((n ? n : 1) * sizeof *keys);
+    json_t *out = json_object();
+    if (!keys || !out) {
+        free(keys);
+        json_decref(out);
+        return obj;
+    }
+    const char *k;
+    json_t *v;
+    json_object_foreach(obj, k, v) keys[i++] = k;
+    qsort(keys, n, sizeof *keys, by_string);
+    for (i = 0; i < n; i++)
+        json_object_set(out, keys[i], json_object_get(obj, keys[i]));
+    free(keys);
+    json_decref(obj);
+    return out;
+}
+
+static void count_in(json_t *obj, const char *v, size_t n, json_int_t c)
+{
+    if (!n) /* json_object_setn_new refuses invalid UTF-8 */
+        return;
+    json_t *old = json_object_getn(obj, v, n);
+    json_object_setn_new(obj, v, n,
+                         json_integer(c + (old ? json_integer_value(old) : 0)));
+}
+
 typedef struct {
-    json_t *obj;
+    json_t *f[4]; /* kind, product, category, tag */
+    uint64_t valued;
 } facet_ctx;
 
-static int facet_cb(void *ctx, const char *v, size_t n, double count)
+/* One KB_SLOT_FACETS value: kind 0x1e product 0x1e category 0x1e tags. */
+static int facet_value(void *ctx, const char *v, size_t n, double count)
 {
     facet_ctx *f = ctx;
-    json_t *s = json_stringn(v, n);
-    if (s) {
-        json_object_set_new(f->obj, json_string_value(s),
-                            json_integer((json_int_t)count));
-        json_decref(s);
+    json_int_t c = (json_int_t)count;
+    f->valued += (uint64_t)c;
+    size_t start = 0;
+    for (int k = 0; k < 4 && start <= n; k++) {
+        const char *e = k < 3 ? memchr(v + start, '\x1e', n - start) : NULL;
+        size_t end = e ? (size_t)(e - v) : n;
+        if (k < 3)
+            count_in(f->f[k], v + start, end - start, c);
+        else /* tags */
+            for (size_t s = start; s < end;) {
+                const char *t = memchr(v + s, '\x1f', end - s);
+                size_t te = t ? (size_t)(t - v) : end;
+                count_in(f->f[3], v + s, te - s, c);
+                s = te + 1;
+            }
+        start = end + 1;
     }
     return 0;
+}
+
+/* Facets of the hits ms examined, or NULL when some lack the combined
+ * value (an index written before it existed). */
+static json_t *facets_of(const kb_xmset *ms)
+{
+    facet_ctx f = {{json_object(), json_object(), json_object(),
+                    json_object()}, 0};
+    uint32_t seen = 0;
+    json_t *out = json_object();
+    int ok = out && f.f[0] && f.f[1] && f.f[2] && f.f[3] &&
+             kb_xmset_facet_values(ms, 0, facet_value, &f, &seen) == KB_OK &&
+             f.valued >= seen;
+    for (int k = 0; k < 4; k++) {
+        if (ok && out)
+            json_object_set_new(out, facet_names[k], sorted(f.f[k]));
+        else
+            json_decref(f.f[k]);
+    }
+    if (!ok) {
+        json_decref(out);
+        return NULL;
+    }
+    return out;
+}
+
+typedef struct {
+    json_t *obj;
+} legacy_ctx;
+
+static int legacy_cb(void *ctx, const char *v, size_t n, double count)
+{
+    legacy_ctx *f = ctx;
+    count_in(f->obj, v, n, (json_int_t)count);
+    return 0;
+}
+
+/* Facets from the four slots of an index without KB_SLOT_FACETS. */
+static json_t *legacy_facets(kb_xdb *db, const kb_xquery *q,
+                             kb_xsearch_opts xo)
+{
+    kb_xmset *ms = NULL;
+    xo.nfacets = 4;
+    xo.facet_slots[0] = KB_SLOT_KIND;
+    xo.facet_slots[1] = KB_SLOT_PRODUCT;
+    xo.facet_slots[2] = KB_SLOT_CATEGORY;
+    xo.facet_slots[3] = KB_SLOT_TAGS;
+    json_t *facets = json_object();
+    if (kb_xdb_search(&ms, db, q, &xo, NULL) != KB_OK)
+        return facets;
+    for (int k = 0; k < 4; k++) {
+        legacy_ctx f = {json_object()};
+        kb_xmset_facets(ms, k, legacy_cb, &f);
+        json_object_set_new(facets, facet_names[k], sorted(f.obj));
+    }
+    kb_xmset_free(ms);
+    return facets;
 }
 
 typedef struct {
@@ -866,11 +977,8 @@ static int run(json_t **out, kb_xdb *db, const kb_config *cfg,
     xo.maxitems = (uint32_t)(o->limit > 0 ? o->limit : 0);
     xo.checkatleast = o->facets ? FACET_SAMPLE : 0;
     if (o->facets) {
-        xo.nfacets = 4;
-        xo.facet_slots[0] = KB_SLOT_KIND;
-        xo.facet_slots[1] = KB_SLOT_PRODUCT;
-        xo.facet_slots[2] = KB_SLOT_CATEGORY;
-        xo.facet_slots[3] = KB_SLOT_TAGS;
+        xo.nfacets = 1;
+        xo.facet_slots[0] = KB_SLOT_FACETS;
     }
     kb_xquery *xq = o->expand_terms > 0 && o->expand_docs > 0
                         ? expanded(db, cfg, o, kq)
@@ -890,10 +998,10 @@ static int run(json_t **out, kb_xdb *db, const kb_config *cfg,
         if (xq)
             xq = down_weight_stale(xq, today, cfg->stale_weight);
     }
-    int rc = kb_xdb_search(&ms, db, xq ? xq : kb_query_xquery(kq), &xo,
-                           errmsg);
-    kb_xquery_free(xq);
+    const kb_xquery *run = xq ? xq : kb_query_xquery(kq);
+    int rc = kb_xdb_search(&ms, db, run, &xo, errmsg);
     if (rc != KB_OK) {
+        kb_xquery_free(xq);
         json_decref(res);
         return rc;
     }
@@ -920,16 +1028,12 @@ static int run(json_t **out, kb_xdb *db, const kb_config *cfg,
     if (o->pinned && json_array_size(o->pinned))
         apply_pins(arr, db, o, kb_query_terms(kq));
     if (o->facets) {
-        static const char *const names[] = {"kind", "product", "category",
-                                            "tag"};
-        json_t *facets = json_object();
-        for (int k = 0; k < 4; k++) {
-            facet_ctx f = {json_object()};
-            kb_xmset_facets(ms, k, facet_cb, &f);
-            json_object_set_new(facets, names[k], f.obj);
-        }
+        json_t *facets = facets_of(ms);
+        if (!facets)
+            facets = legacy_facets(db, run, xo);
         json_object_set_new(res, "facets", facets);
     }
+    kb_xquery_free(xq);
     kb_xmset_free(ms);
     *out = res;
     return KB_OK;

@@ -220,6 +220,12 @@ static int build_xdoc(kb_xdoc **out, const json_t *doc, wordlist *words,
         rc = kb_xdoc_add_value(b.xd, KB_SLOT_CATEGORY, cat, strlen(cat));
     if (rc == KB_OK && tagv.len)
         rc = kb_xdoc_add_value(b.xd, KB_SLOT_TAGS, tagv.data, tagv.len);
+    if (rc == KB_OK) {
+        kb_buf_reset(&b.t);
+        kb_buf_printf(&b.t, "%s\x1e%s\x1e%s\x1e", kind, prod, cat);
+        kb_buf_add(&b.t, tagv.data, tagv.len);
+        rc = kb_xdoc_add_value(b.xd, KB_SLOT_FACETS, b.t.data, b.t.len);
+    }
     if (rc == KB_OK && *upd)
         rc = kb_xdoc_add_value(b.xd, KB_SLOT_UPDATED, upd, strlen(upd));
     const char *rev = kb_doc_str(doc, "review_by");

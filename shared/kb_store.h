@@ -31,6 +31,9 @@ enum {
     KB_SLOT_UPDATED = 4,
     KB_SLOT_DUPKEY = 5, /* a hash of the normalised title: collapses copies */
     KB_SLOT_REVIEW = 6, /* review_by as YYYY-MM-DD, when it is a date */
+    /* kind, product, category and tags (joined by 0x1f), joined by 0x1e:
+     * what the facets count, one value read per hit instead of four */
+    KB_SLOT_FACETS = 7,
 };
 
 /* 1 when s is a calendar date written YYYY-MM-DD. */

@@ -1071,6 +1071,26 @@ int kb_xmset_facets(const kb_xmset *ms, int k, kb_xterm_fn fn, void *ctx)
     KB_CATCH(nullptr)
 }
 
+int kb_xmset_facet_values(const kb_xmset *ms, int k, kb_xterm_fn fn,
+                          void *ctx, uint32_t *seen)
+{
+    KB_ASSERT_ARG(ms && fn && seen && k >= 0 &&
+                  (size_t)k < ms->spies.size());
+    try {
+        const Xapian::ValueCountMatchSpy &spy = *ms->spies[k];
+        *seen = static_cast<uint32_t>(spy.get_total());
+        for (Xapian::TermIterator t = spy.values_begin(); t != spy.values_end();
+             ++t) {
+            const std::string &v = *t;
+            int r = fn(ctx, v.data(), v.size(), t.get_termfreq());
+            if (r)
+                return r;
+        }
+        return KB_OK;
+    }
+    KB_CATCH(nullptr)
+}
+
 /* --- sets of shards --- */
 
 int kb_xdb_open_shards(kb_xdb **out, const kb_xshard *shards, size_t n,

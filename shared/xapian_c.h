@@ -281,6 +281,10 @@ int kb_xmset_expand(kb_xmset *ms, uint32_t nrel, uint32_t nterms,
                     kb_xterm_fn fn, void *ctx, char **errmsg);
 /* Facet counts of facet slot number k (index into opts.facet_slots). */
 int kb_xmset_facets(const kb_xmset *ms, int k, kb_xterm_fn fn, void *ctx);
+/* The values of facet slot k as stored, each with its count; *seen: the
+ * hits examined (those without the value included). */
+int kb_xmset_facet_values(const kb_xmset *ms, int k, kb_xterm_fn fn,
+                          void *ctx, uint32_t *seen);
 
 #ifdef __cplusplus
 }

@@ -586,6 +586,61 @@ static void test_search__facets_count_kinds_products_and_tags(void)
     json_decref(r);
 }
 
+/* An index written before the combined facet value (KB_SLOT_FACETS) has
+ * only the four single slots: its facets are counted from those. */
+static void test_search__facets_of_an_index_without_the_combined_slot(void)
+{
+    char path[128];
+    char *err = NULL;
+    kb_xdb *w = NULL;
+    snprintf(path, sizeof path, "%s/legacy", tmproot);
+    CHECK_RC(kb_xdb_open(&w, path, KB_XDB_WRITE | KB_XDB_NOSYNC, &err), KB_OK);
+    CHECK_RC(kb_xdb_begin(w, &err), KB_OK);
+    kb_tokens tk = KB_TOKENS_INIT;
+    CHECK_RC(kb_analyse(&tk, "toner", 5, kb_stemmer_for("en"), 1, NULL), KB_OK);
+    static const char *const old[][3] = {{"faq-a", "faq", "printing"},
+                                         {"faq-b", "faq", "printing"},
+                                         {"man-c", "manual", "email"}};
+    for (size_t i = 0; w && tk.n && i < 3; i++) {
+        kb_xdoc *d = kb_xdoc_new();
+        char q[32], data[256];
+        snprintf(q, sizeof q, "Q%s", old[i][0]);
+        snprintf(data, sizeof data, "{\"id\":\"%s\",\"kind\":\"%s\","
+                 "\"title\":\"Toner\",\"body\":\"toner\",\"version\":1,"
+                 "\"status\":\"published\",\"visibility\":\"public\","
+                 "\"product\":\"%s\"}", old[i][0], old[i][1], old[i][2]);
+        char k[32], p[32];
+        snprintf(k, sizeof k, "K%s", old[i][1]);
+        snprintf(p, sizeof p, "P%s", old[i][2]);
+        const char *terms[] = {q, k, p, "Xpublished", "Vpublic"};
+        for (size_t t = 0; t < 5; t++)
+            kb_xdoc_add_term(d, terms[t], strlen(terms[t]), 0, 0);
+        kb_xdoc_add_term(d, kb_tok_term(&tk, &tk.v[0]), tk.v[0].tlen, 1, 0);
+        kb_xdoc_add_value(d, KB_SLOT_KIND, old[i][1], strlen(old[i][1]));
+        kb_xdoc_add_value(d, KB_SLOT_PRODUCT, old[i][2], strlen(old[i][2]));
+        kb_xdoc_add_value(d, KB_SLOT_TAGS, "ink\x1fpaper", 9);
+        kb_xdoc_set_data(d, data, strlen(data));
+        CHECK_RC(kb_xdb_replace(w, q, strlen(q), d, &err), KB_OK);
+        kb_xdoc_free(d);
+    }
+    kb_tokens_free(&tk);
+    CHECK_RC(kb_xdb_commit(w, &err), KB_OK);
+    kb_search_opts o = opts(KB_AUD_PUBLIC);
+    o.q = "toner";
+    json_t *r = NULL;
+    CHECK_RC(kb_search(&r, w, NULL, &o, &err), KB_OK);
+    CHECK(json_integer_value(json_object_get(r, "total")) == 3);
+    CHECK(facet(r, "kind", "faq") == 2);
+    CHECK(facet(r, "kind", "manual") == 1);
+    CHECK(facet(r, "product", "printing") == 2);
+    CHECK(facet(r, "product", "email") == 1);
+    CHECK(facet(r, "tag", "ink") == 3);
+    CHECK(facet(r, "tag", "paper") == 3);
+    json_decref(r);
+    kb_free(err);
+    kb_xdb_close(w);
+}
+
 static void test_search__limit_and_offset_page_through_results(void)
 {
     kb_search_opts o = opts(KB_AUD_PUBLIC);
@@ -657,6 +712,7 @@ int main(void)
     RUN(test_search__snippets_can_be_turned_off);
     RUN(test_search__snippet_window_centres_on_a_late_match);
     RUN(test_search__facets_count_kinds_products_and_tags);
+    RUN(test_search__facets_of_an_index_without_the_combined_slot);
     RUN(test_search__limit_and_offset_page_through_results);
     RUN(test_search__expansion_terms_widen_the_search);
     kb_xdb_close(db);
