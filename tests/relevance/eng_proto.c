@@ -28,6 +28,9 @@
  *   group=1     stackfaq (QA pairs): rank articles (the pairs of a thread
  *               joined, with sboost etc.) and list each article's pairs
  *               in the order of a pair-level search
+ *   group=2     stackfaq (QA pairs), one index: the pairs found, regrouped
+ *               by thread, threads in the order of their best pair
+ *   group=3     the same, threads by the sum of their pairs' weights
  *   gw=X        with group=1: instead, score each pair by its own weight +
  *               X * its article's weight
  *   semeval: the query is kb_search's over subject + body, filtered to the
@@ -333,7 +336,7 @@ static int pr_open(void **out, const rel_set *s, const rel_opts *o)
     kb_xdb_close(w);
     if (kb_xdb_open(&st->db, st->dir, KB_XDB_READ, NULL) != KB_OK)
         goto fail;
-    if (p->group && s->kind == REL_STACKFAQ &&
+    if (p->group == 1 && s->kind == REL_STACKFAQ &&
         (build_custom(&st->adir, p, s, 1, 0) != 0 ||
          kb_xdb_open(&st->art, st->adir, KB_XDB_READ, NULL) != KB_OK))
         goto fail;
@@ -647,7 +650,7 @@ static int pr_rank(void *p, const rel_set *s, const rel_query *q,
     kb_xmset *ms = NULL, *am = NULL;
     uint32_t limit = s->kind == REL_SEMEVAL ? (uint32_t)s->ndocs
                                             : (uint32_t)s->cutoff + 1;
-    if (st->art)
+    if (st->art || st->p.group >= 2)
         limit = (uint32_t)s->ndocs;
     if (search(&ms, st, st->db, s, q, limit, st->p.sections) != 0)
         return -1;
@@ -659,6 +662,40 @@ static int pr_rank(void *p, const rel_set *s, const rel_query *q,
         }
         fuse(s, ms, tm, st->p.tfield, r);
         kb_xmset_free(tm);
+        kb_xmset_free(ms);
+        return 0;
+    }
+    if (!st->art && st->p.group >= 2 && s->kind == REL_STACKFAQ) {
+        size_t np = ms ? kb_xmset_size(ms) : 0;
+        scored *v = calloc(np + 1, sizeof *v); /* per hit: its thread's key */
+        long *doc = calloc(np + 1, sizeof *doc);
+        for (size_t i = 0; v && doc && i < np; i++) {
+            doc[i] = hit_doc(s, ms, (uint32_t)i);
+            double key = 0;
+            size_t first = i;
+            for (size_t j = 0; j < np; j++) {
+                long dj = j < i ? doc[j] : hit_doc(s, ms, (uint32_t)j);
+                if (doc[i] < 0 || dj < 0 ||
+                    strcmp(s->docs[dj].group, s->docs[doc[i]].group))
+                    continue;
+                if (j < first)
+                    first = j;
+                key += st->p.group == 3 ? kb_xmset_weight(ms, (uint32_t)j) : 0;
+            }
+            if (st->p.group == 2)
+                key = kb_xmset_weight(ms, (uint32_t)first);
+            /* threads by key, then the thread's first hit, then own rank */
+            v[i].doc = (long)i;
+            v[i].score = key * 1e6 - (double)first - (double)i / (np + 1);
+        }
+        if (v && doc) {
+            qsort(v, np, sizeof *v, by_score);
+            for (size_t i = 0; i < np; i++)
+                if (doc[v[i].doc] >= 0)
+                    rel_ranking_add(r, (size_t)doc[v[i].doc]);
+        }
+        free(v);
+        free(doc);
         kb_xmset_free(ms);
         return 0;
     }
