@@ -669,12 +669,13 @@ static int pr_rank(void *p, const rel_set *s, const rel_query *q,
         size_t np = ms ? kb_xmset_size(ms) : 0;
         scored *v = calloc(np + 1, sizeof *v); /* per hit: its thread's key */
         long *doc = calloc(np + 1, sizeof *doc);
-        for (size_t i = 0; v && doc && i < np; i++) {
+        for (size_t i = 0; v && doc && i < np; i++)
             doc[i] = hit_doc(s, ms, (uint32_t)i);
+        for (size_t i = 0; v && doc && i < np; i++) {
             double key = 0;
             size_t first = i;
             for (size_t j = 0; j < np; j++) {
-                long dj = j < i ? doc[j] : hit_doc(s, ms, (uint32_t)j);
+                long dj = doc[j];
                 if (doc[i] < 0 || dj < 0 ||
                     strcmp(s->docs[dj].group, s->docs[doc[i]].group))
                     continue;
