@@ -756,11 +756,13 @@
         api('/v1/related?limit=6&q=' + encodeURIComponent(q)).then(function (j) {
             if (seq !== docSeq) return;
             var rs = (j.results || []).filter(function (r) { return r.id !== d.id; }).slice(0, 4);
-            rs.forEach(function (r) {
+            rs.forEach(function (r, i) {
                 var li = el('li');
                 if (r.lang) li.lang = r.lang;
                 var a = el('a', null, r.title || r.id);
                 a.href = docHref(r.id);
+                /* A click counts for the related call that listed it. */
+                a.addEventListener('click', function () { sendClick(j.query_id, r.id, i + 1); });
                 li.appendChild(a);
                 li.appendChild(el('span', 'related-kind', humanLabel(KIND_LABEL, r.kind)));
                 ui.related.appendChild(li);

@@ -485,6 +485,25 @@ test('analytics: opening a search result records a click at its position', async
     assert.equal((await vote.response()).status(), 200);
 });
 
+test('analytics: a click in an article\'s related list is recorded against that list', async ({ page }) => {
+    const [rel] = await Promise.all([
+        page.waitForResponse((r) => r.url().startsWith(`${BASE}/v1/related?`)),
+        openDoc(page, 'faq-wifi-connect'),
+    ]);
+    const listed = await rel.json();
+    await page.waitForSelector('#related-card:not([hidden]) #related li a', { timeout: WAIT_MS });
+    const shown = listed.results.filter((r) => r.id !== 'faq-wifi-connect');
+    const [sent] = await Promise.all([
+        page.waitForRequest(isEvent('click')),
+        page.locator('#related li a').first().click(),
+    ]);
+    assert.deepEqual(JSON.parse(sent.postData()),
+        { type: 'click', query_id: listed.query_id, id: shown[0].id, position: 1 });
+    assert.equal((await sent.response()).status(), 202);
+    await page.waitForFunction((id) => location.hash.includes(encodeURIComponent(id)),
+        shown[0].id, { timeout: WAIT_MS });
+});
+
 test('analytics: the widget reports its session, the article opened and the ticket sent', async ({ page, context }) => {
     const d0 = await apiJson('/v1/analytics/deflection?days=1');
 
