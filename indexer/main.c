@@ -17,6 +17,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -45,20 +46,32 @@ static double now_s(void)
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* One line on stderr, written at once: parallel jobs share it. */
 static void problem(void *ctx, int line, const char *fmt, ...)
 {
     run *r = ctx;
+    char buf[2048];
+    size_t n = 0;
     va_list ap;
     if (r->progress)
-        fputs("\r\033[K", stderr);
+        n += (size_t)snprintf(buf, sizeof buf, "\r\033[K");
     if (line > 0)
-        fprintf(stderr, "%s:%d: ", r->file, line);
+        n += (size_t)snprintf(buf + n, sizeof buf - n, "%s:%d: ", r->file, line);
     else
-        fprintf(stderr, "%s: ", r->file);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
+        n += (size_t)snprintf(buf + n, sizeof buf - n, "%s: ", r->file);
+    if (n < sizeof buf) {
+        va_start(ap, fmt);
+        int m = vsnprintf(buf + n, sizeof buf - n, fmt, ap);
+        va_end(ap);
+        n += m > 0 ? (size_t)m : 0;
+    }
+    if (n > sizeof buf - 2)
+        n = sizeof buf - 2;
+    buf[n++] = '\n';
+    fflush(stderr);
+    if (write(2, buf, n) < 0) {
+        /* nowhere left to say it */
+    }
     r->rejected++;
 }
 
@@ -532,7 +545,236 @@ static int cmd_compact(const char *db, long wait_s)
     return 0;
 }
 
+/* --- a first load in parallel --- */
+
+#define MAX_JOBS 64
+
+typedef struct {
+    long added, updated, unchanged, archived, rejected, skipped;
+} counts;
+
+/* Job k's share of files: the biggest files first, each to the job with
+ * the fewest bytes so far. */
+static json_t *share(const json_t *files, int jobs, int k)
+{
+    size_t n = json_array_size(files);
+    long *size = calloc(n + 1, sizeof *size), load[MAX_JOBS] = {0};
+    int *job = calloc(n + 1, sizeof *job);
+    json_t *mine = json_array();
+    struct stat st;
+    for (size_t i = 0; size && i < n; i++)
+        size[i] = stat(json_string_value(json_array_get(files, i)), &st) == 0
+                      ? (long)st.st_size
+                      : 0;
+    for (size_t done = 0; size && job && done < n; done++) {
+        size_t big = 0;
+        for (size_t i = 0; i < n; i++) /* the biggest not yet given */
+            if (size[i] >= 0 && (size[big] < 0 || size[i] > size[big]))
+                big = i;
+        int least = 0;
+        for (int j = 1; j < jobs; j++)
+            if (load[j] < load[least])
+                least = j;
+        job[big] = least;
+        load[least] += size[big] + 1;
+        size[big] = -1;
+    }
+    for (size_t i = 0; mine && job && i < n; i++) /* in the walk's order */
+        if (job[i] == k)
+            json_array_append(mine, json_array_get(files, i));
+    free(size);
+    free(job);
+    return mine;
+}
+
+/* One job: index files into a new database at path. Returns the exit
+ * status (0, 1 some records rejected, 2 fatal) and the counts in *c. */
+static int index_part(const char *path, const json_t *files, const run *tmpl,
+                      counts *c)
+{
+    run r = *tmpl;
+    r.w = NULL;
+    r.errmsg = NULL;
+    r.seen = json_object();
+    r.progress = 0;
+    int rc = kb_xdb_open(&r.w, path, KB_XDB_WRITE | KB_XDB_NOSYNC, &r.errmsg);
+    if (rc == KB_OK)
+        rc = kb_xdb_begin(r.w, &r.errmsg);
+    size_t i;
+    json_t *f;
+    json_array_foreach(files, i, f)
+    {
+        if (rc != KB_OK)
+            break;
+        rc = index_file(&r, json_string_value(f));
+    }
+    if (rc == KB_OK)
+        rc = kb_xdb_commit(r.w, &r.errmsg);
+    kb_xdb_close(r.w);
+    json_decref(r.seen);
+    *c = (counts){r.added, r.updated, r.unchanged, r.archived, r.rejected,
+                  r.skipped};
+    if (rc != KB_OK) {
+        fprintf(stderr, "deskdex-index: %s\n",
+                r.errmsg ? r.errmsg : kb_strerror(rc));
+        free(r.errmsg);
+        return 2;
+    }
+    free(r.errmsg);
+    return r.rejected ? 1 : 0;
+}
+
+typedef struct {
+    json_t *owner; /* id -> the job that stored it */
+    int job;
+    char *dup;     /* an id two jobs stored, or NULL */
+} dup_ctx;
+
+/* A "d:ID" head record key of one part. */
+static int note_id(void *ctx, const char *key, size_t klen)
+{
+    dup_ctx *d = ctx;
+    char *id = klen > 2 ? strndup(key + 2, klen - 2) : NULL;
+    if (!id)
+        return 0;
+    json_t *prev = json_object_get(d->owner, id);
+    if (prev && json_integer_value(prev) != d->job) {
+        d->dup = id;
+        return 1;
+    }
+    json_object_set_new(d->owner, id, json_integer(d->job));
+    free(id);
+    return 0;
+}
+
+/* A new index at db from files, indexed by jobs processes into parts
+ * merged with Xapian's compactor. Returns the exit status, or -1 when
+ * one id came from files of two jobs (the caller indexes them again in
+ * one job, which reports the duplicate where it is). */
+static int index_parallel(const char *db, const json_t *files, int jobs,
+                          const run *tmpl, counts *total, double *secs)
+{
+    char part[MAX_JOBS][4200], tmp[4200];
+    const char *parts[MAX_JOBS];
+    int fds[MAX_JOBS], status = 0;
+    pid_t pids[MAX_JOBS];
+    double t0 = now_s();
+    memset(total, 0, sizeof *total);
+    fflush(NULL);
+    for (int k = 0; k < jobs; k++) {
+        snprintf(part[k], sizeof part[k], "%s.part-%ld-%d", db, (long)getpid(),
+                 k);
+        parts[k] = part[k];
+        int p[2];
+        if (pipe(p) != 0 || (pids[k] = fork()) < 0) {
+            fprintf(stderr, "deskdex-index: cannot start job %d: %s\n", k,
+                    strerror(errno));
+            jobs = k;
+            status = 2;
+            break;
+        }
+        if (pids[k] == 0) { /* the job */
+            close(p[0]);
+            counts c = {0};
+            json_t *mine = share(files, jobs, k);
+            int ex = mine ? index_part(part[k], mine, tmpl, &c) : 2;
+            json_decref(mine);
+            char line[256];
+            int n = snprintf(line, sizeof line, "%ld %ld %ld %ld %ld %ld\n",
+                             c.added, c.updated, c.unchanged, c.archived,
+                             c.rejected, c.skipped);
+            if (write(p[1], line, (size_t)n) != n)
+                ex = 2;
+            _exit(ex);
+        }
+        close(p[1]);
+        fds[k] = p[0];
+    }
+    for (int k = 0; k < jobs; k++) {
+        char line[256] = "";
+        ssize_t n = read(fds[k], line, sizeof line - 1);
+        close(fds[k]);
+        counts c = {0};
+        if (n > 0)
+            sscanf(line, "%ld %ld %ld %ld %ld %ld", &c.added, &c.updated,
+                   &c.unchanged, &c.archived, &c.rejected, &c.skipped);
+        total->added += c.added;
+        total->updated += c.updated;
+        total->unchanged += c.unchanged;
+        total->archived += c.archived;
+        total->rejected += c.rejected;
+        total->skipped += c.skipped;
+        int ws = 0;
+        int ex = waitpid(pids[k], &ws, 0) == pids[k] && WIFEXITED(ws)
+                     ? WEXITSTATUS(ws)
+                     : 2;
+        if (ex > status)
+            status = ex;
+    }
+    /* An id in two parts: the merge would hold it twice. */
+    dup_ctx d = {json_object(), 0, NULL};
+    for (int k = 0; status < 2 && !d.dup && k < jobs; k++) {
+        kb_xdb *rd = NULL;
+        if (kb_xdb_open(&rd, part[k], KB_XDB_READ, NULL) != KB_OK) {
+            status = 2;
+            break;
+        }
+        d.job = k;
+        kb_xdb_metadata_keys(rd, "d:", 2, note_id, &d, NULL);
+        kb_xdb_close(rd);
+    }
+    int dup = d.dup != NULL;
+    if (dup && status < 2)
+        fprintf(stderr, "deskdex-index: id %s came from files of two jobs; "
+                "indexing again in one job\n", d.dup);
+    free(d.dup);
+    json_decref(d.owner);
+    char *msg = NULL;
+    snprintf(tmp, sizeof tmp, "%s.merge-%ld", db, (long)getpid());
+    if (status < 2 && !dup) {
+        int rc = kb_xdb_merge(parts, (size_t)jobs, tmp, &msg);
+        kb_xdb *w = NULL;
+        if (rc == KB_OK && rename(tmp, db) != 0)
+            rc = kb_fail(&msg, KB_EIO, "cannot move the merged index to %s: "
+                         "%s", db, strerror(errno));
+        /* Stamped like every commit, for replicas. */
+        if (rc == KB_OK)
+            rc = kb_xdb_open(&w, db, KB_XDB_WRITE, &msg);
+        if (rc == KB_OK && (rc = kb_xdb_begin(w, &msg)) == KB_OK &&
+            (rc = kb_shard_stamp(w, &msg)) == KB_OK)
+            rc = kb_xdb_commit(w, &msg);
+        kb_xdb_close(w);
+        if (rc != KB_OK) {
+            fprintf(stderr, "deskdex-index: merging the jobs' parts: %s\n",
+                    msg ? msg : kb_strerror(rc));
+            status = 2;
+        }
+        free(msg);
+    }
+    kb_rmtree(tmp);
+    for (int k = 0; k < jobs; k++)
+        kb_rmtree(part[k]);
+    *secs = now_s() - t0;
+    return dup && status < 2 ? -1 : status;
+}
+
 /* --- main --- */
+
+static void summary(int json, int quiet, int files, const counts *c,
+                    double secs)
+{
+    if (json)
+        printf("{\"added\":%ld,\"updated\":%ld,\"unchanged\":%ld,"
+               "\"archived\":%ld,\"rejected\":%ld,\"skipped\":%ld,"
+               "\"seconds\":%.3f}\n",
+               c->added, c->updated, c->unchanged, c->archived, c->rejected,
+               c->skipped, secs);
+    else if (!quiet)
+        printf("%d files: %ld added, %ld updated, %ld unchanged, %ld "
+               "archived, %ld rejected, %ld skipped in %.2fs\n",
+               files, c->added, c->updated, c->unchanged, c->archived,
+               c->rejected, c->skipped, secs);
+}
 
 static void usage(FILE *f)
 {
@@ -553,6 +795,8 @@ static void usage(FILE *f)
         "  --map DST=SRC    take field DST from column SRC (repeatable)\n"
         "  --prune          archive documents whose source file is gone\n"
         "  --batch N        documents per transaction (default 5000)\n"
+        "  --jobs N         a first load in N processes, merged at the end\n"
+        "                   (DIR must not exist yet; a plain index)\n"
         "  --shards N       make DIR a set of N shards (documents placed by\n"
         "                   a hash of their id); later runs find it alone\n"
         "  --wait SECONDS   wait this long for the write lock (default 30)\n"
@@ -587,7 +831,7 @@ int main(int argc, char **argv)
 {
     enum { O_DB = 256, O_KIND, O_LANG, O_MAP, O_PRUNE, O_BATCH, O_WAIT,
            O_JSON, O_QUIET, O_STATS, O_SHOW, O_VERSION_N, O_HISTORY, O_HELP,
-           O_VERSION, O_BACKUP, O_RESTORE, O_SHARDS, O_COMPACT };
+           O_VERSION, O_BACKUP, O_RESTORE, O_SHARDS, O_COMPACT, O_JOBS };
     static const struct option opts[] = {
         {"db", required_argument, 0, O_DB},
         {"kind", required_argument, 0, O_KIND},
@@ -605,6 +849,7 @@ int main(int argc, char **argv)
         {"restore", required_argument, 0, O_RESTORE},
         {"compact", no_argument, 0, O_COMPACT},
         {"shards", required_argument, 0, O_SHARDS},
+        {"jobs", required_argument, 0, O_JOBS},
         {"help", no_argument, 0, O_HELP},
         {"version", optional_argument, 0, O_VERSION},
         {0, 0, 0, 0}};
@@ -612,7 +857,7 @@ int main(int argc, char **argv)
     const char *backup = NULL, *restore = NULL;
     int compact = 0;
     const char *maps[MAX_MAPS];
-    long batch = 5000, wait_s = 30, version = 0, shards = 0;
+    long batch = 5000, wait_s = 30, version = 0, shards = 0, jobs = 1;
     int nmaps = 0, do_prune = 0, json = 0, quiet = 0, stats = 0, c;
     run r;
     memset(&r, 0, sizeof r);
@@ -664,6 +909,13 @@ int main(int argc, char **argv)
             if (parse_int(optarg, 1, KB_XMAX_SHARDS, &shards)) {
                 fprintf(stderr, "deskdex-index: --shards takes 1 to %d, not "
                         "\"%s\"\n", KB_XMAX_SHARDS, optarg);
+                return 2;
+            }
+            break;
+        case O_JOBS:
+            if (parse_int(optarg, 1, MAX_JOBS, &jobs)) {
+                fprintf(stderr, "deskdex-index: --jobs takes 1 to %d, not "
+                        "\"%s\"\n", MAX_JOBS, optarg);
                 return 2;
             }
             break;
@@ -730,6 +982,34 @@ int main(int argc, char **argv)
 
     int rc;
     double waited = 0;
+    struct stat dst;
+    if (jobs > 1 && (shards || stat(db, &dst) == 0)) {
+        fprintf(stderr, "deskdex-index: --jobs builds a new plain index: %s\n",
+                shards ? "not with --shards"
+                       : "the --db folder exists (index into it without "
+                         "--jobs)");
+        return 2;
+    }
+    if (jobs > 1) {
+        json_t *files = json_array();
+        for (int i = optind; i < argc; i++)
+            collect_files(argv[i], files, &r, 1);
+        r.batch = batch;
+        counts all;
+        double secs = 0;
+        int ex = index_parallel(db, files, (int)jobs, &r, &all, &secs);
+        int nfiles = (int)json_array_size(files);
+        json_decref(files);
+        if (ex >= 0) {
+            all.rejected += r.rejected; /* paths that could not be walked */
+            if (ex < 2)
+                summary(json, quiet, nfiles, &all, secs);
+            if (ex < 2 && compact && cmd_compact(db, wait_s) != 0)
+                return 2;
+            return ex == 0 && all.rejected ? 1 : ex;
+        }
+        r.rejected = 0; /* a duplicate id: once more, in one job */
+    }
     if (shards && (rc = kb_shard_create(db, shards, &r.errmsg)) != KB_OK) {
         fprintf(stderr, "deskdex-index: %s\n", r.errmsg);
         free(r.errmsg);
@@ -791,17 +1071,9 @@ int main(int argc, char **argv)
         free(r.errmsg);
         return 2;
     }
-    if (json)
-        printf("{\"added\":%ld,\"updated\":%ld,\"unchanged\":%ld,"
-               "\"archived\":%ld,\"rejected\":%ld,\"skipped\":%ld,"
-               "\"seconds\":%.3f}\n",
-               r.added, r.updated, r.unchanged, r.archived, r.rejected,
-               r.skipped, secs);
-    else if (!quiet)
-        printf("%d files: %ld added, %ld updated, %ld unchanged, %ld "
-               "archived, %ld rejected, %ld skipped in %.2fs\n",
-               r.files_total, r.added, r.updated, r.unchanged, r.archived,
-               r.rejected, r.skipped, secs);
+    counts all = {r.added, r.updated, r.unchanged, r.archived, r.rejected,
+                  r.skipped};
+    summary(json, quiet, r.files_total, &all, secs);
     free(r.errmsg);
     if (compact && cmd_compact(db, wait_s) != 0)
         return 2;

@@ -647,6 +647,20 @@ int kb_xdb_compact(kb_xdb *db, const char *out, char **errmsg)
     })
 }
 
+int kb_xdb_merge(const char *const *srcs, size_t n, const char *out,
+                 char **errmsg)
+{
+    KB_ASSERT_ARG(srcs && n && out && *out);
+    try {
+        Xapian::Database all;
+        for (size_t i = 0; i < n; i++)
+            all.add_database(Xapian::Database(srcs[i]));
+        all.compact(out);
+        return KB_OK;
+    }
+    KB_CATCH(errmsg)
+}
+
 int kb_xdb_add_spelling(kb_xdb *db, const char *w, size_t wlen, unsigned freq,
                         char **errmsg)
 {

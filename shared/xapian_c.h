@@ -118,6 +118,11 @@ int kb_xdb_avlength(kb_xdb *db, double *out, char **errmsg);
  * new folder), keeping document ids. Works while a writer commits: a
  * revision that moves on underneath is retried on the newer one. */
 int kb_xdb_compact(kb_xdb *db, const char *out, char **errmsg);
+/* Merge the databases at srcs (documents renumbered in that order;
+ * spelling frequencies added up; of metadata keys held by several, the
+ * first's value) into a new compact database at out. */
+int kb_xdb_merge(const char *const *srcs, size_t n, const char *out,
+                 char **errmsg);
 
 /* Spelling dictionary. add/remove change a word's frequency by freq.
  * suggestion: *out is new, or NULL with KB_OK when there is none. */

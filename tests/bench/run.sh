@@ -222,6 +222,11 @@ record idx_deskdex_summary "$WORK/idx_deskdex.out"
 SECTIONS=$(jget "$WORK/idx_deskdex.out" added)
 REJECTED=$(jget "$WORK/idx_deskdex.out" rejected)
 
+say "indexing with deskdex-index --jobs 2 (a first load in 2 processes, merged)"
+timed idx_deskdex_j2 "$BIN/deskdex-index" --db "$WORK/kb-j2" --jobs 2 --quiet --json "$WORK/manuals"
+[ -s "$WORK/idx_deskdex_j2.out" ] || fail "deskdex-index --jobs 2 failed: $(tail -n 3 "$WORK/idx_deskdex_j2.err")"
+record idx_deskdex_j2_summary "$WORK/idx_deskdex_j2.out"
+
 say "indexing with omindex"
 timed idx_omindex omindex --db "$WORK/omega" --url / "$WORK/manuals" ||
     fail "omindex failed: $(tail -n 3 "$WORK/idx_omindex.err")"
@@ -250,6 +255,16 @@ row "$SEC" "peak RSS MB" "$(rss_mb idx_deskdex)" "$(rss_mb idx_omindex)" omindex
 row "$SEC" "peak RSS MB" "$(rss_mb idx_deskdex)" "$(rss_mb idx_fts5)" fts5
 row "$SEC" "index size MB" "$SZ_D" "$SZ_O" omindex
 row "$SEC" "index size MB" "$SZ_D" "$SZ_F" fts5
+S_J=$(secs idx_deskdex_j2)
+row "$SEC" "--jobs 2: wall seconds (vs omindex)" "$S_J" "$S_O" omindex
+row "$SEC" "--jobs 2: wall seconds (vs FTS5)" "$S_J" "$S_F" fts5 "<=2.00" \
+    "$(verdict "$(ratio "$S_J" "$S_F")" le 2)"
+row "$SEC" "--jobs 2: pages/s (vs omindex)" "$(calc "$PAGES / $S_J")" "$PPS_O" omindex \
+    ">=3.00" "$(verdict "$(ratio "$(calc "$PAGES / $S_J")" "$PPS_O")" ge 3)"
+row "$SEC" "--jobs 2: peak RSS MB of one process" "$(rss_mb idx_deskdex_j2)" \
+    "$(rss_mb idx_omindex)" omindex
+row "$SEC" "--jobs 2: index size MB (merged: compact)" "$(du_mb "$WORK/kb-j2")" "$SZ_O" omindex
+rm -rf "$WORK/kb-j2"
 
 # --- 2. query latency in-process ---
 
@@ -340,6 +355,47 @@ for sz in $(echo "$SIZES" | tr , ' '); do
         "$(rss_mb "grow_lat_fts5_$sz")" "fts5 query process"
 done
 
+# http_rows ENDPOINT CONNS WRK_JSON NOTE: the rate and p99 rows of one wrk
+# run of search or related (NOTE follows "requests/s" in the label).
+http_rows() {
+    _e1=$(jget "$3" errors)
+    _e2=$(jget "$3" non2xx)
+    _err=$((${_e1:-0} + ${_e2:-0}))
+    _p99=$(ms "$(jget "$3" p99_us)")
+    _lim=10
+    [ "$1" = related ] && _lim=5
+    if [ "$1" = search ]; then
+        _v=$(verdict "$(jget "$3" rps)" ge 5000)
+        [ "$_err" -gt 0 ] && _v="n/a: $_err errors"
+        row "$SEC" "search c=$2 requests/s$4 (errors $_err)" "$(jget "$3" rps)" \
+            "$(jget "$WORK/http_ceiling_search.json" qps)" \
+            "kb_search() 2 threads in-process" ">=5000" "$_v"
+    else
+        row "$SEC" "related c=$2 requests/s$4 (errors $_err)" "$(jget "$3" rps)" \
+            "$(jget "$WORK/http_ceiling_related.json" qps)" \
+            "kb_search() 2 threads in-process"
+    fi
+    row "$SEC" "$1 c=$2 p99 ms" "$_p99" \
+        "$(ms "$(jget "$WORK/http_health_c$2.json" p99_us)")" \
+        "GET /healthz same server" "<=$_lim" "$(verdict "$_p99" le "$_lim")"
+}
+
+# cpu_rows ENDPOINT CONNS WRK_JSON: the server's CPU per request, and for
+# search what 2 idle cores could serve at that cost (2000 / it; wrk's own
+# CPU aside). Unlike wall-clock rates it does not depend on what else the
+# machine runs.
+cpu_rows() {
+    _cpu=$(jget "$3" server_cpu_ms_per_req)
+    row "$SEC" "$1 c=$2 server CPU ms/request" "$_cpu" \
+        "$(jget "$WORK/http_ceiling_$1.json" cpu_mean_ms)" \
+        "kb_search() CPU ms/query"
+    [ "$1" = search ] || return 0
+    _proj=$(awk -v c="$_cpu" 'BEGIN { if (c + 0 > 0) printf "%.0f", 2000 / c; else print "-" }')
+    row "$SEC" "search c=$2 requests/s projected on 2 idle cores" "$_proj" \
+        "$(jget "$WORK/http_health_c$2.json" rps)" "GET /healthz measured" \
+        ">=5000" "$(verdict "$_proj" ge 5000)"
+}
+
 # --- 3. HTTP with wrk ---
 
 SEC="3 HTTP $HTTP_SIZE docs, 2 threads"
@@ -363,44 +419,12 @@ for c in 1 16 64; do
     wrk_run "http_related_c$c" "$c" "$WORK/gen/u-related.txt" "$WRK_D"
     for ep in search related; do
         f=$WORK/http_${ep}_c$c.json
-        rps=$(jget "$f" rps)
-        p99=$(ms "$(jget "$f" p99_us)")
-        e1=$(jget "$f" errors)
-        e2=$(jget "$f" non2xx)
-        err=$((${e1:-0} + ${e2:-0}))
-        lim=10
-        [ "$ep" = related ] && lim=5
-        v=$(verdict "$rps" ge 5000)
-        [ "$err" -gt 0 ] && v="n/a: $err errors"
-        hit=$(jget "$f" cache_hit_pct)
-        if [ "$ep" = search ]; then
-            row "$SEC" "search c=$c requests/s, cache ${hit}% hits (errors $err)" "$rps" \
-                "$(jget "$WORK/http_ceiling_search.json" qps)" \
-                "kb_search() 2 threads in-process" ">=5000" "$v"
-        else
-            row "$SEC" "related c=$c requests/s, cache ${hit}% hits (errors $err)" "$rps" \
-                "$(jget "$WORK/http_ceiling_related.json" qps)" \
-                "kb_search() 2 threads in-process"
-        fi
-        row "$SEC" "$ep c=$c p99 ms" "$p99" \
-            "$(ms "$(jget "$WORK/http_health_c$c.json" p99_us)")" \
-            "GET /healthz same server" "<=$lim" "$(verdict "$p99" le "$lim")"
+        http_rows "$ep" "$c" "$f" ", cache $(jget "$f" cache_hit_pct)% hits"
     done
     row "$SEC" "healthz c=$c requests/s (HTTP floor)" \
         "$(jget "$WORK/http_health_c$c.json" rps)" "-" "-"
-    # CPU per request does not depend on what else the machine runs:
-    # 2000 / it is what 2 idle cores could serve (wrk's own CPU aside).
     for ep in search related; do
-        cpu=$(jget "$WORK/http_${ep}_c$c.json" server_cpu_ms_per_req)
-        row "$SEC" "$ep c=$c server CPU ms/request" "$cpu" \
-            "$(jget "$WORK/http_ceiling_$ep.json" cpu_mean_ms)" \
-            "kb_search() CPU ms/query"
-        proj=$(awk -v c="$cpu" 'BEGIN { if (c + 0 > 0) printf "%.0f", 2000 / c; else print "-" }')
-        if [ "$ep" = search ]; then
-            row "$SEC" "search c=$c requests/s projected on 2 idle cores" "$proj" \
-                "$(jget "$WORK/http_health_c$c.json" rps)" "GET /healthz measured" \
-                ">=5000" "$(verdict "$proj" ge 5000)"
-        fi
+        cpu_rows "$ep" "$c" "$WORK/http_${ep}_c$c.json"
     done
 done
 HWM=$(vm VmHWM)
@@ -421,27 +445,8 @@ for c in 16 64; do
         u=short
         [ "$ep" = related ] && u=related
         wrk_run "http_nc_${ep}_c$c" "$c" "$WORK/gen/u-$u.txt" "$WRK_D"
-        f=$WORK/http_nc_${ep}_c$c.json
-        e1=$(jget "$f" errors)
-        e2=$(jget "$f" non2xx)
-        err=$((${e1:-0} + ${e2:-0}))
-        lim=10
-        [ "$ep" = related ] && lim=5
-        p99=$(ms "$(jget "$f" p99_us)")
-        if [ "$ep" = search ]; then
-            v=$(verdict "$(jget "$f" rps)" ge 5000)
-            [ "$err" -gt 0 ] && v="n/a: $err errors"
-            row "$SEC" "search c=$c requests/s (errors $err)" "$(jget "$f" rps)" \
-                "$(jget "$WORK/http_ceiling_search.json" qps)" \
-                "kb_search() 2 threads in-process" ">=5000" "$v"
-        else
-            row "$SEC" "related c=$c requests/s (errors $err)" "$(jget "$f" rps)" \
-                "$(jget "$WORK/http_ceiling_related.json" qps)" \
-                "kb_search() 2 threads in-process"
-        fi
-        row "$SEC" "$ep c=$c p99 ms" "$p99" \
-            "$(ms "$(jget "$WORK/http_health_c$c.json" p99_us)")" \
-            "GET /healthz same server" "<=$lim" "$(verdict "$p99" le "$lim")"
+        http_rows "$ep" "$c" "$WORK/http_nc_${ep}_c$c.json" ""
+        cpu_rows "$ep" "$c" "$WORK/http_nc_${ep}_c$c.json"
     done
 done
 stop_server
