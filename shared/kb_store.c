@@ -157,14 +157,14 @@ static int add_bool(builder *b, char prefix, const char *v)
     return kb_xdoc_add_term(b->xd, b->t.data, b->t.len, 0, 0);
 }
 
-/* The Xapian document of doc (new). words (or NULL) collects the words of
- * title, body and resolution for the spelling dictionary, unsorted. */
-static int build_xdoc(kb_xdoc **out, const json_t *doc, wordlist *words,
-                      char **errmsg)
+/* The Xapian document of doc (new), whose data is json (doc as compact
+ * JSON). words (or NULL) collects the words of title, body and resolution
+ * for the spelling dictionary, unsorted. */
+static int build_xdoc(kb_xdoc **out, const json_t *doc, const char *json,
+                      wordlist *words, char **errmsg)
 {
     builder b = {kb_xdoc_new(), KB_TOKENS_INIT, 1, KB_BUF_INIT(4096), words};
     int rc = KB_OK;
-    char *data = NULL;
     *out = NULL;
     if (!b.xd)
         return KB_ENOMEM;
@@ -245,11 +245,8 @@ static int build_xdoc(kb_xdoc **out, const json_t *doc, wordlist *words,
         }
         free(norm);
     }
-    if (rc == KB_OK) {
-        data = json_dumps(doc, JSON_COMPACT);
-        rc = data ? kb_xdoc_set_data(b.xd, data, strlen(data)) : KB_ENOMEM;
-    }
-    free(data);
+    if (rc == KB_OK)
+        rc = kb_xdoc_set_data(b.xd, json, strlen(json));
     kb_buf_free(&tagv);
     kb_buf_free(&b.t);
     kb_tokens_free(&b.tk);
@@ -354,6 +351,7 @@ static int write_version(kb_xdb *w, const json_t *doc, const json_t *prev,
     json_t *d = json_deep_copy(doc);
     json_t *head = NULL;
     kb_xdoc *xd = NULL;
+    char *json = NULL;
     int rc;
     if (!d)
         return KB_ENOMEM;
@@ -365,8 +363,14 @@ static int write_version(kb_xdb *w, const json_t *doc, const json_t *prev,
     json_object_set_new(d, "created_at", json_string(*created ? created : now));
     json_object_set_new(d, "changed_by", json_string(who ? who : ""));
 
+    /* The version record and the document's data are the same JSON. */
     vkey(key, sizeof key, id, v);
-    if ((rc = kb_meta_set_json(w, key, d, errmsg)) != KB_OK)
+    if (!(json = json_dumps(d, JSON_COMPACT))) {
+        rc = KB_ENOMEM;
+        goto done;
+    }
+    if ((rc = kb_xdb_set_metadata(w, key, strlen(key), json, strlen(json),
+                                  errmsg)) != KB_OK)
         goto done;
     head = json_pack("{s:i,s:s,s:s,s:s,s:s}", "v", v, "hash", hash, "status",
                      kb_doc_str(d, "status"), "visibility",
@@ -382,7 +386,7 @@ static int write_version(kb_xdb *w, const json_t *doc, const json_t *prev,
     if (strcmp(kb_doc_str(d, "status"), "archived") == 0) {
         rc = kb_xdb_delete(w, key, strlen(key), errmsg);
     } else {
-        rc = build_xdoc(&xd, d, spelled(d) ? &words : NULL, errmsg);
+        rc = build_xdoc(&xd, d, json, spelled(d) ? &words : NULL, errmsg);
         if (rc == KB_OK)
             rc = kb_xdb_replace(w, key, strlen(key), xd, errmsg);
     }
@@ -392,6 +396,7 @@ static int write_version(kb_xdb *w, const json_t *doc, const json_t *prev,
     words_free(&words);
 done:
     kb_xdoc_free(xd);
+    free(json);
     json_decref(head);
     json_decref(d);
     return rc;
