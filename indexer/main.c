@@ -597,6 +597,9 @@ static int index_part(const char *path, const json_t *files, const run *tmpl,
     r.errmsg = NULL;
     r.seen = json_object();
     r.progress = 0;
+    r.added = r.updated = r.unchanged = r.archived = r.rejected = 0;
+    r.skipped = r.docs_in_batch = 0;
+    r.files_done = r.files_total = 0;
     int rc = kb_xdb_open(&r.w, path, KB_XDB_WRITE | KB_XDB_NOSYNC, &r.errmsg);
     if (rc == KB_OK)
         rc = kb_xdb_begin(r.w, &r.errmsg);

@@ -78,6 +78,12 @@ check "a bad record: exit 1, named with its file and line" \
 check "the good records of every file are in" \
     '[ "$(jfield "$T/bad.json" added)" -gt 20 ] && idx --db "$T/bad.kb" --show faq-vpn-keeps-disconnecting >/dev/null 2>&1'
 
+# A path that cannot be walked is one problem, counted once.
+idx --db "$T/miss.kb" --jobs 2 --quiet --json corpus/ "$T/nope" >"$T/miss.json" 2>"$T/miss.err"
+rc=$?
+check "a missing path: exit 1, named, counted once" \
+    '[ $rc -eq 1 ] && grep -q "nope" "$T/miss.err" && [ "$(jfield "$T/miss.json" rejected)" = 1 ]'
+
 # One id in files of two jobs: indexed again in one job, which reports it.
 mkdir -p "$T/dup/faqs"
 cp corpus/faqs/faqs-general.jsonl "$T/dup/faqs/a.jsonl"

@@ -34,6 +34,7 @@ say() { echo "# $*"; }
 
 T=$(mktemp -d /tmp/deskdex-cluster.XXXXXX)
 GROUPS_=""
+ALIVE="" # what the test expects to be running
 cleanup() {
     for g in $GROUPS_; do kill -CONT -- "-$g" 2>/dev/null; kill -TERM -- "-$g" 2>/dev/null; done
     sleep 0.3
@@ -51,9 +52,24 @@ spawn() {
     setsid timeout "$LIMIT" "$@" >>"$T/$name.log" 2>&1 &
     echo $! >"$T/$name.pid"
     GROUPS_="$GROUPS_ $!"
+    ALIVE="$ALIVE $name"
 }
 group() { cat "$T/$1.pid"; }
-stop_group() { kill -CONT -- "-$(group "$1")" 2>/dev/null; kill -TERM -- "-$(group "$1")" 2>/dev/null; }
+stop_group() {
+    ALIVE=$(echo "$ALIVE" | tr ' ' '\n' | grep -vx "$1" | tr '\n' ' ')
+    kill -CONT -- "-$(group "$1")" 2>/dev/null
+    kill -TERM -- "-$(group "$1")" 2>/dev/null
+}
+# need_alive: a process the test relies on that has exited ends the test
+# at once, with its log, instead of letting later waits run out.
+need_alive() {
+    for n in $ALIVE; do
+        kill -0 "$(group "$n")" 2>/dev/null && continue
+        notok "$n exited unexpectedly: $(tail -n 3 "$T/$n.log" | tr '\n' ' ')"
+        echo "tests: $pass passed, $fail failed"
+        exit 1
+    done
+}
 free_port() { python3 "$top/tests/free-port"; }
 wait_http() { # port
     for _ in $(seq 1 100); do
@@ -159,6 +175,7 @@ start_fe 1 "$PF1"
 start_fe 2 "$PF2"
 up=1
 for p in "$PS" "$PW" "$PF1" "$PF2"; do wait_http "$p" || up=0; done
+need_alive
 check "the single node, the writer and two front-ends answer" '[ $up -eq 1 ]'
 check "a front-end opens the three remote shards" \
     '[ "$(get "$PF1" /healthz | jq_ "sum(s[\"up\"] for s in d[\"shards\"])")" = 3 ]'
@@ -178,6 +195,7 @@ cmp_() { # name url-a url-b [key]
     grep differs "$T/cmp-$1.txt" | head -5 | sed 's/^/    /'
     grep -q " 0 differences" "$T/cmp-$1.txt"
 }
+need_alive
 check "writer's local set vs single index: $(cmp_ w "$PS" "$PW"; tail -n 1 "$T/cmp-w.txt")" \
     'grep -q " 0 differences" "$T/cmp-w.txt"'
 check "front-end over remote shards vs single index, anonymous: $(cmp_ fa "$PS" "$PF1"; tail -n 1 "$T/cmp-fa.txt")" \
@@ -299,6 +317,7 @@ check "the shards are picked up again within $(echo "$e - $s" | bc) s (retry eve
 start_fe 2 "$PF2"
 wait_http "$PF2"
 wait "$LOAD1" "$LOAD2"
+need_alive
 check "after recovery front-end 1 answers as the single index: $(cmp_ back1 "$PS" "$PF1"; tail -n 1 "$T/cmp-back1.txt")" \
     'grep -q " 0 differences" "$T/cmp-back1.txt"'
 check "the restarted front-end 2 answers as the single index: $(cmp_ back2 "$PS" "$PF2"; tail -n 1 "$T/cmp-back2.txt")" \
