@@ -37,6 +37,9 @@ static size_t nslots;
 static size_t max_bytes, used_bytes;
 static double ttl;
 static uint64_t gen; /* bumped by cache_clear */
+static size_t sweep_at;  /* where the next partial sweep starts */
+static uint64_t swept_rev, swept_ino, swept_gen; /* of the last full one */
+#define SWEEP 64 /* slots a partial sweep looks at */
 static unsigned long hits, misses;
 static pthread_mutex_t locks[NLOCKS];
 static pthread_mutex_t stats_lock = PTHREAD_MUTEX_INITIALIZER; /* bytes, counts */
@@ -157,6 +160,47 @@ json_t *cache_get(const char *key, kb_xdb *db, char **qkey)
     return res;
 }
 
+/* Take bytes from the budget: 1 when they fit. */
+static int reserve(size_t bytes, uint64_t *g)
+{
+    pthread_mutex_lock(&stats_lock);
+    int fits = used_bytes + bytes <= max_bytes;
+    if (fits)
+        used_bytes += bytes;
+    *g = gen;
+    pthread_mutex_unlock(&stats_lock);
+    return fits;
+}
+
+/* Drop answers no request can be given any more (an older revision or
+ * folder, older settings, past their time): from every slot the first time
+ * the budget runs out at a revision, from the next SWEEP slots after. */
+static void sweep(uint64_t ino, uint64_t rev)
+{
+    pthread_mutex_lock(&stats_lock);
+    uint64_t g = gen;
+    int full = rev != swept_rev || ino != swept_ino || g != swept_gen;
+    size_t start = full ? 0 : sweep_at, n = full ? nslots : SWEEP;
+    if (full) {
+        swept_rev = rev;
+        swept_ino = ino;
+        swept_gen = g;
+    } else {
+        sweep_at = (sweep_at + SWEEP) % nslots;
+    }
+    pthread_mutex_unlock(&stats_lock);
+    double now = now_seconds();
+    for (size_t k = 0; k < n && k < nslots; k++) {
+        size_t i = (start + k) % nslots;
+        pthread_mutex_lock(&locks[i % NLOCKS]);
+        entry *e = &slots[i];
+        if (e->key && (e->gen != g || e->rev != rev || e->ino != ino ||
+                       now >= e->expires))
+            entry_drop(e);
+        pthread_mutex_unlock(&locks[i % NLOCKS]);
+    }
+}
+
 void cache_put(const char *key, kb_xdb *db, const json_t *res,
                const char *qkey)
 {
@@ -176,26 +220,28 @@ void cache_put(const char *key, kb_xdb *db, const json_t *res,
         free(n.res);
         return;
     }
-    size_t bytes = n.bytes;
+    /* The slot's occupant goes too: drop it first, so its bytes count. */
     size_t i = n.hash % nslots;
     pthread_mutex_lock(&locks[i % NLOCKS]);
-    entry *e = &slots[i];
-    if (e->key)
-        entry_drop(e);
-    pthread_mutex_lock(&stats_lock);
-    n.gen = gen;
-    int fits = used_bytes + bytes <= max_bytes;
-    if (fits)
-        used_bytes += bytes;
-    pthread_mutex_unlock(&stats_lock);
-    if (fits)
-        *e = n;
+    if (slots[i].key)
+        entry_drop(&slots[i]);
     pthread_mutex_unlock(&locks[i % NLOCKS]);
+    int fits = reserve(n.bytes, &n.gen);
+    if (!fits) {
+        sweep(ino, rev);
+        fits = reserve(n.bytes, &n.gen);
+    }
     if (!fits) {
         free(n.key);
         free(n.qkey);
         free(n.res);
+        return;
     }
+    pthread_mutex_lock(&locks[i % NLOCKS]);
+    if (slots[i].key) /* another request filled it meanwhile */
+        entry_drop(&slots[i]);
+    slots[i] = n;
+    pthread_mutex_unlock(&locks[i % NLOCKS]);
 }
 
 void cache_metrics(kb_buf *b)

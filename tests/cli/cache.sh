@@ -16,6 +16,7 @@ cleanup() {
     rm -rf "$T"
 }
 trap cleanup EXIT INT TERM
+[ -n "${KEEP:-}" ] && trap - EXIT
 
 E=cache-editor-key
 h=$("$BIN/deskdex-server" --hash-key $E | sed 's/"NAME"/"ed"/; s/"agent"/"editor"/')
@@ -143,6 +144,21 @@ while [ $i -lt 30 ] && ! grep -q reloaded "$T/server.log"; do sleep 0.1; i=$((i 
 search "/v1/search?q=flibbertigibbet"
 check "after SIGHUP a new synonym finds answers" '[ "$(py "j[\"total\"]")" -gt 0 ]'
 stop
+
+# --- a full cache makes room by dropping answers of older revisions ---
+printf 'cache_max_bytes = 45000\n' >>"$T/conf"
+start || not_ok "the server starts with a small cache"
+for q in printer+jam vpn+error wifi+certificate outlook+crash; do search "/v1/search?q=$q"; done
+full=$(metric deskdex_cache_bytes)
+post /v1/documents '{"id":"cache-fill","kind":"faq","question":"Capybara dock","answer":"Capybara docks need firmware 2."}' >/dev/null
+h0=$(metric deskdex_cache_hits_total)
+search "/v1/search?q=capybara+dock"
+search "/v1/search?q=capybara+dock"
+check "answers of the old revision ($full bytes, near cache_max_bytes) make room for new ones" \
+    '[ "$(metric deskdex_cache_hits_total)" = $((h0 + 1)) ] && [ "$(py "j[\"results\"][0][\"id\"]")" = cache-fill ]'
+check "and the budget holds" '[ "$(metric deskdex_cache_bytes)" -le 45000 ]'
+stop
+sed -i '/^cache_max_bytes/d' "$T/conf"
 
 # --- off ---
 printf 'cache_entries = 0\n' >>"$T/conf"
