@@ -587,10 +587,11 @@ static json_t *share(const json_t *files, int jobs, int k)
     return mine;
 }
 
-/* One job: index files into a new database at path. Returns the exit
- * status (0, 1 some records rejected, 2 fatal) and the counts in *c. */
-static int index_part(const char *path, const json_t *files, const run *tmpl,
-                      counts *c)
+/* One job: index files into a new database at path (a set of shards
+ * when shards > 0). Returns the exit status (0, 1 some records rejected,
+ * 2 fatal) and the counts in *c. */
+static int index_part(const char *path, long shards, const json_t *files,
+                      const run *tmpl, counts *c)
 {
     run r = *tmpl;
     r.w = NULL;
@@ -600,7 +601,10 @@ static int index_part(const char *path, const json_t *files, const run *tmpl,
     r.added = r.updated = r.unchanged = r.archived = r.rejected = 0;
     r.skipped = r.docs_in_batch = 0;
     r.files_done = r.files_total = 0;
-    int rc = kb_xdb_open(&r.w, path, KB_XDB_WRITE | KB_XDB_NOSYNC, &r.errmsg);
+    int rc = shards ? kb_shard_create(path, shards, &r.errmsg) : KB_OK;
+    if (rc == KB_OK)
+        rc = kb_shard_open(&r.w, path, NULL, NULL,
+                           KB_XDB_WRITE | KB_XDB_NOSYNC, &r.errmsg);
     if (rc == KB_OK)
         rc = kb_xdb_begin(r.w, &r.errmsg);
     size_t i;
@@ -650,15 +654,39 @@ static int note_id(void *ctx, const char *key, size_t klen)
     return 0;
 }
 
-/* A new index at db from files, indexed by jobs processes into parts
- * merged with Xapian's compactor. Returns the exit status, or -1 when
- * one id came from files of two jobs (the caller indexes them again in
- * one job, which reports the duplicate where it is). */
-static int index_parallel(const char *db, const json_t *files, int jobs,
-                          const run *tmpl, counts *total, double *secs)
+/* Merge the parts' databases at sub ("" the part itself, or a shard or
+ * dictionary folder of a set) into out. */
+static int merge_sub(char part[][4200], int jobs, const char *sub,
+                     const char *out, char **errmsg)
+{
+    char path[MAX_JOBS][4300];
+    const char *srcs[MAX_JOBS];
+    size_t n = 0;
+    struct stat st;
+    for (int k = 0; k < jobs; k++) {
+        snprintf(path[k], sizeof path[k], "%s%s%s", part[k], *sub ? "/" : "",
+                 sub);
+        if (stat(path[k], &st) == 0) /* a shard no document of a job hit */
+            srcs[n++] = path[k];
+    }
+    if (n)
+        return kb_xdb_merge(srcs, n, out, errmsg);
+    kb_xdb *w = NULL; /* no job wrote it: an empty one */
+    int rc = kb_xdb_open(&w, out, KB_XDB_WRITE, errmsg);
+    kb_xdb_close(w);
+    return rc;
+}
+
+/* A new index at db (a set of shards when shards > 0) from files, indexed
+ * by jobs processes into parts merged with Xapian's compactor (shard by
+ * shard for a set). Returns the exit status, or -1 when one id came from
+ * files of two jobs (the caller indexes them again in one job, which
+ * reports the duplicate where it is). */
+static int index_parallel(const char *db, long shards, const json_t *files,
+                          int jobs, const run *tmpl, counts *total,
+                          double *secs)
 {
     char part[MAX_JOBS][4200], tmp[4200];
-    const char *parts[MAX_JOBS];
     int fds[MAX_JOBS], status = 0;
     pid_t pids[MAX_JOBS];
     double t0 = now_s();
@@ -667,7 +695,6 @@ static int index_parallel(const char *db, const json_t *files, int jobs,
     for (int k = 0; k < jobs; k++) {
         snprintf(part[k], sizeof part[k], "%s.part-%ld-%d", db, (long)getpid(),
                  k);
-        parts[k] = part[k];
         int p[2];
         if (pipe(p) != 0 || (pids[k] = fork()) < 0) {
             fprintf(stderr, "deskdex-index: cannot start job %d: %s\n", k,
@@ -680,7 +707,7 @@ static int index_parallel(const char *db, const json_t *files, int jobs,
             close(p[0]);
             counts c = {0};
             json_t *mine = share(files, jobs, k);
-            int ex = mine ? index_part(part[k], mine, tmpl, &c) : 2;
+            int ex = mine ? index_part(part[k], shards, mine, tmpl, &c) : 2;
             json_decref(mine);
             char line[256];
             int n = snprintf(line, sizeof line, "%ld %ld %ld %ld %ld %ld\n",
@@ -717,14 +744,26 @@ static int index_parallel(const char *db, const json_t *files, int jobs,
     /* An id in two parts: the merge would hold it twice. */
     dup_ctx d = {json_object(), 0, NULL};
     for (int k = 0; status < 2 && !d.dup && k < jobs; k++) {
-        kb_xdb *rd = NULL;
-        if (kb_xdb_open(&rd, part[k], KB_XDB_READ, NULL) != KB_OK) {
-            status = 2;
-            break;
+        /* The records are in the part, or in each shard of a part set. */
+        for (long s = 0; status < 2 && !d.dup && s < (shards ? shards : 1);
+             s++) {
+            char path[4300];
+            struct stat st;
+            kb_xdb *rd = NULL;
+            if (shards)
+                snprintf(path, sizeof path, "%.4200s/shard-%ld", part[k], s);
+            else
+                snprintf(path, sizeof path, "%.4200s", part[k]);
+            if (shards && stat(path, &st) != 0)
+                continue;
+            if (kb_xdb_open(&rd, path, KB_XDB_READ, NULL) != KB_OK) {
+                status = 2;
+                break;
+            }
+            d.job = k;
+            kb_xdb_metadata_keys(rd, "d:", 2, note_id, &d, NULL);
+            kb_xdb_close(rd);
         }
-        d.job = k;
-        kb_xdb_metadata_keys(rd, "d:", 2, note_id, &d, NULL);
-        kb_xdb_close(rd);
     }
     int dup = d.dup != NULL;
     if (dup && status < 2)
@@ -735,14 +774,31 @@ static int index_parallel(const char *db, const json_t *files, int jobs,
     char *msg = NULL;
     snprintf(tmp, sizeof tmp, "%s.merge-%ld", db, (long)getpid());
     if (status < 2 && !dup) {
-        int rc = kb_xdb_merge(parts, (size_t)jobs, tmp, &msg);
+        int rc = KB_OK;
         kb_xdb *w = NULL;
+        if (!shards) {
+            rc = merge_sub(part, jobs, "", tmp, &msg);
+        } else if (mkdir(tmp, 0755) != 0) {
+            rc = kb_fail(&msg, KB_EIO, "%s: %s", tmp, strerror(errno));
+        } else {
+            char sub[64], out[4300];
+            for (long s = 0; rc == KB_OK && s <= shards; s++) {
+                if (s < shards)
+                    snprintf(sub, sizeof sub, "shard-%ld", s);
+                else
+                    snprintf(sub, sizeof sub, "dict");
+                snprintf(out, sizeof out, "%s/%s", tmp, sub);
+                rc = merge_sub(part, jobs, sub, out, &msg);
+            }
+            if (rc == KB_OK) /* the stub last, as a set is always made */
+                rc = kb_shard_create(tmp, shards, &msg);
+        }
         if (rc == KB_OK && rename(tmp, db) != 0)
             rc = kb_fail(&msg, KB_EIO, "cannot move the merged index to %s: "
                          "%s", db, strerror(errno));
         /* Stamped like every commit, for replicas. */
         if (rc == KB_OK)
-            rc = kb_xdb_open(&w, db, KB_XDB_WRITE, &msg);
+            rc = kb_shard_open(&w, db, NULL, NULL, KB_XDB_WRITE, &msg);
         if (rc == KB_OK && (rc = kb_xdb_begin(w, &msg)) == KB_OK &&
             (rc = kb_shard_stamp(w, &msg)) == KB_OK)
             rc = kb_xdb_commit(w, &msg);
@@ -799,7 +855,7 @@ static void usage(FILE *f)
         "  --prune          archive documents whose source file is gone\n"
         "  --batch N        documents per transaction (default 5000)\n"
         "  --jobs N         a first load in N processes, merged at the end\n"
-        "                   (DIR must not exist yet; a plain index)\n"
+        "                   (DIR must not exist yet)\n"
         "  --shards N       make DIR a set of N shards (documents placed by\n"
         "                   a hash of their id); later runs find it alone\n"
         "  --wait SECONDS   wait this long for the write lock (default 30)\n"
@@ -986,11 +1042,9 @@ int main(int argc, char **argv)
     int rc;
     double waited = 0;
     struct stat dst;
-    if (jobs > 1 && (shards || stat(db, &dst) == 0)) {
-        fprintf(stderr, "deskdex-index: --jobs builds a new plain index: %s\n",
-                shards ? "not with --shards"
-                       : "the --db folder exists (index into it without "
-                         "--jobs)");
+    if (jobs > 1 && stat(db, &dst) == 0) {
+        fprintf(stderr, "deskdex-index: --jobs builds a new index: the --db "
+                "folder exists (index into it without --jobs)\n");
         return 2;
     }
     if (jobs > 1) {
@@ -1000,7 +1054,7 @@ int main(int argc, char **argv)
         r.batch = batch;
         counts all;
         double secs = 0;
-        int ex = index_parallel(db, files, (int)jobs, &r, &all, &secs);
+        int ex = index_parallel(db, shards, files, (int)jobs, &r, &all, &secs);
         int nfiles = (int)json_array_size(files);
         json_decref(files);
         if (ex >= 0) {

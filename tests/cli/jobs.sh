@@ -97,13 +97,40 @@ check "which rejects the second copies, naming the first (exit $rc)" \
 idx --db "$T/dup1.kb" --quiet --json "$T/dup" >"$T/dup1.json" 2>/dev/null
 check "and ends as one job would" '[ "$(stats "$T/dup.kb")" = "$(stats "$T/dup1.kb")" ]'
 
+# A set of shards: each job makes a part set, merged shard by shard.
+idx --db "$T/set1" --shards 3 --quiet corpus/ >/dev/null 2>&1
+idx --db "$T/set2" --shards 3 --jobs 2 --quiet --json corpus/ >"$T/set2.json" 2>"$T/set2.err"
+rc=$?
+check "--shards 3 --jobs 2 exits 0 and makes a set" '[ $rc -eq 0 ] && grep -q "^auto shard-2" "$T/set2/XAPIANDB" && [ -f "$T/set2/dict/iamglass" ]'
+check "its --stats are those of the set made by one job" '[ "$(stats "$T/set1")" = "$(stats "$T/set2")" ]'
+same=1
+for k in 0 1 2; do
+    n1=$(xapian-delve "$T/set1/shard-$k" | sed -n 's/^number of documents = //p')
+    n2=$(xapian-delve "$T/set2/shard-$k" | sed -n 's/^number of documents = //p')
+    [ -n "$n1" ] && [ "$n1" = "$n2" ] || same=0
+done
+check "each shard holds the same documents' count as one job's" '[ $same -eq 1 ]'
+check "later runs on the set find it and change nothing" \
+    'idx --db "$T/set2" --quiet --json corpus/ 2>/dev/null | grep -q "\"added\":0,\"updated\":0"'
+check "a document reads back from its shard" \
+    '[ "$(idx --db "$T/set1" --show faq-password-reset | grep -v _at)" = "$(idx --db "$T/set2" --show faq-password-reset | grep -v _at)" ]'
+P3=$(free_port)
+timeout 120 "$BIN/deskdex-server" --db "$T/set2" --listen "127.0.0.1:$P3" \
+    --config "$T/conf" --access-log "" 2>>"$T/server.log" &
+PIDS="$PIDS $!"
+wait_up "$P3" || not_ok "the server starts on the merged set"
+same=0
+total=0
+for q in "reset+my+password" "outlok+not+synching" "%E5%BF%98%E8%AE%B0%E5%AF%86%E7%A0%81" "kind:faq+email"; do
+    total=$((total + 1))
+    [ "$(answer "$P1" "$q")" = "$(answer "$P3" "$q")" ] && same=$((same + 1))
+done
+check "the merged set answers $same of $total searches as the single index" '[ "$same" -eq "$total" ]'
+
 # What it refuses.
 out=$(idx --db "$T/one" --jobs 2 corpus/ 2>&1)
 rc=$?
 check "an existing index is refused (exit 2), saying why" '[ $rc -eq 2 ] && echo "$out" | grep -q "exists"'
-out=$(idx --db "$T/set" --jobs 2 --shards 2 corpus/ 2>&1)
-rc=$?
-check "--jobs with --shards is refused" '[ $rc -eq 2 ] && echo "$out" | grep -q "shards" && [ ! -e "$T/set" ]'
 out=$(idx --db "$T/x" --jobs 0 corpus/ 2>&1)
 rc=$?
 check "--jobs 0 is refused, naming the option" '[ $rc -eq 2 ] && echo "$out" | grep -q -- "--jobs"'
