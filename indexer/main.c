@@ -257,6 +257,21 @@ static int index_file(run *r, const char *path)
     return rc;
 }
 
+/* Index each file of the list in turn; stops at a fatal error. */
+static int index_files(run *r, const json_t *files)
+{
+    size_t i;
+    json_t *f;
+    int rc = KB_OK;
+    json_array_foreach(files, i, f)
+    {
+        if (rc != KB_OK)
+            break;
+        rc = index_file(r, json_string_value(f));
+    }
+    return rc;
+}
+
 /* --- walking --- */
 
 static int cmp_names(const void *a, const void *b)
@@ -607,14 +622,8 @@ static int index_part(const char *path, long shards, const json_t *files,
                            KB_XDB_WRITE | KB_XDB_NOSYNC, &r.errmsg);
     if (rc == KB_OK)
         rc = kb_xdb_begin(r.w, &r.errmsg);
-    size_t i;
-    json_t *f;
-    json_array_foreach(files, i, f)
-    {
-        if (rc != KB_OK)
-            break;
-        rc = index_file(&r, json_string_value(f));
-    }
+    if (rc == KB_OK)
+        rc = index_files(&r, files);
     if (rc == KB_OK)
         rc = kb_xdb_commit(r.w, &r.errmsg);
     kb_xdb_close(r.w);
@@ -1098,14 +1107,8 @@ int main(int argc, char **argv)
     r.files_total = (int)json_array_size(files);
 
     rc = kb_xdb_begin(r.w, &r.errmsg);
-    size_t i;
-    json_t *f;
-    json_array_foreach(files, i, f)
-    {
-        if (rc != KB_OK)
-            break;
-        rc = index_file(&r, json_string_value(f));
-    }
+    if (rc == KB_OK)
+        rc = index_files(&r, files);
     if (rc == KB_OK && do_prune)
         rc = prune(&r, argv + optind, argc - optind, files);
     if (rc == KB_OK)
