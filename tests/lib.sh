@@ -29,6 +29,21 @@ finish() {
     exit 0
 }
 
+# workspace: a temporary folder $T for the suite, removed at exit together
+# with the servers it started ($SPID, and each pid in $PIDS); KEEP=1 keeps
+# the folder to look at afterwards.
+SPID=""
+PIDS=""
+cleanup() {
+    for p in $SPID $PIDS; do kill "$p" 2>/dev/null; done
+    wait 2>/dev/null
+    [ -n "${KEEP:-}" ] || rm -rf "$T"
+}
+workspace() {
+    T=$(mktemp -d)
+    trap cleanup EXIT INT TERM
+}
+
 # A loopback port nobody listens on (tests/free-port says how it is chosen).
 free_port() { python3 "$tests_dir/free-port"; }
 # wait_up PORT: until the server there answers /healthz (5 s at most).

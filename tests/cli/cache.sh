@@ -8,15 +8,7 @@
 BIN=${BIN:-bin}
 . "$(dirname "$0")/../lib.sh"
 
-T=$(mktemp -d)
-SPID=""
-cleanup() {
-    [ -n "$SPID" ] && kill "$SPID" 2>/dev/null
-    wait 2>/dev/null
-    rm -rf "$T"
-}
-trap cleanup EXIT INT TERM
-[ -n "${KEEP:-}" ] && trap - EXIT
+workspace
 
 E=cache-editor-key
 h=$("$BIN/deskdex-server" --hash-key $E | sed 's/"NAME"/"ed"/; s/"agent"/"editor"/')

@@ -7,15 +7,7 @@
 BIN=${BIN:-bin}
 . "$(dirname "$0")/../lib.sh"
 
-T=$(mktemp -d)
-SPID=""
-cleanup() {
-    [ -n "$SPID" ] && kill "$SPID" 2>/dev/null
-    wait 2>/dev/null
-    rm -rf "$T"
-}
-trap cleanup EXIT INT TERM
-[ -n "$KEEP" ] && trap - EXIT
+workspace
 
 # JSON field of a file: jget FILE PYTHON-EXPRESSION-ON-j (a tuple prints
 # as its items separated by spaces)

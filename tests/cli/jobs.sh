@@ -7,14 +7,7 @@
 BIN=${BIN:-bin}
 . "$(dirname "$0")/../lib.sh"
 
-T=$(mktemp -d)
-PIDS=""
-cleanup() {
-    for p in $PIDS; do kill "$p" 2>/dev/null; done
-    wait 2>/dev/null
-    rm -rf "$T"
-}
-trap cleanup EXIT INT TERM
+workspace
 
 idx() { "$BIN/deskdex-index" "$@"; }
 stats() { idx --db "$1" --stats | python3 -c 'import json,sys

@@ -7,14 +7,7 @@
 BIN=${BIN:-bin}
 . "$(dirname "$0")/../lib.sh"
 
-T=$(mktemp -d)
-PIDS=""
-cleanup() {
-    for p in $PIDS; do kill "$p" 2>/dev/null; done
-    wait 2>/dev/null
-    rm -rf "$T"
-}
-trap cleanup EXIT INT TERM
+workspace
 
 start() { # db port
     timeout 300 "$BIN/deskdex-server" --db "$1" --listen "127.0.0.1:$2" \
