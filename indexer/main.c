@@ -568,37 +568,55 @@ typedef struct {
     long added, updated, unchanged, archived, rejected, skipped;
 } counts;
 
+typedef struct {
+    long size;
+    size_t at; /* in the walk's order */
+} sized;
+
+static int bigger_first(const void *a, const void *b)
+{
+    const sized *x = a, *y = b;
+    if (x->size != y->size)
+        return x->size < y->size ? 1 : -1;
+    return x->at < y->at ? -1 : x->at > y->at;
+}
+
 /* Job k's share of files: the biggest files first, each to the job with
- * the fewest bytes so far. */
+ * the fewest bytes so far; the share keeps the walk's order. */
 static json_t *share(const json_t *files, int jobs, int k)
 {
     size_t n = json_array_size(files);
-    long *size = calloc(n + 1, sizeof *size), load[MAX_JOBS] = {0};
-    int *job = calloc(n + 1, sizeof *job);
+    sized *v = calloc(n + 1, sizeof *v);
+    char *mine_at = calloc(n + 1, 1);
+    long load[MAX_JOBS] = {0};
     json_t *mine = json_array();
     struct stat st;
-    for (size_t i = 0; size && i < n; i++)
-        size[i] = stat(json_string_value(json_array_get(files, i)), &st) == 0
-                      ? (long)st.st_size
-                      : 0;
-    for (size_t done = 0; size && job && done < n; done++) {
-        size_t big = 0;
-        for (size_t i = 0; i < n; i++) /* the biggest not yet given */
-            if (size[i] >= 0 && (size[big] < 0 || size[i] > size[big]))
-                big = i;
+    if (!v || !mine_at || !mine) {
+        free(v);
+        free(mine_at);
+        json_decref(mine);
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        v[i].at = i;
+        v[i].size = stat(json_string_value(json_array_get(files, i)), &st) == 0
+                        ? (long)st.st_size
+                        : 0;
+    }
+    qsort(v, n, sizeof *v, bigger_first);
+    for (size_t i = 0; i < n; i++) {
         int least = 0;
         for (int j = 1; j < jobs; j++)
             if (load[j] < load[least])
                 least = j;
-        job[big] = least;
-        load[least] += size[big] + 1;
-        size[big] = -1;
+        load[least] += v[i].size + 1;
+        mine_at[v[i].at] = least == k;
     }
-    for (size_t i = 0; mine && job && i < n; i++) /* in the walk's order */
-        if (job[i] == k)
+    for (size_t i = 0; i < n; i++)
+        if (mine_at[i])
             json_array_append(mine, json_array_get(files, i));
-    free(size);
-    free(job);
+    free(v);
+    free(mine_at);
     return mine;
 }
 
