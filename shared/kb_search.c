@@ -669,6 +669,18 @@ static void count_in(json_t *obj, const char *v, size_t n, json_int_t c)
                          json_integer(c + (old ? json_integer_value(old) : 0)));
 }
 
+/* Count c for each item of v[0..n) separated by sep. */
+static void count_items(json_t *obj, const char *v, size_t n, char sep,
+                        json_int_t c)
+{
+    for (size_t s = 0; s < n;) {
+        const char *t = memchr(v + s, sep, n - s);
+        size_t e = t ? (size_t)(t - v) : n;
+        count_in(obj, v + s, e - s, c);
+        s = e + 1;
+    }
+}
+
 typedef struct {
     json_t *f[4]; /* kind, product, category, tag */
     uint64_t valued;
@@ -686,13 +698,8 @@ static int facet_value(void *ctx, const char *v, size_t n, double count)
         size_t end = e ? (size_t)(e - v) : n;
         if (k < 3)
             count_in(f->f[k], v + start, end - start, c);
-        else /* tags */
-            for (size_t s = start; s < end;) {
-                const char *t = memchr(v + s, '\x1f', end - s);
-                size_t te = t ? (size_t)(t - v) : end;
-                count_in(f->f[3], v + s, te - s, c);
-                s = te + 1;
-            }
+        else /* tags, joined by 0x1f */
+            count_items(f->f[3], v + start, end - start, '\x1f', c);
         start = end + 1;
     }
     return 0;
@@ -729,7 +736,7 @@ typedef struct {
 static int legacy_cb(void *ctx, const char *v, size_t n, double count)
 {
     legacy_ctx *f = ctx;
-    count_in(f->obj, v, n, (json_int_t)count);
+    count_items(f->obj, v, n, '\x1f', (json_int_t)count); /* tags joined */
     return 0;
 }
 
@@ -748,7 +755,8 @@ static json_t *legacy_facets(kb_xdb *db, const kb_xquery *q,
         return facets;
     for (int k = 0; k < 4; k++) {
         legacy_ctx f = {json_object()};
-        kb_xmset_facets(ms, k, legacy_cb, &f);
+        uint32_t seen;
+        kb_xmset_facet_values(ms, k, legacy_cb, &f, &seen);
         json_object_set_new(facets, facet_names[k], sorted(f.obj));
     }
     kb_xmset_free(ms);

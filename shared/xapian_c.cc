@@ -71,11 +71,10 @@ struct kb_xmset {
     std::vector<bool> have;
     // Built-in spies only: a remote shard must be able to run them.
     std::vector<std::unique_ptr<Xapian::ValueCountMatchSpy>> spies;
-    char facet_sep;
     kb_xdb *db;
     std::vector<uint32_t> live; // shard number of each sub-database
     explicit kb_xmset(const Xapian::Database &d)
-        : enq(d), facet_sep('\x1f'), db(nullptr) {}
+        : enq(d), db(nullptr) {}
 };
 
 namespace {
@@ -918,7 +917,6 @@ int kb_xdb_search(kb_xmset **out, kb_xdb *db, const kb_xquery *q,
                     return down_error(db, errmsg);
                 std::unique_ptr<kb_xmset> ms(new kb_xmset(*db->rep));
                 ms->db = db;
-                ms->facet_sep = o->facet_sep;
                 if (db->cl)
                     ms->live = db->cl->live;
                 ms->enq.set_query(q->rep);
@@ -1053,36 +1051,6 @@ int kb_xmset_expand(kb_xmset *ms, uint32_t nrel, uint32_t nterms,
         return KB_OK;
     }
     KB_CATCH(errmsg)
-}
-
-int kb_xmset_facets(const kb_xmset *ms, int k, kb_xterm_fn fn, void *ctx)
-{
-    KB_ASSERT_ARG(ms && fn && k >= 0 && (size_t)k < ms->spies.size());
-    try {
-        // A value holding several items counts once for each of them.
-        std::map<std::string, uint32_t> counts;
-        const Xapian::ValueCountMatchSpy &spy = *ms->spies[k];
-        for (Xapian::TermIterator t = spy.values_begin(); t != spy.values_end();
-             ++t) {
-            const std::string &v = *t;
-            size_t start = 0;
-            while (start < v.size()) {
-                size_t end = v.find(ms->facet_sep, start);
-                if (end == std::string::npos)
-                    end = v.size();
-                if (end > start)
-                    counts[v.substr(start, end - start)] += t.get_termfreq();
-                start = end + 1;
-            }
-        }
-        for (const auto &kv : counts) {
-            int r = fn(ctx, kv.first.data(), kv.first.size(), kv.second);
-            if (r)
-                return r;
-        }
-        return KB_OK;
-    }
-    KB_CATCH(nullptr)
 }
 
 int kb_xmset_facet_values(const kb_xmset *ms, int k, kb_xterm_fn fn,

@@ -255,12 +255,11 @@ typedef struct kb_xsearch_opts {
     int collapse_slot;     /* value slot whose duplicates collapse, or -1 */
     int nfacets;           /* value slots to count, at most KB_XMAX_FACETS */
     unsigned facet_slots[KB_XMAX_FACETS];
-    char facet_sep; /* a value holding several items splits at this byte */
     int bool_only;  /* rank by document order, ignore weights */
 } kb_xsearch_opts;
 
 #define KB_XSEARCH_OPTS_INIT                                                   \
-    {1.2, 0.0, 1.0, 0.75, 0.5, 0, 10, 0, -1, 0, {0, 0, 0, 0}, '\x1f', 0}
+    {1.2, 0.0, 1.0, 0.75, 0.5, 0, 10, 0, -1, 0, {0, 0, 0, 0}, 0}
 
 int kb_xdb_search(kb_xmset **out, kb_xdb *db, const kb_xquery *q,
                   const kb_xsearch_opts *opts, char **errmsg);
@@ -284,10 +283,10 @@ typedef int (*kb_xterm_fn)(void *ctx, const char *term, size_t tlen,
                            double weight);
 int kb_xmset_expand(kb_xmset *ms, uint32_t nrel, uint32_t nterms,
                     kb_xterm_fn fn, void *ctx, char **errmsg);
-/* Facet counts of facet slot number k (index into opts.facet_slots). */
-int kb_xmset_facets(const kb_xmset *ms, int k, kb_xterm_fn fn, void *ctx);
-/* The values of facet slot k as stored, each with its count; *seen: the
- * hits examined (those without the value included). */
+/* The values of facet slot k (index into opts.facet_slots) as stored,
+ * each with the number of hits holding it; *seen: the hits examined (those
+ * without the value included). A value holding several items is one
+ * value here: the caller splits it. */
 int kb_xmset_facet_values(const kb_xmset *ms, int k, kb_xterm_fn fn,
                           void *ctx, uint32_t *seen);
 
