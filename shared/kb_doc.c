@@ -6,6 +6,7 @@
 #include <nettle/sha2.h>
 #include <utf8proc.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
@@ -14,6 +15,79 @@ const char *kb_doc_str(const json_t *doc, const char *key)
 {
     const char *s = json_string_value(json_object_get(doc, key));
     return s ? s : "";
+}
+
+/* The long texts kb_doc_pack keeps out of the JSON, in their order. */
+static const char *const packed_texts[] = {"body", "resolution"};
+#define NPACKED (sizeof packed_texts / sizeof *packed_texts)
+
+char *kb_doc_pack(const json_t *doc, size_t *len)
+{
+    json_t *head = json_object();
+    const char *text[NPACKED];
+    size_t tlen[NPACKED], total = 0;
+    const char *key;
+    json_t *v;
+    if (!head)
+        return NULL;
+    json_object_foreach((json_t *)doc, key, v) {
+        size_t i = 0;
+        while (i < NPACKED && strcmp(key, packed_texts[i]))
+            i++;
+        int unread = !strcmp(key, "hash") || !strcmp(key, "created_at") ||
+                     !strcmp(key, "changed_by") ||
+                     (json_is_string(v) && json_string_length(v) == 0);
+        if (i == NPACKED && !unread)
+            json_object_set(head, key, v);
+    }
+    char *js = json_dumps(head, JSON_COMPACT);
+    json_decref(head);
+    if (!js)
+        return NULL;
+    size_t hlen = strlen(js);
+    total = hlen;
+    for (size_t i = 0; i < NPACKED; i++) {
+        text[i] = kb_doc_str(doc, packed_texts[i]);
+        tlen[i] = strlen(text[i]);
+        total += 1 + tlen[i];
+    }
+    char *out = realloc(js, total + 1);
+    if (!out) {
+        free(js);
+        return NULL;
+    }
+    size_t at = hlen;
+    for (size_t i = 0; i < NPACKED; i++) {
+        out[at++] = '\0';
+        memcpy(out + at, text[i], tlen[i]);
+        at += tlen[i];
+    }
+    out[at] = '\0';
+    *len = at;
+    return out;
+}
+
+json_t *kb_doc_unpack(const char *data, size_t len)
+{
+    const char *end = data + len;
+    const char *nul = memchr(data, '\0', len);
+    json_t *doc = json_loadb(data, nul ? (size_t)(nul - data) : len, 0, NULL);
+    if (!doc || !nul)
+        return doc;
+    if (!json_is_object(doc)) {
+        json_decref(doc);
+        return NULL;
+    }
+    const char *p = nul + 1;
+    for (size_t i = 0; i < NPACKED; i++) {
+        const char *e = p < end ? memchr(p, '\0', (size_t)(end - p)) : NULL;
+        size_t n = p < end ? (size_t)((e ? e : end) - p) : 0;
+        json_t *t = json_stringn(p, n);
+        json_object_set_new_nocheck(doc, packed_texts[i],
+                                    t ? t : json_string(""));
+        p += n + 1;
+    }
+    return doc;
 }
 
 int kb_doc_id_ok(const char *id)

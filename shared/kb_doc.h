@@ -55,4 +55,18 @@ const char *kb_doc_str(const json_t *doc, const char *key);
 /* Hex SHA-256 of bytes into hex[65]. */
 void kb_sha256_hex(const void *p, size_t n, char hex[65]);
 
+/* The data a search hit carries: the document as compact JSON without its
+ * long texts, then a NUL and the body, a NUL and the resolution, as they
+ * are (no field holds a NUL: input strings end at the first). A search
+ * parses the small JSON and copies the texts, instead of parsing them.
+ * What no search reads stays in the version record only: hash, created_at,
+ * changed_by, and empty strings (kb_doc_str reads absent as "").
+ * kb_doc_pack's result is new (malloc) with its length in *len. */
+char *kb_doc_pack(const json_t *doc, size_t *len);
+
+/* The document back from stored data (new), NULL when it is not a
+ * document. Data that is JSON only (as written before the texts were
+ * split off) is read as it is. */
+json_t *kb_doc_unpack(const char *data, size_t len);
+
 #endif

@@ -15,12 +15,12 @@
 
 #define MAX_CHUNKS 64       /* words looked at in one query */
 #define WILDCARD_MAX 30     /* terms one prefix may expand to */
-#define FACET_SAMPLE 200    /* hits examined for facet counts: each reads
-                               four values, the main cost of a search */
+#define FACET_SAMPLE 200    /* hits examined for facet counts */
 
 struct kb_query {
     kb_xquery *xq;
-    kb_xquery *filter; /* audience and field filters, or NULL */
+    kb_xquery *filter; /* field filters, or NULL */
+    kb_audience audience;
     kb_xquery *excl;   /* excluded words, or NULL */
     kb_termset terms;
     char *corrected;
@@ -84,14 +84,16 @@ static kb_xquery *bool_term(char prefix, const char *v, size_t n)
     return kb_xquery_term(t, k, 1, 0);
 }
 
-kb_xquery *kb_audience_filter(kb_audience a)
+kb_xquery *kb_audience_restrict(const kb_xquery *q, kb_audience a)
 {
-    kb_xquery *pub = kb_xquery_term("Xpublished", 10, 1, 0);
+    kb_xquery *own = q ? kb_xquery_combine(KB_XOP_AND, (kb_xquery **)&q, 1, 0)
+                       : NULL;
+    if (!own || a >= KB_AUD_EDITOR)
+        return own;
+    kb_xquery *hidden = kb_xquery_term("Xdraft", 6, 1, 0);
     if (a == KB_AUD_PUBLIC)
-        return pair(KB_XOP_AND, pub, kb_xquery_term("Vpublic", 7, 1, 0));
-    if (a == KB_AUD_AGENT)
-        return pub;
-    return pair(KB_XOP_OR, pub, kb_xquery_term("Xdraft", 6, 1, 0));
+        hidden = pair(KB_XOP_OR, hidden, kb_xquery_term("Vinternal", 9, 1, 0));
+    return pair(KB_XOP_AND_NOT, own, hidden);
 }
 
 void kb_search_xopts(kb_xsearch_opts *xo, const kb_config *cfg)
@@ -551,11 +553,16 @@ int kb_query_build(kb_query **out, kb_xdb *db, const kb_config *cfg,
             kq->excl = kb_xquery_combine(KB_XOP_OR, &excl, 1, 0);
             main = pair(KB_XOP_AND_NOT, main, excl);
         }
-        ql_add(&filters, kb_audience_filter(o->audience));
         kb_xquery *f = ql_combine(&filters, KB_XOP_AND);
-        kq->filter = kb_xquery_combine(KB_XOP_AND, &f, 1, 0);
-        main = pair(KB_XOP_FILTER, main, f);
+        if (f) {
+            kq->filter = kb_xquery_combine(KB_XOP_AND, &f, 1, 0);
+            main = pair(KB_XOP_FILTER, main, f);
+        }
+        kb_xquery *seen = kb_audience_restrict(main, o->audience);
+        kb_xquery_free(main);
+        main = seen;
     }
+    kq->audience = o->audience;
     ql_free(&filters);
     ql_free(&p->excl);
     ql_free(&p->pos);
@@ -820,6 +827,9 @@ static kb_xquery *expanded(kb_xdb *db, const kb_config *cfg,
             extra = pair(KB_XOP_AND_NOT, extra,
                          kb_xquery_combine(KB_XOP_OR,
                                            (kb_xquery **)&kq->excl, 1, 0));
+        kb_xquery *seen = kb_audience_restrict(extra, kq->audience);
+        kb_xquery_free(extra);
+        extra = seen;
         if (extra)
             out = pair(KB_XOP_OR,
                        kb_xquery_combine(KB_XOP_AND, (kb_xquery **)&kq->xq, 1,
@@ -888,7 +898,7 @@ static void apply_pins(json_t *arr, kb_xdb *db, const kb_search_opts *o,
             free(data);
             continue;
         }
-        json_t *doc = json_loadb(data, dlen, 0, NULL);
+        json_t *doc = kb_doc_unpack(data, dlen);
         free(data);
         json_t *r = doc && pin_fits(doc, o)
                         ? kb_result_from_doc(doc, terms, o->snippet_bytes,
@@ -1020,7 +1030,7 @@ static int run(json_t **out, kb_xdb *db, const kb_config *cfg,
         size_t dlen;
         if (kb_xmset_data(ms, i, &data, &dlen, NULL) != KB_OK)
             continue;
-        json_t *doc = json_loadb(data, dlen, 0, NULL);
+        json_t *doc = kb_doc_unpack(data, dlen);
         if (!doc)
             continue;
         json_t *r = kb_result_from_doc(doc, kb_query_terms(kq),

@@ -91,8 +91,13 @@ int kb_search(json_t **out, kb_xdb *db, const kb_config *cfg,
 kb_xquery *kb_expansion(kb_xmset *ms, uint32_t ndocs, uint32_t nterms,
                         double weight);
 
-/* The Xapian filter query of an audience (new). */
-kb_xquery *kb_audience_filter(kb_audience a);
+/* q (borrowed) restricted to what audience a may see (new). Every indexed
+ * document is published or a draft (archived ones leave the index) and
+ * public or internal, so the few an audience may not see (drafts, internal
+ * documents) are taken away (AND_NOT) rather than the many it may see
+ * required (a FILTER on terms nearly every document has costs the matcher
+ * a check of each candidate against two long lists). NULL on NULL. */
+kb_xquery *kb_audience_restrict(const kb_xquery *q, kb_audience a);
 
 /* BM25 options from the configuration. */
 void kb_search_xopts(kb_xsearch_opts *xo, const kb_config *cfg);

@@ -8,6 +8,12 @@
 
 /* --- term sets --- */
 
+static unsigned filter_bit(const char *t, size_t len)
+{
+    const unsigned char *u = (const unsigned char *)t;
+    return (unsigned)(len * 31u + u[0] * 7u + u[len - 1]) & 255u;
+}
+
 static int add(kb_termset *s, const char *pfx, const char *t, size_t len)
 {
     size_t pl = strlen(pfx);
@@ -17,6 +23,10 @@ static int add(kb_termset *s, const char *pfx, const char *t, size_t len)
         if (!v)
             return KB_ENOMEM;
         s->v = v;
+        size_t *l = realloc(s->len, c * sizeof *l);
+        if (!l)
+            return KB_ENOMEM;
+        s->len = l;
         s->cap = c;
     }
     char *p = malloc(pl + len + 1);
@@ -25,14 +35,30 @@ static int add(kb_termset *s, const char *pfx, const char *t, size_t len)
     memcpy(p, pfx, pl);
     memcpy(p + pl, t, len);
     p[pl + len] = '\0';
-    s->v[s->n++] = p;
+    s->v[s->n] = p;
+    s->len[s->n++] = pl + len;
+    if (pl + len) {
+        unsigned bit = filter_bit(p, pl + len);
+        s->filter[bit >> 6] |= (uint64_t)1 << (bit & 63);
+    }
+    if (*pfx == '\x02')
+        s->nprefix++;
+    else if (!*pfx && len) {
+        unsigned char c = (unsigned char)*t;
+        s->first[c >> 6] |= (uint64_t)1 << (c & 63);
+    }
     return KB_OK;
 }
 
 int kb_termset_has(const kb_termset *s, const char *t, size_t len)
 {
+    if (len == 0 || s->n == 0)
+        return 0;
+    unsigned bit = filter_bit(t, len);
+    if (!(s->filter[bit >> 6] & ((uint64_t)1 << (bit & 63))))
+        return 0;
     for (size_t i = 0; i < s->n; i++)
-        if (strlen(s->v[i]) == len && memcmp(s->v[i], t, len) == 0)
+        if (s->len[i] == len && memcmp(s->v[i], t, len) == 0)
             return 1;
     return 0;
 }
@@ -64,10 +90,12 @@ int kb_termset_add_prefix(kb_termset *s, const char *t, size_t len)
 
 static int prefix_match(const kb_termset *s, const char *w, size_t len)
 {
+    if (!s->nprefix)
+        return 0;
     for (size_t i = 0; i < s->n; i++) {
         if (s->v[i][0] != '\x02')
             continue;
-        size_t pl = strlen(s->v[i] + 1);
+        size_t pl = s->len[i] - 1;
         if (pl <= len && memcmp(s->v[i] + 1, w, pl) == 0)
             return 1;
     }
@@ -79,6 +107,7 @@ void kb_termset_free(kb_termset *s)
     for (size_t i = 0; i < s->n; i++)
         free(s->v[i]);
     free(s->v);
+    free(s->len);
     memset(s, 0, sizeof *s);
 }
 
@@ -126,7 +155,8 @@ int kb_snippet(char **out, const char *text, size_t len,
         while (scan > 0 && ((unsigned char)text[scan] & 0xC0) == 0x80)
             scan--;
     }
-    if (kb_analyse(&tk, text, scan, st, 1, NULL) == KB_OK && tk.n) {
+    if (kb_analyse_for(&tk, text, scan, st, terms->first, NULL) == KB_OK &&
+        tk.n) {
         sp = malloc(tk.n * sizeof *sp);
         if (!sp) {
             rc = KB_ENOMEM;

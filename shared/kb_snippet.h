@@ -5,14 +5,20 @@
 #include "kb_text.h"
 
 #include <stddef.h>
+#include <stdint.h>
 
-/* A small set of terms to mark (the query's). Not thread-safe. */
+/* A small set of terms to mark (the query's). Not thread-safe. Looked up
+ * once per word of every excerpt: a 256-bit filter on length and end bytes
+ * turns most words away before any comparison. */
 typedef struct kb_termset {
     char **v;
-    size_t n, cap;
+    size_t *len;
+    size_t n, cap, nprefix;
+    uint64_t filter[4];
+    uint64_t first[4]; /* first bytes of the whole terms */
 } kb_termset;
 
-#define KB_TERMSET_INIT {NULL, 0, 0}
+#define KB_TERMSET_INIT {NULL, NULL, 0, 0, 0, {0, 0, 0, 0}, {0, 0, 0, 0}}
 
 /* Add a term (copied). CJK unigrams are only marked on their own when they
  * were added with kb_termset_add_unigram (a one-character query run);

@@ -157,11 +157,10 @@ static int add_bool(builder *b, char prefix, const char *v)
     return kb_xdoc_add_term(b->xd, b->t.data, b->t.len, 0, 0);
 }
 
-/* The Xapian document of doc (new), whose data is json (doc as compact
- * JSON). words (or NULL) collects the words of title, body and resolution
+/* The Xapian document of doc (new), its data kb_doc_pack's. words (or NULL) collects the words of title, body and resolution
  * for the spelling dictionary, unsorted. */
-static int build_xdoc(kb_xdoc **out, const json_t *doc, const char *json,
-                      wordlist *words, char **errmsg)
+static int build_xdoc(kb_xdoc **out, const json_t *doc, wordlist *words,
+                      char **errmsg)
 {
     builder b = {kb_xdoc_new(), KB_TOKENS_INIT, 1, KB_BUF_INIT(4096), words};
     int rc = KB_OK;
@@ -245,8 +244,12 @@ static int build_xdoc(kb_xdoc **out, const json_t *doc, const char *json,
         }
         free(norm);
     }
-    if (rc == KB_OK)
-        rc = kb_xdoc_set_data(b.xd, json, strlen(json));
+    if (rc == KB_OK) {
+        size_t dlen = 0;
+        char *data = kb_doc_pack(doc, &dlen);
+        rc = data ? kb_xdoc_set_data(b.xd, data, dlen) : KB_ENOMEM;
+        free(data);
+    }
     kb_buf_free(&tagv);
     kb_buf_free(&b.t);
     kb_tokens_free(&b.tk);
@@ -363,7 +366,6 @@ static int write_version(kb_xdb *w, const json_t *doc, const json_t *prev,
     json_object_set_new(d, "created_at", json_string(*created ? created : now));
     json_object_set_new(d, "changed_by", json_string(who ? who : ""));
 
-    /* The version record and the document's data are the same JSON. */
     vkey(key, sizeof key, id, v);
     if (!(json = json_dumps(d, JSON_COMPACT))) {
         rc = KB_ENOMEM;
@@ -386,7 +388,7 @@ static int write_version(kb_xdb *w, const json_t *doc, const json_t *prev,
     if (strcmp(kb_doc_str(d, "status"), "archived") == 0) {
         rc = kb_xdb_delete(w, key, strlen(key), errmsg);
     } else {
-        rc = build_xdoc(&xd, d, json, spelled(d) ? &words : NULL, errmsg);
+        rc = build_xdoc(&xd, d, spelled(d) ? &words : NULL, errmsg);
         if (rc == KB_OK)
             rc = kb_xdb_replace(w, key, strlen(key), xd, errmsg);
     }

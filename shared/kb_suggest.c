@@ -169,13 +169,11 @@ int kb_suggest(json_t **out, kb_xdb *db, const kb_config *cfg,
                                                              : MAX_SALIENT;
     /* A term counts only if some document the caller may see has it, so
      * that neither "terms" nor "match" tells of hidden documents. */
-    kb_xquery *aud = kb_audience_filter(o->audience);
     int kept = 0;
     for (int i = 0; i < t->n && kept < cap; i++) {
         kb_xquery *tq = kb_xquery_term(t->v[i].term, strlen(t->v[i].term),
                                        1, 0);
-        kb_xquery *pq[2] = {tq, aud};
-        kb_xquery *fq = kb_xquery_combine(KB_XOP_FILTER, pq, 2, 0);
+        kb_xquery *fq = kb_audience_restrict(tq, o->audience);
         kb_xsearch_opts xo1;
         kb_search_xopts(&xo1, cfg);
         xo1.maxitems = 1;
@@ -188,7 +186,6 @@ int kb_suggest(json_t **out, kb_xdb *db, const kb_config *cfg,
         kb_xquery_free(fq);
         kb_xquery_free(tq);
     }
-    kb_xquery_free(aud);
     t->n = kept;
     double total_sal = 0;
     for (int i = 0; i < t->n; i++)
@@ -213,7 +210,6 @@ int kb_suggest(json_t **out, kb_xdb *db, const kb_config *cfg,
     for (int i = 0; i < t->n; i++)
         kb_xquery_free(parts[i]);
 
-    kb_xquery *filter = kb_audience_filter(o->audience);
     kb_xquery *excl = NULL;
     if (json_array_size(exclude)) {
         kb_xquery *ex[64];
@@ -239,8 +235,7 @@ int kb_suggest(json_t **out, kb_xdb *db, const kb_config *cfg,
     kb_xquery *q = NULL;
     int rc = KB_OK;
     for (int round = 0; round < 2 && rc == KB_OK; round++) {
-        kb_xquery *pieces[2] = {base, filter};
-        kb_xquery *fq = kb_xquery_combine(KB_XOP_FILTER, pieces, 2, 0);
+        kb_xquery *fq = kb_audience_restrict(base, o->audience);
         if (excl) {
             kb_xquery *p2[2] = {fq, excl};
             kb_xquery *nq = kb_xquery_combine(KB_XOP_AND_NOT, p2, 2, 0);
@@ -274,7 +269,7 @@ int kb_suggest(json_t **out, kb_xdb *db, const kb_config *cfg,
         size_t dlen;
         if (kb_xmset_data(ms, i, &data, &dlen, NULL) != KB_OK)
             continue;
-        json_t *doc = json_loadb(data, dlen, 0, NULL);
+        json_t *doc = kb_doc_unpack(data, dlen);
         if (!doc)
             continue;
         double score = kb_xmset_weight(ms, i);
@@ -355,7 +350,6 @@ int kb_suggest(json_t **out, kb_xdb *db, const kb_config *cfg,
     kb_xmset_free(ms);
     kb_xquery_free(q);
     kb_xquery_free(base);
-    kb_xquery_free(filter);
     kb_xquery_free(excl);
     free(t);
     if (rc != KB_OK) {

@@ -15,7 +15,16 @@
 struct kb_stemmer {
     struct sb_stemmer *sb;
     char name[24];
+    int ends_only; /* changes a word's ending only: its first byte stays */
 };
+
+/* Stemmers whose algorithms touch suffixes (and accented or non-ASCII
+ * letters) only; Irish, Indonesian and Serbian rewrite the start of a
+ * word and are not here. */
+static const char *const ends_only[] = {
+    "en", "english", "porter", "de", "german", "fr", "french", "es",
+    "spanish", "it", "italian", "pt", "portuguese", "nl", "dutch", "sv",
+    "swedish", "no", "norwegian", "da", "danish", "fi", "finnish", NULL};
 
 /* --- stemmers --- */
 
@@ -35,6 +44,8 @@ kb_stemmer *kb_stemmer_new(const char *lang)
         return NULL;
     }
     snprintf(st->name, sizeof st->name, "%s", try);
+    for (int i = 0; ends_only[i] && !st->ends_only; i++)
+        st->ends_only = !strcmp(try, ends_only[i]);
     return st;
 }
 
@@ -244,6 +255,7 @@ typedef struct {
     kb_stemmer *st;
     const char *text;
     uint32_t pos;
+    const uint64_t *first; /* stem only words starting so (or NULL: all) */
 } an_state;
 
 static int emit_word(an_state *a, size_t start, size_t end)
@@ -288,7 +300,9 @@ static int emit_word(an_state *a, size_t start, size_t end)
     k->wlen = (uint32_t)wlen;
     k->term = k->word;
     k->tlen = k->wlen;
-    if (a->st && has_alpha) {
+    unsigned char c0 = (unsigned char)w[0];
+    if (a->st && has_alpha &&
+        (!a->first || c0 >= 0x80 || (a->first[c0 >> 6] >> (c0 & 63)) & 1)) {
         const sb_symbol *s =
             sb_stemmer_stem(a->st->sb, (const sb_symbol *)w, (int)wlen);
         int slen = s ? sb_stemmer_length(a->st->sb) : 0;
@@ -351,14 +365,15 @@ static int emit_cjk(an_state *a, const size_t *off, size_t n)
     return rc;
 }
 
-int kb_analyse(kb_tokens *out, const char *text, size_t len, kb_stemmer *st,
-               uint32_t firstpos, char **errmsg)
+static int analyse(kb_tokens *out, const char *text, size_t len,
+                   kb_stemmer *st, uint32_t firstpos, const uint64_t *first,
+                   char **errmsg)
 {
     out->n = 0;
     out->plen = 0;
     if (len > UINT32_MAX)
         return kb_fail(errmsg, KB_ETOOBIG, "text over 4 GiB");
-    an_state a = {out, st, text, firstpos ? firstpos : 1};
+    an_state a = {out, st, text, firstpos ? firstpos : 1, first};
     size_t *off = NULL, offcap = 0, nrun = 0; /* current CJK run */
     size_t wstart = 0;
     int inword = 0, rc = KB_OK;
@@ -436,6 +451,19 @@ int kb_analyse(kb_tokens *out, const char *text, size_t len, kb_stemmer *st,
     if (rc == KB_ENOMEM)
         kb_fail(errmsg, rc, "out of memory");
     return rc;
+}
+
+int kb_analyse(kb_tokens *out, const char *text, size_t len, kb_stemmer *st,
+               uint32_t firstpos, char **errmsg)
+{
+    return analyse(out, text, len, st, firstpos, NULL, errmsg);
+}
+
+int kb_analyse_for(kb_tokens *out, const char *text, size_t len,
+                   kb_stemmer *st, const uint64_t first[4], char **errmsg)
+{
+    return analyse(out, text, len, st, 1,
+                   st && st->ends_only ? first : NULL, errmsg);
 }
 
 /* --- stop words (query side only) --- */

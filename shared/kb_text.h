@@ -67,6 +67,15 @@ void kb_stemmers_release(void);
 int kb_analyse(kb_tokens *out, const char *text, size_t len,
                kb_stemmer *st, uint32_t firstpos, char **errmsg);
 
+/* kb_analyse for matching against known terms (excerpts): a word whose
+ * first byte is ASCII and not set in first (a bit per byte value: the
+ * first bytes of the terms sought) keeps its unstemmed form as its term,
+ * as no stem of it can be one of them. Only for stemmers that change a
+ * word's ending alone (English and the other Western European ones);
+ * others stem every word. */
+int kb_analyse_for(kb_tokens *out, const char *text, size_t len,
+                   kb_stemmer *st, const uint64_t first[4], char **errmsg);
+
 /* Check UTF-8 validity; returns the offset of the first bad byte, or -1. */
 long kb_utf8_invalid_at(const char *s, size_t len);
 

@@ -598,7 +598,7 @@ static long hit_doc(const rel_set *s, kb_xmset *ms, uint32_t i)
     long d = -1;
     if (kb_xmset_data(ms, i, &data, &len, NULL) != KB_OK)
         return -1;
-    json_t *doc = json_loadb(data, len, 0, NULL);
+    json_t *doc = kb_doc_unpack(data, len);
     const char *id = kb_doc_str(doc, "parent");
     if (!*id)
         id = kb_doc_str(doc, "id");
@@ -728,7 +728,7 @@ static int pr_rank(void *p, const rel_set *s, const rel_query *q,
             size_t len;
             if (kb_xmset_data(am, (uint32_t)a, &data, &len, NULL) != KB_OK)
                 continue;
-            json_t *doc = json_loadb(data, len, 0, NULL);
+            json_t *doc = kb_doc_unpack(data, len);
             aid[a] = strdup(kb_doc_str(doc, "id"));
             json_decref(doc);
         }
@@ -756,7 +756,7 @@ static int pr_rank(void *p, const rel_set *s, const rel_query *q,
         size_t len;
         if (kb_xmset_data(am, a, &data, &len, NULL) != KB_OK)
             continue;
-        json_t *doc = json_loadb(data, len, 0, NULL);
+        json_t *doc = kb_doc_unpack(data, len);
         const char *thread = kb_doc_str(doc, "id");
         for (size_t i = 0; i < np; i++)
             if (pairs[i] >= 0 && !strcmp(s->docs[pairs[i]].group, thread))

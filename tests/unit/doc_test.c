@@ -476,6 +476,76 @@ static void test_doc__now_is_rfc3339_utc(void)
     CHECK(buf[4] == '-' && buf[10] == 'T' && buf[19] == 'Z');
 }
 
+/* --- stored data --- */
+
+static void test_doc__packed_data_gives_the_document_back(void)
+{
+    json_t *d = parse("{\"id\":\"t1\",\"kind\":\"ticket\",\"title\":"
+                      "\"VPN 断开\",\"body\":\"line \\\"one\\\"\\nline 二\","
+                      "\"resolution\":\"Reinstall {the} client\",\"tags\":"
+                      "[\"vpn\"],\"version\":3,\"hash\":\"ab12\",\"product\":"
+                      "\"\",\"created_at\":\"2026-01-02T03:04:05Z\","
+                      "\"changed_by\":\"ann\"}");
+    size_t len = 0;
+    char *data = d ? kb_doc_pack(d, &len) : NULL;
+    CHECK(data != NULL);
+    if (!data) {
+        json_decref(d);
+        return;
+    }
+    /* The texts are stored as they are, after the JSON that lacks them. */
+    size_t hlen = strlen(data);
+    CHECK(hlen < len);
+    CHECK(strstr(data, "body") == NULL && strstr(data, "Reinstall") == NULL);
+    CHECK_STR(data + hlen + 1, "line \"one\"\nline 二");
+    json_t *back = kb_doc_unpack(data, len);
+    /* What no search reads is left to the version record. */
+    CHECK(json_object_get(back, "hash") == NULL);
+    CHECK(json_object_get(back, "created_at") == NULL);
+    CHECK(json_object_get(back, "changed_by") == NULL);
+    CHECK(json_object_get(back, "product") == NULL);
+    json_object_del(d, "hash");
+    json_object_del(d, "created_at");
+    json_object_del(d, "changed_by");
+    json_object_del(d, "product");
+    CHECK(back && json_equal(back, d));
+    json_decref(back);
+    free(data);
+    /* Empty or absent texts come back as "". */
+    json_t *e = parse("{\"id\":\"m\",\"title\":\"t\",\"body\":\"\"}");
+    data = e ? kb_doc_pack(e, &len) : NULL;
+    back = data ? kb_doc_unpack(data, len) : NULL;
+    CHECK_STR(kb_doc_str(back, "body"), "");
+    CHECK_STR(kb_doc_str(back, "resolution"), "");
+    CHECK_STR(kb_doc_str(back, "title"), "t");
+    json_decref(back);
+    free(data);
+    json_decref(e);
+    json_decref(d);
+}
+
+static void test_doc__unpack_reads_plain_json_and_refuses_garbage(void)
+{
+    /* Data written as one JSON document (before texts were split off). */
+    const char *old = "{\"id\":\"a\",\"body\":\"text\"}";
+    json_t *d = kb_doc_unpack(old, strlen(old));
+    CHECK_STR(kb_doc_str(d, "body"), "text");
+    json_decref(d);
+    CHECK(kb_doc_unpack("not json", 8) == NULL);
+    CHECK(kb_doc_unpack("[1]\0body", 8) == NULL);
+    CHECK(kb_doc_unpack("", 0) == NULL);
+    /* A text cut short or not UTF-8 is read as far as it goes, never past
+     * the data's end. */
+    d = kb_doc_unpack("{\"id\":\"a\"}\0bo", 13);
+    CHECK_STR(kb_doc_str(d, "body"), "bo");
+    CHECK_STR(kb_doc_str(d, "resolution"), "");
+    json_decref(d);
+    d = kb_doc_unpack("{\"id\":\"a\"}\0\xff\xfe\0ok", 16);
+    CHECK_STR(kb_doc_str(d, "body"), "");
+    CHECK_STR(kb_doc_str(d, "resolution"), "ok");
+    json_decref(d);
+}
+
 int main(void)
 {
     RUN(test_doc__faq_question_answer_becomes_title_body);
@@ -505,5 +575,7 @@ int main(void)
     RUN(test_doc__converting_a_canonical_document_again_changes_nothing);
     RUN(test_doc__sha256_of_bytes);
     RUN(test_doc__now_is_rfc3339_utc);
+    RUN(test_doc__packed_data_gives_the_document_back);
+    RUN(test_doc__unpack_reads_plain_json_and_refuses_garbage);
     return TEST_REPORT();
 }

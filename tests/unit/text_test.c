@@ -470,6 +470,48 @@ static void test_text__english_stop_words(void)
     CHECK(!kb_is_stopword("The", 3));
 }
 
+/* Excerpts stem only the words that could become a sought term: every
+ * other word keeps its unstemmed form, and no word that matches is missed. */
+static void test_text__analyse_for_stems_only_words_that_can_match(void)
+{
+    const char *text = "Yesterday the printers were connecting, Über "
+                       "dying skies; connections restarted 打印机 Printing";
+    const char *langs[] = {"en", "de", "fr", "id", NULL};
+    for (int l = 0; langs[l]; l++) {
+        kb_stemmer *st = kb_stemmer_new(langs[l]);
+        kb_tokens all = KB_TOKENS_INIT, some = KB_TOKENS_INIT;
+        uint64_t first[4] = {0};
+        first['p' >> 6] |= (uint64_t)1 << ('p' & 63); /* printer, print */
+        first['d' >> 6] |= (uint64_t)1 << ('d' & 63); /* die */
+        CHECK(st != NULL);
+        CHECK_RC(kb_analyse(&all, text, strlen(text), st, 1, NULL), KB_OK);
+        CHECK_RC(kb_analyse_for(&some, text, strlen(text), st, first, NULL),
+                 KB_OK);
+        CHECK(all.n == some.n);
+        int skipped = 0;
+        for (size_t i = 0; i < all.n && i < some.n; i++) {
+            const char *a = term(&all, i), *b = term(&some, i);
+            unsigned char c = (unsigned char)*a;
+            int sought = c >= 0x80 || ((first[c >> 6] >> (c & 63)) & 1);
+            if (sought || strcmp(langs[l], "id") == 0)
+                CHECK_STR(b, a); /* stemmed as ever */
+            else if (strcmp(a, b) != 0) {
+                CHECK_STR(b, word(&all, i)); /* left as the word */
+                skipped++;
+            }
+        }
+        /* English: "yesterday", "connecting", "connections", ... are not
+         * stemmed; "printers" and "dying" are. */
+        if (!strcmp(langs[l], "en")) {
+            CHECK(skipped >= 3);
+            CHECK_STR(term(&some, 2), "printer");
+        }
+        kb_tokens_free(&all);
+        kb_tokens_free(&some);
+        kb_stemmer_free(st);
+    }
+}
+
 int main(void)
 {
     RUN(test_text__fullwidth_vpn_equals_vpn);
@@ -501,5 +543,6 @@ int main(void)
     RUN(test_text__valid_text_has_no_invalid_offset);
     RUN(test_text__english_stop_words);
     kb_stemmers_release();
+    RUN(test_text__analyse_for_stems_only_words_that_can_match);
     return TEST_REPORT();
 }
