@@ -11,6 +11,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -704,6 +705,52 @@ static int merge_sub(char part[][4200], int jobs, const char *sub,
     return rc;
 }
 
+/* Remove the part and merge folders beside db of indexers that are gone
+ * (killed mid-way: a running one's are left alone). */
+static void remove_leftovers(const char *db)
+{
+    char dir[4200], base[4200];
+    const char *slash = strrchr(db, '/');
+    if (slash) {
+        snprintf(dir, sizeof dir, "%.*s", (int)(slash - db), db);
+        snprintf(base, sizeof base, "%s", slash + 1);
+    } else {
+        snprintf(dir, sizeof dir, ".");
+        snprintf(base, sizeof base, "%s", db);
+    }
+    if (!*dir)
+        snprintf(dir, sizeof dir, "/");
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    size_t bl = strlen(base);
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        const char *rest = e->d_name;
+        if (strncmp(rest, base, bl) != 0)
+            continue;
+        rest += bl;
+        if (!strncmp(rest, ".part-", 6))
+            rest += 6;
+        else if (!strncmp(rest, ".merge-", 7))
+            rest += 7;
+        else
+            continue;
+        char *end;
+        long pid = strtol(rest, &end, 10);
+        if (end == rest || pid <= 0 || (*end && *end != '-'))
+            continue;
+        if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+            continue; /* still running (or not ours to judge) */
+        char path[8500];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        fprintf(stderr, "deskdex-index: removing %s, left by an indexer "
+                "that is gone (pid %ld)\n", path, pid);
+        kb_rmtree(path);
+    }
+    closedir(d);
+}
+
 /* A new index at db (a set of shards when shards > 0) from files, indexed
  * by jobs processes into parts merged with Xapian's compactor (shard by
  * shard for a set). Returns the exit status, or -1 when one id came from
@@ -718,6 +765,7 @@ static int index_parallel(const char *db, long shards, const json_t *files,
     pid_t pids[MAX_JOBS];
     double t0 = now_s();
     memset(total, 0, sizeof *total);
+    remove_leftovers(db);
     fflush(NULL);
     for (int k = 0; k < jobs; k++) {
         snprintf(part[k], sizeof part[k], "%s.part-%ld-%d", db, (long)getpid(),

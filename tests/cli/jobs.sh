@@ -134,4 +134,18 @@ check "--jobs 1 is the usual single job" \
 idx --db "$T/j4" --jobs 4 --quiet corpus/ >/dev/null 2>&1
 check "--jobs 4 (more jobs than cores) makes the same index" '[ "$(stats "$T/j4")" = "$(stats "$T/one")" ]'
 
+# Folders left by an indexer killed mid-way are removed by the next load;
+# those of one still running, or of another index, are not.
+sh -c 'exit 0' &
+gone=$!
+wait "$gone"
+mkdir -p "$T/k.part-$gone-0/x" "$T/k.part-$gone-1" "$T/k.merge-$gone" \
+    "$T/k.part-$$-0" "$T/k2.part-$gone-0"
+out=$(idx --db "$T/k" --jobs 2 --quiet corpus/ 2>&1 >/dev/null)
+check "a gone indexer's parts and merge folder are removed, and said so" \
+    '[ ! -e "$T/k.part-$gone-0" ] && [ ! -e "$T/k.part-$gone-1" ] && [ ! -e "$T/k.merge-$gone" ] && [ "$(echo "$out" | grep -c "left by an indexer that is gone (pid $gone)")" -eq 3 ]'
+check "a running indexer's part and another index's part are left alone" \
+    '[ -d "$T/k.part-$$-0" ] && [ -d "$T/k2.part-$gone-0" ]'
+check "and the load itself is whole" '[ "$(stats "$T/k")" = "$(stats "$T/one")" ]'
+
 finish
