@@ -5,6 +5,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <utf8proc.h>
 
 /* --- term sets --- */
 
@@ -120,21 +121,48 @@ typedef struct {
     int term; /* index of a distinct matched term, for density */
 } span;
 
+/* A Chinese unigram matches only as a unigram term (see
+ * kb_termset_add_unigram), a bigram as itself. */
+static int cjk_matched(void *ctx, const char *t, size_t len, int kind)
+{
+    const kb_termset *ts = ctx;
+    if (kind == KB_TOK_CJK1) {
+        char key[16];
+        if (len + 2 > sizeof key)
+            return 0;
+        key[0] = '\x01';
+        memcpy(key + 1, t, len);
+        return kb_termset_has(ts, key, len + 1);
+    }
+    return kb_termset_has(ts, t, len);
+}
+
 static int matched(const kb_termset *ts, const kb_tokens *tk,
                    const kb_token *k)
 {
     const char *t = kb_tok_term(tk, k);
-    if (k->kind == KB_TOK_CJK1) {
-        char key[16];
-        if (k->tlen + 2 > sizeof key)
-            return 0;
-        key[0] = '\x01';
-        memcpy(key + 1, t, k->tlen);
-        return kb_termset_has(ts, key, k->tlen + 1);
-    }
+    if (k->kind == KB_TOK_CJK1 || k->kind == KB_TOK_CJK2)
+        return cjk_matched((void *)ts, t, k->tlen, k->kind);
     return kb_termset_has(ts, t, k->tlen) ||
            (k->kind == KB_TOK_WORD &&
             prefix_match(ts, kb_tok_word(tk, k), k->wlen));
+}
+
+static size_t char_start(const char *text, size_t at)
+{
+    while (at > 0 && ((unsigned char)text[at] & 0xC0) == 0x80)
+        at--;
+    return at;
+}
+
+static int cjk_at(const char *text, size_t len, size_t at)
+{
+    utf8proc_int32_t cp = -1;
+    if (at >= len)
+        return 0;
+    utf8proc_iterate((const utf8proc_uint8_t *)text + at,
+                     (utf8proc_ssize_t)(len - at), &cp);
+    return cp >= 0 && kb_is_cjk(cp);
 }
 
 int kb_snippet(char **out, const char *text, size_t len,
@@ -155,7 +183,12 @@ int kb_snippet(char **out, const char *text, size_t len,
         while (scan > 0 && ((unsigned char)text[scan] & 0xC0) == 0x80)
             scan--;
     }
-    if (kb_analyse_for(&tk, text, scan, st, terms->first, NULL) == KB_OK &&
+    /* Only the words that can match are stemmed, and only the Chinese
+     * tokens that match are made. */
+    kb_sought sought = {{terms->first[0], terms->first[1], terms->first[2],
+                         terms->first[3]},
+                        cjk_matched, (void *)terms};
+    if (kb_analyse_for(&tk, text, scan, st, &sought, NULL) == KB_OK &&
         tk.n) {
         sp = malloc(tk.n * sizeof *sp);
         if (!sp) {
@@ -198,15 +231,21 @@ int kb_snippet(char **out, const char *text, size_t len,
             ws = sp[bi].start > lead ? sp[bi].start - lead : 0;
         }
         we = ws + maxbytes < len ? ws + maxbytes : len;
-        /* Snap to token or character boundaries. */
-        for (size_t i = 0; i < tk.n; i++) {
-            if (tk.v[i].end > ws && tk.v[i].start < ws) {
-                ws = tk.v[i].start;
-                break;
+        /* Snap to a word's start, or in a Chinese run to the character
+         * before (where a bigram holding this one starts). */
+        size_t c = char_start(text, ws);
+        if (cjk_at(text, len, c)) {
+            size_t p = c ? char_start(text, c - 1) : 0;
+            ws = c > 0 && cjk_at(text, len, p) ? p : c;
+        } else {
+            for (size_t i = 0; i < tk.n; i++) {
+                if (tk.v[i].end > ws && tk.v[i].start < ws) {
+                    ws = tk.v[i].start;
+                    break;
+                }
             }
         }
-        while (ws > 0 && ((unsigned char)text[ws] & 0xC0) == 0x80)
-            ws--;
+        ws = char_start(text, ws);
         size_t cut = we;
         while (cut > ws && cut < len && text[cut] != ' ' &&
                text[cut] != '\n' && we - cut < 24 &&

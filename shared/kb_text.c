@@ -256,6 +256,7 @@ typedef struct {
     const char *text;
     uint32_t pos;
     const uint64_t *first; /* stem only words starting so (or NULL: all) */
+    const kb_sought *sought; /* or NULL */
 } an_state;
 
 static int emit_word(an_state *a, size_t start, size_t end)
@@ -323,32 +324,38 @@ static int add_cjk(an_state *a, const size_t *off, size_t i, size_t j,
     /* Characters i..j-1 of the run; off[] holds their byte offsets plus the
      * end. Compatibility ideographs and half-width kana are normalised. */
     size_t s = off[i], e = off[j];
+    const char *p = a->text + s;
+    char *norm = NULL;
+    size_t n = e - s;
+    int rc = KB_OK;
+    for (size_t x = s; x < e; x++)
+        if (((const unsigned char *)a->text)[x] == 0xEF) {
+            /* U+F000..U+FFFF: compatibility and half-width */
+            if ((rc = kb_normalise(&norm, p, e - s)) != KB_OK)
+                return rc;
+            p = norm;
+            n = strlen(norm);
+            break;
+        }
+    if (a->sought && a->sought->cjk &&
+        !a->sought->cjk(a->sought->ctx, p, n, kind)) {
+        free(norm);
+        return KB_OK;
+    }
     kb_token *k = tok_new(a->t);
-    if (!k)
+    if (!k) {
+        free(norm);
         return KB_ENOMEM;
+    }
     k->kind = (uint8_t)kind;
     k->start = (uint32_t)s;
     k->end = (uint32_t)e;
     k->pos = pos;
-    int rc;
-    const unsigned char *p = (const unsigned char *)a->text + s;
-    int compat = 0;
-    for (size_t x = s; x < e; x++)
-        if (((const unsigned char *)a->text)[x] == 0xEF)
-            compat = 1; /* U+F000..U+FFFF: compatibility and half-width */
-    if (compat) {
-        char *n = NULL;
-        if ((rc = kb_normalise(&n, (const char *)p, e - s)) != KB_OK)
-            return rc;
-        rc = pool_add(a->t, n, strlen(n), &k->term);
-        k->tlen = (uint32_t)strlen(n);
-        free(n);
-    } else {
-        rc = pool_add(a->t, (const char *)p, e - s, &k->term);
-        k->tlen = (uint32_t)(e - s);
-    }
+    rc = pool_add(a->t, p, n, &k->term);
+    k->tlen = (uint32_t)n;
     k->word = k->term;
     k->wlen = k->tlen;
+    free(norm);
     return rc;
 }
 
@@ -366,14 +373,16 @@ static int emit_cjk(an_state *a, const size_t *off, size_t n)
 }
 
 static int analyse(kb_tokens *out, const char *text, size_t len,
-                   kb_stemmer *st, uint32_t firstpos, const uint64_t *first,
+                   kb_stemmer *st, uint32_t firstpos, const kb_sought *sought,
                    char **errmsg)
 {
     out->n = 0;
     out->plen = 0;
     if (len > UINT32_MAX)
         return kb_fail(errmsg, KB_ETOOBIG, "text over 4 GiB");
-    an_state a = {out, st, text, firstpos ? firstpos : 1, first};
+    an_state a = {out, st, text, firstpos ? firstpos : 1,
+                  sought && st && st->ends_only ? sought->first : NULL,
+                  sought};
     size_t *off = NULL, offcap = 0, nrun = 0; /* current CJK run */
     size_t wstart = 0;
     int inword = 0, rc = KB_OK;
@@ -460,10 +469,9 @@ int kb_analyse(kb_tokens *out, const char *text, size_t len, kb_stemmer *st,
 }
 
 int kb_analyse_for(kb_tokens *out, const char *text, size_t len,
-                   kb_stemmer *st, const uint64_t first[4], char **errmsg)
+                   kb_stemmer *st, const kb_sought *s, char **errmsg)
 {
-    return analyse(out, text, len, st, 1,
-                   st && st->ends_only ? first : NULL, errmsg);
+    return analyse(out, text, len, st, 1, s, errmsg);
 }
 
 /* --- stop words (query side only) --- */

@@ -67,14 +67,24 @@ void kb_stemmers_release(void);
 int kb_analyse(kb_tokens *out, const char *text, size_t len,
                kb_stemmer *st, uint32_t firstpos, char **errmsg);
 
-/* kb_analyse for matching against known terms (excerpts): a word whose
- * first byte is ASCII and not set in first (a bit per byte value: the
- * first bytes of the terms sought) keeps its unstemmed form as its term,
- * as no stem of it can be one of them. Only for stemmers that change a
- * word's ending alone (English and the other Western European ones);
- * others stem every word. */
+/* What kb_analyse_for is looking for, so that it can skip the rest. */
+typedef struct kb_sought {
+    /* A word whose first byte is ASCII and not set here (a bit per byte
+     * value: the first bytes of the whole terms sought) keeps its unstemmed
+     * form as its term, as no stem of it can be sought. Applied with
+     * stemmers that change a word's ending alone (English and the other
+     * Western European ones); others stem every word. */
+    uint64_t first[4];
+    /* Keep this Chinese/Japanese/Korean token (kind KB_TOK_CJK1 or _CJK2,
+     * its normalised term)? Tokens it turns down are not made. NULL: all. */
+    int (*cjk)(void *ctx, const char *term, size_t len, int kind);
+    void *ctx;
+} kb_sought;
+
+/* kb_analyse for matching against known terms (excerpts): the same tokens
+ * as far as the sought terms go, made faster by s (see kb_sought). */
 int kb_analyse_for(kb_tokens *out, const char *text, size_t len,
-                   kb_stemmer *st, const uint64_t first[4], char **errmsg);
+                   kb_stemmer *st, const kb_sought *s, char **errmsg);
 
 /* Check UTF-8 validity; returns the offset of the first bad byte, or -1. */
 long kb_utf8_invalid_at(const char *s, size_t len);

@@ -480,12 +480,13 @@ static void test_text__analyse_for_stems_only_words_that_can_match(void)
     for (int l = 0; langs[l]; l++) {
         kb_stemmer *st = kb_stemmer_new(langs[l]);
         kb_tokens all = KB_TOKENS_INIT, some = KB_TOKENS_INIT;
-        uint64_t first[4] = {0};
+        kb_sought sought = {{0, 0, 0, 0}, NULL, NULL};
+        uint64_t *first = sought.first;
         first['p' >> 6] |= (uint64_t)1 << ('p' & 63); /* printer, print */
         first['d' >> 6] |= (uint64_t)1 << ('d' & 63); /* die */
         CHECK(st != NULL);
         CHECK_RC(kb_analyse(&all, text, strlen(text), st, 1, NULL), KB_OK);
-        CHECK_RC(kb_analyse_for(&some, text, strlen(text), st, first, NULL),
+        CHECK_RC(kb_analyse_for(&some, text, strlen(text), st, &sought, NULL),
                  KB_OK);
         CHECK(all.n == some.n);
         int skipped = 0;
@@ -510,6 +511,44 @@ static void test_text__analyse_for_stems_only_words_that_can_match(void)
         kb_tokens_free(&some);
         kb_stemmer_free(st);
     }
+}
+
+static int only_dayin(void *ctx, const char *t, size_t len, int kind)
+{
+    (*(int *)ctx)++;
+    return kind == KB_TOK_CJK2 && len == 6 && memcmp(t, "打印", 6) == 0;
+}
+
+/* Chinese tokens the caller turns down are not made; the rest keep their
+ * offsets and positions. */
+static void test_text__analyse_for_makes_only_the_chinese_tokens_sought(void)
+{
+    const char *text = "打印机 printer 打印";
+    int asked = 0;
+    kb_sought sought = {{~(uint64_t)0, ~(uint64_t)0, ~(uint64_t)0,
+                         ~(uint64_t)0},
+                        only_dayin, &asked};
+    kb_tokens all = KB_TOKENS_INIT, some = KB_TOKENS_INIT;
+    kb_stemmer *st = kb_stemmer_new("en");
+    CHECK_RC(kb_analyse(&all, text, strlen(text), st, 1, NULL), KB_OK);
+    CHECK_RC(kb_analyse_for(&some, text, strlen(text), st, &sought, NULL),
+             KB_OK);
+    CHECK(asked == 8); /* 打 打印 印 印机 机, 打 打印 印 */
+    CHECK(some.n == 3);
+    CHECK_STR(term(&some, 0), "打印");
+    CHECK_STR(term(&some, 1), "printer");
+    CHECK_STR(term(&some, 2), "打印");
+    /* The same offsets and positions as in the full analysis. */
+    for (size_t i = 0, j = 0; i < some.n && j < all.n; j++)
+        if (all.v[j].start == some.v[i].start &&
+            all.v[j].end == some.v[i].end) {
+            CHECK(all.v[j].pos == some.v[i].pos);
+            CHECK_STR(term(&all, j), term(&some, i));
+            i++;
+        }
+    kb_tokens_free(&all);
+    kb_tokens_free(&some);
+    kb_stemmer_free(st);
 }
 
 int main(void)
@@ -544,5 +583,6 @@ int main(void)
     RUN(test_text__english_stop_words);
     kb_stemmers_release();
     RUN(test_text__analyse_for_stems_only_words_that_can_match);
+    RUN(test_text__analyse_for_makes_only_the_chinese_tokens_sought);
     return TEST_REPORT();
 }
