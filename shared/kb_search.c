@@ -14,7 +14,11 @@
 #include <time.h>
 
 #define MAX_CHUNKS 64       /* words looked at in one query */
-#define WILDCARD_MAX 30     /* terms one prefix may expand to */
+#define WILDCARD_MAX 30     /* terms a prefix* may expand to */
+#define TYPED_MAX 8         /* completions of a word being typed: the most
+                               frequent, as each merges a posting list into
+                               every keystroke's search (type-ahead p99 on
+                               100,000 documents: 9.6 ms at 30, 5.8 at 8) */
 #define FACET_SAMPLE 200    /* hits examined for facet counts */
 
 struct kb_query {
@@ -216,7 +220,7 @@ static kb_xquery *prefix_query(parser *p, const kb_token *k)
     const char *w = kb_tok_word(&p->tk, k);
     const char *t = kb_tok_term(&p->tk, k);
     kb_termset_add_prefix(p->terms, w, k->wlen);
-    ql_add(&l, kb_xdb_wildcard(p->db, w, k->wlen, WILDCARD_MAX));
+    ql_add(&l, kb_xdb_wildcard(p->db, w, k->wlen, TYPED_MAX));
     ql_add(&l, kb_xquery_term(t, k->tlen, 1, 0));
     /* "jamm" is on its way to "jammed", whose stem is "jam". */
     for (size_t cut = 1; cut <= 2 && k->wlen >= 3 + cut; cut++) {
