@@ -518,18 +518,26 @@ int kb_query_build(kb_query **out, kb_xdb *db, const kb_config *cfg,
                                      KB_XOP_OR);
     ql_free(&p->stop);
     kb_xquery *required = ql_combine(&p->req, KB_XOP_AND);
+    /* The question or title as its own field: words found there add a
+     * scaled score, without widening the match. A title word is indexed as
+     * a plain word too, so the plain words already match every document a
+     * title term does, and OR gives the same matches and scores as
+     * AND_MAYBE. It is also what Xapian 1.4's matcher gets right: with the
+     * title terms scaled under AND_MAYBE, a page of 10 could miss a
+     * document that belonged on it (seen on the bench corpus: "languishing
+     * kerneldoc comments" lost its 6th hit unless 100 were asked for), and
+     * OR skips documents whose best possible score cannot make the page
+     * instead of looking up every candidate's title terms. */
+    kb_xquery *title = ql_combine(&p->title, KB_XOP_OR);
+    double tw = cfg ? cfg->title_weight : 0;
+    if (positive && title && tw > 0)
+        positive = pair(KB_XOP_OR, positive, kb_xquery_scale(title, tw));
+    kb_xquery_free(title);
     kb_xquery *main = NULL;
     if (required && positive)
         main = pair(KB_XOP_AND_MAYBE, required, positive);
     else
         main = required ? required : positive;
-    /* The question or title as its own field: words found there add a
-     * scaled score, without widening the match. */
-    kb_xquery *title = ql_combine(&p->title, KB_XOP_OR);
-    double tw = cfg ? cfg->title_weight : 0;
-    if (main && title && tw > 0)
-        main = pair(KB_XOP_AND_MAYBE, main, kb_xquery_scale(title, tw));
-    kb_xquery_free(title);
 
     qlist filters = {.n = 0};
     ql_add(&filters, ql_combine(&p->f_kind, KB_XOP_OR));

@@ -660,6 +660,97 @@ static void test_search__limit_and_offset_page_through_results(void)
     json_decref(all);
 }
 
+static size_t lcg(unsigned long long *x)
+{
+    *x = *x * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (size_t)(*x >> 33);
+}
+
+/* A page is the top of the ranking however many results are asked for:
+ * over a generated index of 400 documents whose titles hold the query words
+ * more or less often than their bodies (the title field adds a scaled
+ * score), a page of 3 equals the first 3 of 100, and the page at offset 3
+ * the next 3, for 80 queries. */
+static void test_search__a_page_is_the_top_of_the_whole_ranking(void)
+{
+    static const char *const words[] = {
+        "printer", "paper", "network", "tunnel", "password", "reset",
+        "driver",  "update", "outlook", "crash", "mailbox", "quota",
+        "screen",  "laptop", "battery", "docking", "monitor", "cable",
+        "toner",   "queue",  "license", "install", "vpn", "wifi"};
+    const size_t nw = sizeof words / sizeof *words;
+    char path[128], *err = NULL;
+    kb_xdb *w = NULL;
+    unsigned long long x = 42;
+#define NEXT() lcg(&x)
+    snprintf(path, sizeof path, "%s/paging", tmproot);
+    CHECK_RC(kb_xdb_open(&w, path, KB_XDB_WRITE | KB_XDB_NOSYNC, &err), KB_OK);
+    CHECK_RC(kb_xdb_begin(w, &err), KB_OK);
+    for (int i = 0; w && i < 400; i++) {
+        char title[256] = "", body[4096] = "";
+        size_t nt = 1 + NEXT() % 4, nb = 3 + NEXT() % 80;
+        for (size_t k = 0; k < nt; k++) {
+            size_t a = NEXT() % nw, half = NEXT() % 2;
+            strcat(title, words[half ? a : a % 6]); /* common ones too */
+            strcat(title, " ");
+        }
+        for (size_t k = 0; k < nb; k++) {
+            size_t r = NEXT() % 100;
+            strcat(body, words[r < 60 ? r % 6 : r % nw]); /* a few common */
+            strcat(body, " ");
+        }
+        char id[16];
+        snprintf(id, sizeof id, "gen-%d", i);
+        json_t *d = json_pack("{s:s,s:s,s:s,s:s}", "id", id, "kind", "manual",
+                              "title", title, "body", body);
+        json_t *doc = NULL;
+        int outcome, version;
+        CHECK_RC(kb_doc_from_json(&doc, d, NULL, &err), KB_OK);
+        CHECK_RC(kb_store_put(w, doc, "test", &outcome, &version, &err),
+                 KB_OK);
+        json_decref(doc);
+        json_decref(d);
+    }
+    CHECK_RC(kb_xdb_commit(w, &err), KB_OK);
+    kb_config cfg;
+    kb_config_defaults(&cfg);
+    int pages = 0, same = 0;
+    for (int qn = 0; w && qn < 80; qn++) {
+        char q[128];
+        size_t a = NEXT() % nw, b = NEXT() % nw, c = NEXT() % nw;
+        snprintf(q, sizeof q, "%s %s%s%s", words[a], words[b],
+                 qn % 2 ? " " : "", qn % 2 ? words[c] : "");
+        kb_search_opts o = opts(KB_AUD_PUBLIC);
+        o.q = q;
+        o.snippets = 0;
+        o.limit = 100;
+        json_t *all = NULL, *p1 = NULL, *p2 = NULL;
+        kb_search(&all, w, &cfg, &o, NULL);
+        o.limit = 3;
+        kb_search(&p1, w, &cfg, &o, NULL);
+        o.offset = 3;
+        kb_search(&p2, w, &cfg, &o, NULL);
+        int ok = all && p1 && p2;
+        for (size_t i = 0; ok && i < 6 && i < nresults(all); i++)
+            ok = !strcmp(id_at(i < 3 ? p1 : p2, i % 3), id_at(all, i));
+        pages++;
+        same += ok;
+        if (!ok) {
+            fprintf(stderr, "  \"%s\":\n", q);
+            show("top 100", all);
+            show("page 1", p1);
+            show("page 2", p2);
+        }
+        json_decref(all);
+        json_decref(p1);
+        json_decref(p2);
+    }
+#undef NEXT
+    CHECK(pages == 80 && same == pages);
+    kb_free(err);
+    kb_xdb_close(w);
+}
+
 /* --- relevance feedback --- */
 
 static void test_search__expansion_terms_widen_the_search(void)
@@ -714,6 +805,7 @@ int main(void)
     RUN(test_search__facets_count_kinds_products_and_tags);
     RUN(test_search__facets_of_an_index_without_the_combined_slot);
     RUN(test_search__limit_and_offset_page_through_results);
+    RUN(test_search__a_page_is_the_top_of_the_whole_ranking);
     RUN(test_search__expansion_terms_widen_the_search);
     kb_xdb_close(db);
     kb_stemmers_release();
