@@ -125,6 +125,7 @@ fuzz: all
 bench: all
 	@scripts/deps.sh bench
 	@tests/bench/run.sh
+	@tests/relevance/run.sh
 
 bench-relevance: all
 	@tests/relevance/run.sh
