@@ -747,6 +747,7 @@ static void test_search__a_page_is_the_top_of_the_whole_ranking(void)
     }
 #undef NEXT
     CHECK(pages == 80 && same == pages);
+    kb_config_free(&cfg);
     kb_free(err);
     kb_xdb_close(w);
 }
