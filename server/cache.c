@@ -3,12 +3,13 @@
  *
  * A slot table (one answer per slot, the newer one wins) keyed by what
  * makes an answer: the route, the caller's role and every search argument.
- * An entry holds the index it was computed on (the folder's inode and its
- * revision) and is served only while the reader is still there, so any
- * write, pin, restore or compaction is seen by the next request. Settings
- * reloaded by SIGHUP empty it. What changes with the clock alone (a pin's
- * expiry, a review date passing) is seen within cache_seconds. Sets of
- * shards are not cached: a set has no single revision to check. */
+ * An entry holds the index it was computed on (its version file's inode and
+ * modification time, and its revision) and is served only while the reader
+ * is still there, so any write, pin, restore or compaction is seen by the
+ * next request. Settings reloaded by SIGHUP empty it. What changes with
+ * the clock alone (a pin's expiry, a review date passing) is seen within
+ * cache_seconds. Sets of shards are not cached: a set has no single
+ * revision to check. */
 #include "kb_error.h"
 #include "server.h"
 

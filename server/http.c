@@ -26,7 +26,7 @@ double now_seconds(void)
 /* --- the index: one reader per thread, one writer per process --- */
 
 static _Thread_local kb_xdb *t_reader;
-static _Thread_local ino_t t_inode; /* of the index folder's version file */
+static _Thread_local uint64_t t_ident; /* of the index's version file */
 static pthread_key_t reader_key;
 static pthread_once_t reader_once = PTHREAD_ONCE_INIT;
 
@@ -38,23 +38,38 @@ static void reader_exit(void *p)
 }
 static void reader_key_init(void) { pthread_key_create(&reader_key, reader_exit); }
 
-uint64_t reader_identity(void) { return (uint64_t)t_inode; }
+uint64_t reader_identity(void) { return t_ident; }
 
-static ino_t index_inode(void)
+/* Which copy of the index the folder holds now: its version file's inode
+ * and modification time (every commit rewrites the file; a restore or
+ * compaction swaps the folder). The time guards against the file system
+ * handing a freed inode to the new copy. 0 when there is none. */
+static uint64_t index_identity(void)
 {
     char path[1100];
     struct stat st;
     snprintf(path, sizeof path, "%s/iamglass", g_srv.cfg.db);
-    if (stat(path, &st) == 0)
-        return st.st_ino;
-    snprintf(path, sizeof path, "%s/XAPIANDB", g_srv.cfg.db); /* a set */
-    return stat(path, &st) == 0 ? st.st_ino : 0;
+    if (stat(path, &st) != 0) {
+        snprintf(path, sizeof path, "%s/XAPIANDB", g_srv.cfg.db); /* a set */
+        if (stat(path, &st) != 0)
+            return 0;
+    }
+    uint64_t h = 1469598103934665603ULL;
+    uint64_t parts[] = {(uint64_t)st.st_dev, (uint64_t)st.st_ino,
+                        (uint64_t)st.st_mtim.tv_sec,
+                        (uint64_t)st.st_mtim.tv_nsec, (uint64_t)st.st_size};
+    for (size_t i = 0; i < sizeof parts / sizeof *parts; i++)
+        for (int b = 0; b < 64; b += 8) {
+            h ^= (parts[i] >> b) & 0xff;
+            h *= 1099511628211ULL;
+        }
+    return h ? h : 1;
 }
 
 kb_xdb *reader(char **errmsg)
 {
     /* A restore swaps the folder: reopen() would stay on the old one. */
-    if (t_reader && index_inode() != t_inode) {
+    if (t_reader && index_identity() != t_ident) {
         kb_xdb_close(t_reader);
         t_reader = NULL;
         pthread_setspecific(reader_key, NULL);
@@ -67,7 +82,7 @@ kb_xdb *reader(char **errmsg)
         pthread_setspecific(reader_key, NULL);
     }
     pthread_rwlock_rdlock(&g_srv.cfg_lock);
-    t_inode = index_inode();
+    t_ident = index_identity();
     int rc = cluster_open(&t_reader, KB_XDB_READ, errmsg);
     pthread_rwlock_unlock(&g_srv.cfg_lock);
     pthread_once(&reader_once, reader_key_init);

@@ -129,7 +129,8 @@ void analytics_today(char out[11], int plus_days);
 /* 1 when the document's review_by date has passed. */
 int analytics_overdue(const json_t *doc);
 
-/* Which index folder the calling thread's reader has open (its inode). */
+/* Which copy of the index the calling thread's reader has open (a hash of
+ * its version file's inode and modification time). */
 uint64_t reader_identity(void);
 
 /* --- cache.c: answers of search and related while the index is unchanged --- */

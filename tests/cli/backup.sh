@@ -108,6 +108,7 @@ after=""
 for q in vpn+keeps+disconnecting reset+my+password printer+jammed backup+question; do
     after="$after|$(ids_for "$P" "$q")"
 done
+[ "$before" = "$after" ] || printf 'before compaction: %s\nafter compaction:  %s\n' "$before" "$after" >&2
 check "the running server answers the same from the compacted index" '[ "$before" = "$after" ]'
 check "versions survive compaction" '[ "$("$BIN/deskdex-index" --db "$T/a" --history bk-0 | wc -l)" -ge 1 ]'
 check "writes work after compaction" '[ "$(post "$P" bk-compact "after compact")" = 201 ]'
