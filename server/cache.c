@@ -106,8 +106,9 @@ static int key_add(kb_buf *b, const char *s)
 char *cache_key(const char *route, const request *r, const kb_search_opts *o)
 {
     kb_buf b = KB_BUF_INIT(1u << 16);
-    int rc = kb_buf_printf(&b, "%s|%d|%d|%d|%d|%d|", route, (int)r->role,
-                           o->limit, o->offset, o->facets, o->partial);
+    int rc = kb_buf_printf(&b, "%s|%d|%d|%d|%d|%d|%d|", route, (int)r->role,
+                           o->limit, o->offset, o->facets, o->partial,
+                           o->group);
     const char *args[] = {o->q, o->kind, o->product, o->category, o->tag,
                           o->lang};
     for (size_t i = 0; rc == KB_OK && i < sizeof args / sizeof *args; i++)

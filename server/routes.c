@@ -320,19 +320,30 @@ static enum MHD_Result answer_search(request *r, kb_search_opts *o,
     return reply_json(r, 200, took(res, r));
 }
 
+/* A 0/1 argument (also false/true) into *out, dflt when absent; -1 when
+ * it is something else (answered). */
+static int flag_arg(request *r, const char *name, int dflt, int *out)
+{
+    const char *v = arg(r, name);
+    if (v && strcmp(v, "0") && strcmp(v, "1") && strcmp(v, "false") &&
+        strcmp(v, "true")) {
+        reply_error(r, KB_EINVALID, "%s must be 0 or 1", name);
+        return -1;
+    }
+    *out = v ? !strcmp(v, "1") || !strcmp(v, "true") : dflt;
+    return 0;
+}
+
 static enum MHD_Result h_search(request *r)
 {
     kb_search_opts o = KB_SEARCH_OPTS_INIT;
     long limit, offset;
-    if (search_opts(r, &o) < 0 || parse_limit(r, 10, &limit, &offset) < 0)
+    if (search_opts(r, &o) < 0 || parse_limit(r, 10, &limit, &offset) < 0 ||
+        flag_arg(r, "facets", 1, &o.facets) < 0 ||
+        flag_arg(r, "group", 0, &o.group) < 0)
         return MHD_YES;
     o.limit = (int)limit;
     o.offset = (int)offset;
-    const char *fa = arg(r, "facets");
-    if (fa && strcmp(fa, "0") && strcmp(fa, "1") && strcmp(fa, "false") &&
-        strcmp(fa, "true"))
-        return reply_error(r, KB_EINVALID, "facets must be 0 or 1");
-    o.facets = !fa || !strcmp(fa, "1") || !strcmp(fa, "true");
     return answer_search(r, &o, "search");
 }
 

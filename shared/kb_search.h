@@ -37,11 +37,15 @@ typedef struct kb_search_opts {
      * configuration's stale_weight below 1 their scores are scaled by it.
      * NULL: today (UTC). */
     const char *today;
+    /* List the hits by article: the parents of the best max(100, offset +
+     * limit) sections ranked as whole texts, each one's sections together
+     * in their own order (see kb_search). */
+    int group;
 } kb_search_opts;
 
 #define KB_SEARCH_OPTS_INIT                                                    \
     {NULL, NULL, NULL, NULL, NULL, NULL, 10, 0, KB_AUD_PUBLIC, 0, 1, 1, 1,    \
-     240, 0, 0, NULL, NULL}
+     240, 0, 0, NULL, NULL, 0}
 
 /*
  * The query language never fails: anything it does not understand is

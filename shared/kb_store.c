@@ -145,15 +145,21 @@ int kb_is_date(const char *s)
     return s[10] == '\0' && m >= 1 && m <= 12 && d >= 1 && d <= 31;
 }
 
-static int add_bool(builder *b, char prefix, const char *v)
+/* b->t = the boolean term of v under prefix. */
+static void bool_term(builder *b, char prefix, const char *v)
 {
-    if (!*v)
-        return KB_OK;
     kb_buf_reset(&b->t);
     kb_buf_addc(&b->t, prefix);
     /* Filter values match case-insensitively: store them lower-cased. */
     for (const char *p = v; *p && b->t.len < 200; p++)
         kb_buf_addc(&b->t, (*p >= 'A' && *p <= 'Z') ? (char)(*p + 32) : *p);
+}
+
+static int add_bool(builder *b, char prefix, const char *v)
+{
+    if (!*v)
+        return KB_OK;
+    bool_term(b, prefix, v);
     return kb_xdoc_add_term(b->xd, b->t.data, b->t.len, 0, 0);
 }
 
@@ -227,6 +233,18 @@ static int build_xdoc(kb_xdoc **out, const json_t *doc, wordlist *words,
     }
     if (rc == KB_OK && *upd)
         rc = kb_xdoc_add_value(b.xd, KB_SLOT_UPDATED, upd, strlen(upd));
+    if (rc == KB_OK) {
+        /* The article: the parent's G term, or the document's own Q term. */
+        const char *parent = kb_doc_str(doc, "parent");
+        if (*parent) {
+            bool_term(&b, 'G', parent);
+        } else {
+            kb_buf_reset(&b.t);
+            kb_buf_addc(&b.t, 'Q');
+            kb_buf_adds(&b.t, kb_doc_str(doc, "id"));
+        }
+        rc = kb_xdoc_add_value(b.xd, KB_SLOT_ARTICLE, b.t.data, b.t.len);
+    }
     const char *rev = kb_doc_str(doc, "review_by");
     if (rc == KB_OK && kb_is_date(rev))
         rc = kb_xdoc_add_value(b.xd, KB_SLOT_REVIEW, rev, 10);

@@ -34,6 +34,9 @@ enum {
     /* kind, product, category and tags (joined by 0x1f), joined by 0x1e:
      * what the facets count, one value read per hit instead of four */
     KB_SLOT_FACETS = 7,
+    /* the article a document belongs to, as a term: its parent's G term,
+     * or its own Q term (search with group=1 reads it per hit) */
+    KB_SLOT_ARTICLE = 8,
 };
 
 /* 1 when s is a calendar date written YYYY-MM-DD. */

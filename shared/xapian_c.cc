@@ -635,6 +635,59 @@ int kb_xdb_avlength(kb_xdb *db, double *out, char **errmsg)
     KB_RETRY(db, errmsg, { *out = db->rep->get_avlength(); })
 }
 
+int kb_xdb_group_stats(kb_xdb *db, const kb_xstr *groups, size_t ngroups,
+                       const kb_xstr *terms, size_t nterms,
+                       const unsigned char *maxof, const kb_xstr *skip,
+                       size_t nskip, uint32_t *ndocs, double *len,
+                       double *wdf, char **errmsg)
+{
+    KB_ASSERT_ARG(db && (groups || !ngroups) && (terms || !nterms) &&
+                  (skip || !nskip) && ndocs && len && (wdf || !nterms));
+    // Every group's documents in docid order, then one posting list cursor
+    // per term walked along them: a term's postings are read once, skipping
+    // ahead, whatever the number of groups.
+    std::vector<std::pair<Xapian::docid, size_t>> docs;
+    std::vector<char> skipped;
+    KB_RETRY(db, errmsg, {
+        docs.clear();
+        for (size_t g = 0; g < ngroups; g++) {
+            ndocs[g] = 0;
+            len[g] = 0;
+            std::fill(wdf + g * nterms, wdf + (g + 1) * nterms, 0.0);
+            std::string gt(groups[g].s, groups[g].n);
+            for (Xapian::PostingIterator p = db->rep->postlist_begin(gt);
+                 p != db->rep->postlist_end(gt); ++p)
+                docs.emplace_back(*p, g);
+        }
+        std::sort(docs.begin(), docs.end());
+        skipped.assign(docs.size(), 0);
+        auto walk = [&](const kb_xstr &t, auto on_hit) {
+            std::string term(t.s, t.n);
+            Xapian::PostingIterator p = db->rep->postlist_begin(term);
+            Xapian::PostingIterator end = db->rep->postlist_end(term);
+            for (size_t i = 0; i < docs.size() && p != end; i++) {
+                if (skipped[i])
+                    continue;
+                p.skip_to(docs[i].first);
+                if (p != end && *p == docs[i].first)
+                    on_hit(i, p.get_wdf());
+            }
+        };
+        for (size_t s = 0; s < nskip; s++)
+            walk(skip[s], [&](size_t i, Xapian::termcount) { skipped[i] = 1; });
+        for (size_t t = 0; t < nterms; t++)
+            walk(terms[t], [&](size_t i, Xapian::termcount f) {
+                double *w = &wdf[docs[i].second * nterms + t];
+                *w = maxof && maxof[t] ? std::max(*w, (double)f) : *w + f;
+            });
+        for (size_t i = 0; i < docs.size(); i++)
+            if (!skipped[i]) {
+                ndocs[docs[i].second]++;
+                len[docs[i].second] += db->rep->get_doclength(docs[i].first);
+            }
+    })
+}
+
 int kb_xdb_compact(kb_xdb *db, const char *out, char **errmsg)
 {
     KB_ASSERT_ARG(db && out && *out);
@@ -889,6 +942,44 @@ int kb_xquery_empty(const kb_xquery *q) { return !q || q->rep.empty(); }
 
 void kb_xquery_free(kb_xquery *q) { delete q; }
 
+namespace {
+// Every leaf term of q, once per leaf (get_terms_begin() would merge the
+// leaves that share a term and a position); the terms of a synonym with
+// its number, counted from 1.
+int each_leaf(const Xapian::Query &q, kb_xleaf_fn fn, void *ctx,
+              unsigned syn, unsigned *nsyn)
+{
+    if (q.get_type() == Xapian::Query::LEAF_TERM) {
+        Xapian::TermIterator t = q.get_terms_begin();
+        if (t == q.get_terms_end())
+            return 0;
+        const std::string s = *t;
+        return fn(ctx, s.data(), s.size(), syn);
+    }
+    if (syn) // a phrase inside a synonym: not a word of it
+        return 0;
+    unsigned own = q.get_type() == Xapian::Query::OP_SYNONYM ? ++*nsyn : 0;
+    for (size_t i = 0; i < q.get_num_subqueries(); i++) {
+        int r = each_leaf(q.get_subquery(i), fn, ctx, own, nsyn);
+        if (r)
+            return r;
+    }
+    return 0;
+}
+} // namespace
+
+int kb_xquery_terms(const kb_xquery *q, kb_xleaf_fn fn, void *ctx)
+{
+    if (!q || !fn)
+        return KB_EINVALID;
+    try {
+        unsigned nsyn = 0;
+        return each_leaf(q->rep, fn, ctx, 0, &nsyn);
+    } catch (...) {
+        return KB_ENOMEM;
+    }
+}
+
 char *kb_xquery_describe(const kb_xquery *q)
 {
     try {
@@ -1002,6 +1093,37 @@ int kb_xmset_data(kb_xmset *ms, uint32_t i, const char **data, size_t *len,
         if (len)
             *len = ms->data[i].size();
     })
+}
+
+int kb_xmset_value(kb_xmset *ms, uint32_t i, unsigned slot, kb_xkey_fn fn,
+                   void *ctx, char **errmsg)
+{
+    KB_ASSERT_ARG(ms && fn && i < ms->mset.size());
+    try {
+        const std::string v = ms->mset[i].get_document().get_value(slot);
+        return v.empty() ? KB_OK : fn(ctx, v.data(), v.size());
+    }
+    KB_CATCH(errmsg)
+}
+
+int kb_xmset_term(kb_xmset *ms, uint32_t i, const char *prefix, size_t plen,
+                  kb_xkey_fn fn, void *ctx, char **errmsg)
+{
+    KB_ASSERT_ARG(ms && fn && (prefix || !plen) && i < ms->mset.size());
+    try {
+        // The termlist is in byte order: skip_to lands on the first term
+        // at or after the prefix, without reading the document's data.
+        std::string p(prefix ? prefix : "", plen);
+        Xapian::Document d = ms->mset[i].get_document();
+        Xapian::TermIterator t = d.termlist_begin();
+        t.skip_to(p);
+        if (t != d.termlist_end() && (*t).compare(0, plen, p) == 0) {
+            const std::string &s = *t;
+            return fn(ctx, s.data(), s.size());
+        }
+        return KB_OK;
+    }
+    KB_CATCH(errmsg)
 }
 
 int kb_xmset_matching_terms(kb_xmset *ms, uint32_t i, kb_xkey_fn fn,

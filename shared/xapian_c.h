@@ -114,6 +114,23 @@ int kb_xdb_revision(kb_xdb *db, uint64_t *out, char **errmsg);
 /* Average document length and total documents, for weighting queries. */
 int kb_xdb_avlength(kb_xdb *db, double *out, char **errmsg);
 
+/* A byte string that need not end in NUL. */
+typedef struct kb_xstr {
+    const char *s;
+    size_t n;
+} kb_xstr;
+
+/* Summed statistics of groups of documents (an article's sections): for
+ * group g, the documents indexed under the term groups[g] that hold none
+ * of the skip terms. ndocs[g] is how many, len[g] their summed lengths,
+ * and wdf[g * nterms + t] the summed wdf of terms[t] in them (the largest
+ * single one where maxof is non-NULL and maxof[t] is set). */
+int kb_xdb_group_stats(kb_xdb *db, const kb_xstr *groups, size_t ngroups,
+                       const kb_xstr *terms, size_t nterms,
+                       const unsigned char *maxof, const kb_xstr *skip,
+                       size_t nskip, uint32_t *ndocs, double *len,
+                       double *wdf, char **errmsg);
+
 /* Write a consistent copy of the database's current revision to out (a
  * new folder), keeping document ids. Works while a writer commits: a
  * revision that moves on underneath is retried on the newer one. */
@@ -240,6 +257,14 @@ kb_xquery *kb_xquery_value_le(unsigned slot, const char *v, size_t vlen);
 kb_xquery *kb_xquery_match_all(void);
 int kb_xquery_empty(const kb_xquery *q);
 void kb_xquery_free(kb_xquery *q);
+/* Call fn for each term of the query, in query order, as many times as the
+ * query holds it (a word said twice is two terms). syn is 0, or for the
+ * terms of a synonym the same number from 1 (the terms of a phrase inside
+ * a synonym are left out). A non-zero return from fn stops the walk and is
+ * returned. */
+typedef int (*kb_xleaf_fn)(void *ctx, const char *term, size_t tlen,
+                           unsigned syn);
+int kb_xquery_terms(const kb_xquery *q, kb_xleaf_fn fn, void *ctx);
 /* Xapian's description of the query (new), for logs and tests. */
 char *kb_xquery_describe(const kb_xquery *q);
 
@@ -273,6 +298,13 @@ double kb_xmset_weight(const kb_xmset *ms, uint32_t i);
 /* The data of hit i: borrowed, valid until the mset is freed. */
 int kb_xmset_data(kb_xmset *ms, uint32_t i, const char **data, size_t *len,
                   char **errmsg);
+/* Call fn with hit i's value in slot, if it has one. */
+int kb_xmset_value(kb_xmset *ms, uint32_t i, unsigned slot, kb_xkey_fn fn,
+                   void *ctx, char **errmsg);
+/* Call fn with hit i's first term (in byte order) that starts with prefix,
+ * if it has one. Slower than a value: the whole termlist is read. */
+int kb_xmset_term(kb_xmset *ms, uint32_t i, const char *prefix, size_t plen,
+                  kb_xkey_fn fn, void *ctx, char **errmsg);
 /* Call fn for each query term that hit i matched. */
 int kb_xmset_matching_terms(kb_xmset *ms, uint32_t i, kb_xkey_fn fn,
                             void *ctx, char **errmsg);

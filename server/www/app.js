@@ -375,7 +375,8 @@
         if (ui.q.value.trim() !== p.q) ui.q.value = p.q;
         showView('results');
         document.title = p.q + ' · IT Help Center';
-        var url = '/v1/search?limit=' + PAGE_SIZE + '&offset=' + p.offset +
+        /* group=1: a manual's sections come together, under its best. */
+        var url = '/v1/search?group=1&limit=' + PAGE_SIZE + '&offset=' + p.offset +
             '&q=' + encodeURIComponent(p.q);
         FACETS.forEach(function (f) {
             if (p[f.key]) url += '&' + f.key + '=' + encodeURIComponent(p[f.key]);
@@ -431,7 +432,12 @@
                       (total > results.length ? ', showing ' + from + '–' + to : '') + '.');
         }
         results.forEach(function (r, i) {
-            ui.results.appendChild(resultItem(r, p.offset + i, i + 1));
+            var li = resultItem(r, p.offset + i, i + 1);
+            if (r.parent) li.setAttribute('data-parent', r.parent);
+            /* More of the article just above: shown as part of it. */
+            if (i > 0 && r.parent && !r.pinned && results[i - 1].parent === r.parent)
+                li.classList.add('result-more');
+            ui.results.appendChild(li);
         });
         renderFacets(p, j.facets || {});
 

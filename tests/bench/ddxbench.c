@@ -5,7 +5,7 @@
  *   ddxbench gen OUTDIR SIZES PATH...        query sets + growth FAQ corpora
  *   ddxbench lat-kb DB CONF QFILE N SECS MODE [THREADS]
  *       MODE: search (GET /v1/search's defaults), related (GET /v1/related),
- *       nofacets, nospell (no facets, no spelling), bare (no facets,
+ *       grouped (search with group=1, as the page asks), nofacets, nospell (no facets, no spelling), bare (no facets,
  *       spelling or snippets)
  *   ddxbench lat-fts5 DB QFILE N SECS [related]
  *   ddxbench live-fts5 DB N                  peer of the live-update test
@@ -701,6 +701,8 @@ static void kb_opts(kb_search_opts *o, const char *mode)
         o->facets = 0;
         o->spelling = 0;
         o->snippet_bytes = 140;
+    } else if (!strcmp(mode, "grouped")) { /* the page's search */
+        o->group = 1;
     } else if (!strcmp(mode, "nofacets")) {
         o->facets = 0;
     } else if (!strcmp(mode, "nospell")) {

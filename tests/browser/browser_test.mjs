@@ -182,6 +182,36 @@ test('search: "vpn keeps disconnecting" puts the VPN article first', async ({ pa
     await shot(page, 'search-results-narrow');
 });
 
+test('search: a manual\'s sections come together under its best one', async ({ page }) => {
+    const q = 'printer driver install';
+    const [searched] = await Promise.all([
+        page.waitForResponse((r) => r.url().startsWith(`${BASE}/v1/search?`)),
+        search(page, q),
+    ]);
+    assert.match(searched.url(), /[?&]group=1(&|$)/, 'the page asks for group=1');
+    const items = await page.$$eval('#results li.result', (els) => els.map((e) => ({
+        id: e.dataset.id, parent: e.dataset.parent || '', more: e.classList.contains('result-more'),
+    })));
+    const more = items.filter((it) => it.more);
+    assert.ok(more.length >= 1, JSON.stringify(items));
+    items.forEach((it, i) => {
+        if (it.more) {
+            assert.ok(i > 0 && it.parent && items[i - 1].parent === it.parent,
+                `${it.id} continues the article above it: ${JSON.stringify(items)}`);
+        }
+    });
+    // Plain search interleaves the manual's first two sections with other
+    // hits; the page shows them together.
+    const plain = (await apiJson(`/v1/search?q=${encodeURIComponent(q)}&facets=0`, { key: '' })).results;
+    const top = plain.find((r) => r.parent);
+    const next = plain.filter((r) => r.parent === top.parent)[1];
+    assert.ok(plain.indexOf(next) - plain.indexOf(top) > 1, 'plain order interleaves');
+    const at = items.findIndex((it) => it.id === top.id);
+    assert.equal(items[at + 1].id, next.id);
+    assert.ok(items[at + 1].more);
+    await shot(page, 'search-grouped');
+});
+
 test('type-ahead: suggestions appear while typing and work with the keyboard', async ({ page }) => {
     await page.goto(`${BASE}/`);
     await page.click('#q');
@@ -221,7 +251,8 @@ test('type-ahead: suggestions appear while typing and work with the keyboard', a
 
 test('article: a result opens with its version, text and history', async ({ page }) => {
     await search(page, 'vpn keeps disconnecting');
-    const link = page.locator('#results li.result .result-title a').first();
+    // The manual's section (a page of several paragraphs), wherever it is.
+    const link = page.locator('#results li.result[data-parent] .result-title a').first();
     const title = (await link.textContent()).trim();
     await link.click();
     await page.waitForFunction(() => /^Version \d+$/.test(

@@ -46,6 +46,10 @@ int rel_dd_config(kb_config *c, const rel_opts *o)
 static json_t *record(const rel_set *s, const rel_doc *d, const rel_opts *o,
                       const char *status)
 {
+    if (s->kind == REL_STACKFAQ) /* a thread's answers, one entry each */
+        return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "id", d->id,
+                         "question", d->title, "answer", d->body, "lang",
+                         "en", "status", status, "parent", d->group);
     if (s->kind != REL_SEMEVAL)
         return json_pack("{s:s,s:s,s:s,s:s,s:s}", "id", d->id, "question",
                          d->title, "answer", d->body, "lang",
@@ -258,6 +262,7 @@ static int dd_rank(void *p, const rel_set *s, const rel_query *q,
         so.facets = o->snippets;
         so.expand_terms = o->rf_terms;
         so.expand_docs = o->rf_docs;
+        so.group = o->group;
         rc = kb_search(&res, st->db, &st->cfg, &so, &err);
         if (rc == KB_OK && json_object_get(res, "did_you_mean")) {
             st->corrected++;

@@ -109,6 +109,7 @@ typedef struct rel_opts {
     /* prototypes (eng_proto.c): see --help */
     const char *proto;
     int verbose;
+    int group;            /* kb_search lists hits by article (group=1) */
 } rel_opts;
 
 typedef struct rel_engine {

@@ -28,6 +28,8 @@ static const char usage[] =
     "  --title-weight X --cjk-unigram-weight X\n"
     "  --no-spelling          search without spelling correction\n"
     "  --snippets             build snippets and facets as the server does\n"
+    "  --no-group             search without group=1 (which the page uses:\n"
+    "                         hits listed by article)\n"
     "  --audience public|agent\n"
     "  --rf-terms N --rf-docs N   kb_search relevance feedback\n"
     "  --max-terms N --subject-weight X --expand-docs N --expand-terms N\n"
@@ -359,7 +361,7 @@ int main(int argc, char **argv)
 {
     rel_opts o = {"etc/deskdex.conf", -1, -1, -1, -1, 1, 0, 0, 0, 0,
                   -1, -1, -1, -1, -1, -1, "faq", 10, "filter", "suggest",
-                  NULL, 0};
+                  NULL, 0, 1};
     set_files one = {NULL, NULL, NULL, NULL, NULL};
     const char *data = "../shared/data", *engines = "deskdex,fts5,xapian";
     const char *json = NULL, *perq_path = NULL, *label = NULL;
@@ -428,6 +430,8 @@ int main(int argc, char **argv)
             o.spelling = 0;
         else if (!strcmp(a, "--snippets"))
             o.snippets = 1;
+        else if (!strcmp(a, "--no-group"))
+            o.group = 0;
         else if (!strcmp(a, "-v") || !strcmp(a, "--verbose"))
             o.verbose = 1;
         else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {

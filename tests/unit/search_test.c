@@ -671,6 +671,244 @@ static size_t lcg(unsigned long long *x)
  * more or less often than their bodies (the title field adds a scaled
  * score), a page of 3 equals the first 3 of 100, and the page at offset 3
  * the next 3, for 80 queries. */
+/* --- listing by article (group) --- */
+
+/* A manual in sections (parent "man-print"), two single-section pages, a
+ * second manual whose best section is a draft, and filler. */
+static kb_xdb *grouped_index(void)
+{
+    static const char *const g[] = {
+        "{\"id\":\"print:setup\",\"parent\":\"man-print\",\"kind\":\"manual\","
+        "\"title\":\"Connecting the printer\",\"body\":\"Plug the printer "
+        "into the dock and wait for the printer light.\"}",
+        "{\"id\":\"print:toner\",\"parent\":\"man-print\",\"kind\":\"manual\","
+        "\"title\":\"Replacing the toner\",\"body\":\"Open the front cover "
+        "and slide the cartridge out.\"}",
+        "{\"id\":\"print:warranty\",\"parent\":\"man-print\",\"kind\":"
+        "\"manual\",\"title\":\"Warranty\",\"body\":\"Call the vendor.\"}",
+        "{\"id\":\"drivers\",\"kind\":\"manual\",\"title\":\"Printer "
+        "drivers\",\"body\":\"Every printer needs a printer driver: install "
+        "the printer driver from the portal.\"}",
+        "{\"id\":\"copier:intro\",\"parent\":\"man-copier\",\"kind\":"
+        "\"manual\",\"title\":\"The copier\",\"body\":\"The copier on "
+        "floor two is also a printer, used rarely.\"}",
+        "{\"id\":\"copier:toner\",\"parent\":\"man-copier\",\"kind\":"
+        "\"manual\",\"status\":\"draft\",\"title\":\"Copier toner and "
+        "printer toner\",\"body\":\"Printer toner, toner, toner: the "
+        "printer toner goes in the copier.\"}",
+    };
+    static const char *const filler[] = {
+        "Reset your password in the portal", "The VPN drops on hotel wifi",
+        "Outlook asks for the password again", "Teams calls have no sound",
+        "Book a meeting room from the calendar", "The laptop battery drains",
+        "Map the shared drive again", "Screen flickers on the dock"};
+    char path[128], *err = NULL;
+    kb_xdb *w = NULL;
+    snprintf(path, sizeof path, "%s/grouped", tmproot);
+    CHECK_RC(kb_xdb_open(&w, path, KB_XDB_WRITE | KB_XDB_NOSYNC, &err), KB_OK);
+    CHECK_RC(kb_xdb_begin(w, &err), KB_OK);
+    size_t ng = sizeof g / sizeof *g, nf = sizeof filler / sizeof *filler;
+    for (size_t i = 0; w && i < ng + nf; i++) {
+        json_t *in = NULL, *doc = NULL;
+        if (i < ng) {
+            in = json_loads(g[i], 0, NULL);
+        } else {
+            char id[32];
+            snprintf(id, sizeof id, "filler-%zu", i);
+            in = json_pack("{s:s,s:s,s:s}", "id", id, "question",
+                           filler[i - ng], "answer", filler[i - ng]);
+        }
+        int outcome, version;
+        CHECK_RC(kb_doc_from_json(&doc, in, NULL, &err), KB_OK);
+        CHECK_RC(kb_store_put(w, doc, "test", &outcome, &version, &err),
+                 KB_OK);
+        json_decref(doc);
+        json_decref(in);
+    }
+    CHECK_RC(kb_xdb_commit(w, &err), KB_OK);
+    kb_free(err);
+    return w;
+}
+
+static const char *parent_at(const json_t *r, size_t i)
+{
+    return kb_doc_str(json_array_get(results(r), i), "parent");
+}
+
+/* i-th result's position in r, or -1. */
+static long pos_of(const json_t *r, const char *id)
+{
+    for (size_t i = 0; i < nresults(r); i++)
+        if (!strcmp(id_at(r, i), id))
+            return (long)i;
+    return -1;
+}
+
+static void test_search__group_ranks_whole_articles_and_keeps_sections_together(
+    void)
+{
+    kb_xdb *w = grouped_index();
+    kb_config cfg;
+    kb_config_defaults(&cfg);
+    kb_search_opts o = opts(KB_AUD_PUBLIC);
+    json_t *plain = NULL, *grp = NULL;
+    o.snippets = 0;
+    o.limit = 20;
+    CHECK_RC(kb_search(&plain, w, &cfg, &o, NULL), KB_OK); /* o.q unset */
+    json_decref(plain);
+    plain = NULL;
+    o.q = "printer toner";
+    CHECK_RC(kb_search(&plain, w, &cfg, &o, NULL), KB_OK);
+    o.group = 1;
+    CHECK_RC(kb_search(&grp, w, &cfg, &o, NULL), KB_OK);
+    show("plain", plain);
+    show("grouped", grp);
+    /* The same hits, and the same total. */
+    CHECK(nresults(grp) == nresults(plain) && nresults(grp) == 4);
+    for (size_t i = 0; i < nresults(plain); i++)
+        CHECK(pos_of(grp, id_at(plain, i)) >= 0);
+    CHECK(json_equal(json_object_get(grp, "total"),
+                     json_object_get(plain, "total")));
+    /* The printer manual has both words (in two sections): it comes first,
+     * its sections together in their own order; the drivers page, with
+     * only "printer" however often, after it. */
+    CHECK(!strcmp(parent_at(grp, 0), "man-print") &&
+          !strcmp(parent_at(grp, 1), "man-print"));
+    CHECK((pos_of(plain, "print:setup") < pos_of(plain, "print:toner")) ==
+          (pos_of(grp, "print:setup") < pos_of(grp, "print:toner")));
+    CHECK(pos_of(grp, "drivers") == 2);
+    /* The copier manual's toner section is a draft: the public ranks the
+     * copier by its one visible section, last... */
+    CHECK(pos_of(grp, "copier:intro") == 3);
+    CHECK(pos_of(grp, "copier:toner") < 0);
+    /* ...while an editor, who sees the draft, gets the copier first; its
+     * intro, far weaker than the draft section, is not pulled up with it
+     * but listed by its own score (last). */
+    json_t *ed = NULL;
+    o.audience = KB_AUD_EDITOR;
+    CHECK_RC(kb_search(&ed, w, &cfg, &o, NULL), KB_OK);
+    show("editor, grouped", ed);
+    CHECK(nresults(ed) == 5);
+    CHECK(pos_of(ed, "copier:toner") == 0);
+    CHECK(pos_of(ed, "copier:intro") == 4);
+    /* Pages of the grouped list are slices of it. */
+    o.audience = KB_AUD_PUBLIC;
+    for (int off = 0; off < 4; off++) {
+        json_t *page = NULL;
+        o.offset = off;
+        o.limit = 2;
+        CHECK_RC(kb_search(&page, w, &cfg, &o, NULL), KB_OK);
+        size_t want = nresults(grp) - (size_t)off < 2
+                          ? nresults(grp) - (size_t)off
+                          : 2;
+        CHECK(nresults(page) == want);
+        for (size_t i = 0; i < nresults(page); i++)
+            CHECK(!strcmp(id_at(page, i), id_at(grp, (size_t)off + i)));
+        json_decref(page);
+    }
+    json_decref(ed);
+    json_decref(plain);
+    json_decref(grp);
+    kb_config_free(&cfg);
+    kb_xdb_close(w);
+}
+
+/* An index written before the article value slot existed: the article
+ * is read from the G and Q terms instead. Documents are made by hand as
+ * kb_store made them then (terms, no slot 8). */
+static void test_search__group_reads_the_parent_from_terms_in_an_older_index(
+    void)
+{
+    static const struct {
+        const char *id, *parent, *words;
+    } d[] = {{"x:one", "man-x", "printer"},     {"x:two", "man-x", "toner"},
+             {"solo", "", "printer printer printer"}, {"f1", "", "other"},
+             {"f2", "", "other"}, {"f3", "", "other"}, {"f4", "", "other"}};
+    char path[128], *err = NULL, t[64];
+    kb_xdb *w = NULL;
+    snprintf(path, sizeof path, "%s/older", tmproot);
+    CHECK_RC(kb_xdb_open(&w, path, KB_XDB_WRITE | KB_XDB_NOSYNC, &err), KB_OK);
+    CHECK_RC(kb_xdb_begin(w, &err), KB_OK);
+    for (size_t i = 0; w && i < sizeof d / sizeof *d; i++) {
+        kb_xdoc *x = kb_xdoc_new();
+        json_t *in = json_pack("{s:s,s:s,s:s,s:s}", "id", d[i].id, "kind",
+                               "manual", "title", d[i].id, "body",
+                               d[i].words),
+               *doc = NULL;
+        CHECK_RC(kb_doc_from_json(&doc, in, NULL, &err), KB_OK);
+        if (*d[i].parent)
+            json_object_set_new(doc, "parent", json_string(d[i].parent));
+        uint32_t pos = 1;
+        for (const char *p = d[i].words; *p;) {
+            size_t n = strcspn(p, " ");
+            kb_xdoc_add_term(x, p, n, pos++, 1);
+            p += n + (p[n] == ' ');
+        }
+        snprintf(t, sizeof t, "Q%s", d[i].id);
+        kb_xdoc_add_term(x, t, strlen(t), 0, 0);
+        snprintf(t, sizeof t, "G%s", d[i].parent);
+        if (*d[i].parent)
+            kb_xdoc_add_term(x, t, strlen(t), 0, 0);
+        kb_xdoc_add_term(x, "Vpublic", 7, 0, 0);
+        kb_xdoc_add_term(x, "Xpublished", 10, 0, 0);
+        size_t dlen = 0;
+        char *data = kb_doc_pack(doc, &dlen);
+        kb_xdoc_set_data(x, data, dlen);
+        snprintf(t, sizeof t, "Q%s", d[i].id);
+        CHECK_RC(kb_xdb_replace(w, t, strlen(t), x, &err), KB_OK);
+        free(data);
+        kb_xdoc_free(x);
+        json_decref(doc);
+        json_decref(in);
+    }
+    CHECK_RC(kb_xdb_commit(w, &err), KB_OK);
+    kb_free(err);
+    kb_config cfg;
+    kb_config_defaults(&cfg);
+    kb_search_opts o = opts(KB_AUD_PUBLIC);
+    json_t *plain = NULL, *grp = NULL;
+    o.snippets = 0;
+    o.q = "printer toner";
+    CHECK_RC(kb_search(&plain, w, &cfg, &o, NULL), KB_OK);
+    o.group = 1;
+    CHECK_RC(kb_search(&grp, w, &cfg, &o, NULL), KB_OK);
+    show("older, plain", plain);
+    show("older, grouped", grp);
+    /* solo comes between the two sections on its own... */
+    CHECK(nresults(plain) == 3 && pos_of(plain, "solo") == 1);
+    /* ...and after their article, which has both words. */
+    CHECK(nresults(grp) == 3 && pos_of(grp, "solo") == 2);
+    json_decref(plain);
+    json_decref(grp);
+    kb_config_free(&cfg);
+    kb_xdb_close(w);
+}
+
+/* Without parents every document is its own article, scored as the
+ * section search scores it: the order does not change. */
+static void test_search__group_without_parents_keeps_the_order(void)
+{
+    static const char *const qs[] = {
+        "printer paper jam", "vpn disconnecting wifi", "reset password",
+        "printer printer tray", "password portal", "outlook crash start"};
+    kb_config cfg;
+    kb_config_defaults(&cfg);
+    for (size_t k = 0; k < sizeof qs / sizeof *qs; k++) {
+        kb_search_opts o = opts(KB_AUD_AGENT);
+        json_t *a = NULL, *b = NULL;
+        o.limit = 20;
+        CHECK_RC(search(qs[k], &o, &cfg, &a), KB_OK);
+        o.group = 1;
+        CHECK_RC(search(qs[k], &o, &cfg, &b), KB_OK);
+        CHECK(nresults(a) == nresults(b) && nresults(a) > 0);
+        for (size_t i = 0; i < nresults(a); i++)
+            CHECK(!strcmp(id_at(a, i), id_at(b, i)));
+        json_decref(a);
+        json_decref(b);
+    }
+    kb_config_free(&cfg);
+}
+
 static void test_search__a_page_is_the_top_of_the_whole_ranking(void)
 {
     static const char *const words[] = {
@@ -807,6 +1045,9 @@ int main(void)
     RUN(test_search__facets_of_an_index_without_the_combined_slot);
     RUN(test_search__limit_and_offset_page_through_results);
     RUN(test_search__a_page_is_the_top_of_the_whole_ranking);
+    RUN(test_search__group_ranks_whole_articles_and_keeps_sections_together);
+    RUN(test_search__group_without_parents_keeps_the_order);
+    RUN(test_search__group_reads_the_parent_from_terms_in_an_older_index);
     RUN(test_search__expansion_terms_widen_the_search);
     kb_xdb_close(db);
     kb_stemmers_release();

@@ -806,6 +806,91 @@ static void test_xapian__scaled_query_multiplies_weights(void)
     kb_xdb_close(db);
 }
 
+/* Group stats over the corpus's documents grouped by their words: "vpn"
+ * holds the vpn and printer documents, "network" only wifi. */
+static void test_xapian__group_stats_add_up_a_groups_documents(void)
+{
+    char path[128];
+    kb_xdb *db = corpus_db(path, sizeof path);
+    const kb_xstr groups[] = {{"vpn", 3}, {"network", 7}, {"nothing", 7}};
+    const kb_xstr terms[] = {{"vpn", 3}, {"paper", 5}, {"guest", 5}};
+    const unsigned char maxof[] = {0, 0, 0}, maxvpn[] = {1, 0, 0};
+    const kb_xstr skip[] = {{"jammed", 6}};
+    uint32_t nd[3];
+    double len[3], wdf[9];
+    CHECK(db != NULL);
+    if (!db)
+        return;
+    CHECK_RC(kb_xdb_group_stats(db, groups, 3, terms, 3, maxof, NULL, 0, nd,
+                                len, wdf, NULL),
+             KB_OK);
+    /* vpn: 8 words + 5 words; vpn 3 + 1 times, paper once. */
+    CHECK(nd[0] == 2 && len[0] == 13);
+    CHECK(wdf[0] == 4 && wdf[1] == 1 && wdf[2] == 0);
+    CHECK(nd[1] == 1 && len[1] == 6 && wdf[5] == 1 && wdf[3] == 0);
+    CHECK(nd[2] == 0 && len[2] == 0 && wdf[6] == 0);
+    /* The largest single wdf instead of the sum. */
+    CHECK_RC(kb_xdb_group_stats(db, groups, 1, terms, 3, maxvpn, NULL, 0, nd,
+                                len, wdf, NULL),
+             KB_OK);
+    CHECK(wdf[0] == 3 && wdf[1] == 1);
+    /* A document holding a skip term is left out. */
+    CHECK_RC(kb_xdb_group_stats(db, groups, 1, terms, 3, NULL, skip, 1, nd,
+                                len, wdf, NULL),
+             KB_OK);
+    CHECK(nd[0] == 1 && len[0] == 8 && wdf[0] == 3 && wdf[1] == 0);
+    kb_xdb_close(db);
+}
+
+typedef struct {
+    char s[8][16];
+    unsigned syn[8];
+    int n;
+} leaves;
+
+static int collect_leaf(void *ctx, const char *t, size_t len, unsigned syn)
+{
+    leaves *l = ctx;
+    if (l->n < 8 && len < 16) {
+        memcpy(l->s[l->n], t, len);
+        l->s[l->n][len] = '\0';
+        l->syn[l->n++] = syn;
+    }
+    return 0;
+}
+
+static void test_xapian__query_terms_lists_every_leaf_and_its_synonym(void)
+{
+    /* a OR (b SYNONYM c SYNONYM "d e") OR a */
+    kb_xquery *de[2] = {kb_xquery_term("d", 1, 1, 1),
+                        kb_xquery_term("e", 1, 1, 2)};
+    kb_xquery *syn[3] = {kb_xquery_term("b", 1, 1, 0),
+                         kb_xquery_term("c", 1, 1, 0),
+                         kb_xquery_combine(KB_XOP_PHRASE, de, 2, 0)};
+    kb_xquery *all[3] = {kb_xquery_term("a", 1, 1, 1),
+                         kb_xquery_combine(KB_XOP_SYNONYM, syn, 3, 0),
+                         kb_xquery_term("a", 1, 1, 1)};
+    kb_xquery *q = kb_xquery_combine(KB_XOP_OR, all, 3, 0);
+    leaves l = {0};
+    CHECK(q != NULL);
+    CHECK_RC(kb_xquery_terms(q, collect_leaf, &l), KB_OK);
+    CHECK(l.n == 4);
+    if (l.n == 4) {
+        CHECK(!strcmp(l.s[0], "a") && l.syn[0] == 0);
+        CHECK(!strcmp(l.s[1], "b") && l.syn[1] == 1);
+        CHECK(!strcmp(l.s[2], "c") && l.syn[2] == 1);
+        CHECK(!strcmp(l.s[3], "a") && l.syn[3] == 0); /* said twice */
+    }
+    CHECK_RC(kb_xquery_terms(NULL, collect_leaf, &l), KB_EINVALID);
+    for (int i = 0; i < 2; i++)
+        kb_xquery_free(de[i]);
+    for (int i = 0; i < 3; i++) {
+        kb_xquery_free(syn[i]);
+        kb_xquery_free(all[i]);
+    }
+    kb_xquery_free(q);
+}
+
 static void test_xapian__a_reader_sees_new_commits_after_reopen(void)
 {
     char path[128];
@@ -957,6 +1042,8 @@ int main(void)
     RUN(test_xapian__facet_values_count_each_stored_value);
     RUN(test_xapian__collapse_keeps_one_hit_per_value);
     RUN(test_xapian__scaled_query_multiplies_weights);
+    RUN(test_xapian__group_stats_add_up_a_groups_documents);
+    RUN(test_xapian__query_terms_lists_every_leaf_and_its_synonym);
     RUN(test_xapian__a_reader_sees_new_commits_after_reopen);
     RUN(test_xapian__opening_a_missing_db_read_only_fails_with_a_message);
     RUN(test_xapian__a_second_writer_is_locked_out);
