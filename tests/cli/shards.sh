@@ -99,6 +99,10 @@ python3 tests/cluster/compare.py "http://127.0.0.1:$P1" "http://127.0.0.1:$P2" \
     tests/cluster/queries.txt --key ed-key-1 --ids "$T/ids" >"$T/cmp-ed.txt" 2>&1
 check "editor (drafts, tickets): $(tail -n 1 "$T/cmp-ed.txt")" 'grep -q " 0 differences" "$T/cmp-ed.txt"'
 sed 's/^/    /' "$T/cmp-ed.txt" | grep differs | head -5
+python3 tests/cluster/compare.py "http://127.0.0.1:$P1" "http://127.0.0.1:$P2" \
+    tests/cluster/queries.txt --args "&group=1" >"$T/cmp-group.txt" 2>&1
+check "by article (group=1): $(tail -n 1 "$T/cmp-group.txt")" 'grep -q " 0 differences" "$T/cmp-group.txt"'
+sed 's/^/    /' "$T/cmp-group.txt" | grep differs | head -5
 check "did-you-mean comes from the set's dictionary" \
     '[ "$(field "$P2" "/v1/search?q=reset+my+passwrd" "d.get(\"did_you_mean\")")" = "reset my password" ]'
 check "a configured synonym expands on the set (passwd finds password pages)" \

@@ -2,10 +2,10 @@
 """compare.py - hold the answers of two deskdex servers against each other.
 
 Usage: compare.py URL_A URL_B QUERIES_FILE [--ids IDS_FILE] [--key KEY]
-                  [--limit N]
+                  [--limit N] [--args "&group=1"]
 
 For every query (one per line, URL-encoded as it goes in q=) both servers
-are asked GET /v1/search?q=...&limit=N and, with --ids, every document id
+are asked GET /v1/search?q=...&limit=N (plus --args) and, with --ids, every document id
 is read (GET /v1/documents/{id}, .../versions, .../diff). "Identical" means:
   - the same score at every rank (scores as the API prints them, to three
     decimals), so the order is the same except inside a group of equal
@@ -51,10 +51,10 @@ def get(url, key):
         return 0, None
 
 
-def compare_search(a, b, q, key, limit, out):
+def compare_search(a, b, q, key, limit, out, args=""):
     ext = limit + 20
-    sa, ra = get(f"{a}/v1/search?q={q}&limit={ext}", key)
-    sb, rb = get(f"{b}/v1/search?q={q}&limit={ext}", key)
+    sa, ra = get(f"{a}/v1/search?q={q}&limit={ext}{args}", key)
+    sb, rb = get(f"{b}/v1/search?q={q}&limit={ext}{args}", key)
     if sa != 200 or sb != 200:
         out.append(f"{q}: status {sa} vs {sb}")
         return
@@ -120,7 +120,7 @@ def main(argv):
         print(__doc__)
         return 2
     a, b, qfile = argv[1].rstrip("/"), argv[2].rstrip("/"), argv[3]
-    ids, key, limit = None, None, 10
+    ids, key, limit, args = None, None, 10, ""
     rest = argv[4:]
     while rest:
         opt, val, rest = rest[0], rest[1], rest[2:]
@@ -130,11 +130,13 @@ def main(argv):
             key = val
         elif opt == "--limit":
             limit = int(val)
+        elif opt == "--args":
+            args = val
     out = []
     queries = [l.strip() for l in open(qfile, encoding="utf-8")
                if l.strip() and not l.startswith("#")]
     for q in queries:
-        compare_search(a, b, q, key, limit, out)
+        compare_search(a, b, q, key, limit, out, args)
     nd = 0
     if ids:
         for i in open(ids, encoding="utf-8"):

@@ -202,6 +202,11 @@ check "front-end over remote shards vs single index, anonymous: $(cmp_ fa "$PS" 
     'grep -q " 0 differences" "$T/cmp-fa.txt"'
 check "front-end vs single index with an editor key (drafts, tickets): $(cmp_ fe "$PS" "$PF1" ed-key-1; tail -n 1 "$T/cmp-fe.txt")" \
     'grep -q " 0 differences" "$T/cmp-fe.txt"'
+python3 tests/cluster/compare.py "http://127.0.0.1:$PS" "http://127.0.0.1:$PF1" \
+    tests/cluster/queries.txt --args "&group=1" >"$T/cmp-fg.txt" 2>&1
+grep differs "$T/cmp-fg.txt" | head -5 | sed 's/^/    /'
+check "front-end over remote shards vs single index, by article (group=1): $(tail -n 1 "$T/cmp-fg.txt")" \
+    'grep -q " 0 differences" "$T/cmp-fg.txt"'
 dym_s=$(get "$PS" "/v1/search?q=reset+my+passwrd" | jq_ 'd.get("did_you_mean")')
 dym_f=$(get "$PF1" "/v1/search?q=reset+my+passwrd" | jq_ 'd.get("did_you_mean")')
 check "did-you-mean across remote shards: \"$dym_f\" (single: \"$dym_s\")" \
