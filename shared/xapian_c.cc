@@ -661,16 +661,28 @@ int kb_xdb_group_stats(kb_xdb *db, const kb_xstr *groups, size_t ngroups,
         }
         std::sort(docs.begin(), docs.end());
         skipped.assign(docs.size(), 0);
+        // Along the term's postings: where one lands past a document, the
+        // documents before it are passed over by binary search, so a rare
+        // term costs its postings, not the number of documents.
         auto walk = [&](const kb_xstr &t, auto on_hit) {
             std::string term(t.s, t.n);
             Xapian::PostingIterator p = db->rep->postlist_begin(term);
             Xapian::PostingIterator end = db->rep->postlist_end(term);
-            for (size_t i = 0; i < docs.size() && p != end; i++) {
-                if (skipped[i])
-                    continue;
+            size_t i = 0;
+            while (i < docs.size() && p != end) {
                 p.skip_to(docs[i].first);
-                if (p != end && *p == docs[i].first)
-                    on_hit(i, p.get_wdf());
+                if (p == end)
+                    break;
+                Xapian::docid at = *p;
+                if (at == docs[i].first) {
+                    if (!skipped[i])
+                        on_hit(i, p.get_wdf());
+                    i++;
+                    continue;
+                }
+                i = std::lower_bound(docs.begin() + i, docs.end(),
+                                     std::make_pair(at, size_t(0))) -
+                    docs.begin();
             }
         };
         for (size_t s = 0; s < nskip; s++)
