@@ -148,6 +148,20 @@ static void show(const char *what, const json_t *r)
     fprintf(stderr, "\n");
 }
 
+/* Store the record in (through kb_doc_from_json, as a reader would). */
+static void put(kb_xdb *w, const json_t *in)
+{
+    json_t *doc = NULL;
+    char *err = NULL;
+    int outcome, version;
+    CHECK_RC(kb_doc_from_json(&doc, in, NULL, &err), KB_OK);
+    CHECK_RC(kb_store_put(w, doc, "test", &outcome, &version, &err), KB_OK);
+    if (err)
+        fprintf(stderr, "  put: %s\n", err);
+    kb_free(err);
+    json_decref(doc);
+}
+
 /* Plain search opts: no spelling unless a test asks for it. */
 static kb_search_opts opts(kb_audience a)
 {
@@ -709,7 +723,7 @@ static kb_xdb *grouped_index(void)
     CHECK_RC(kb_xdb_begin(w, &err), KB_OK);
     size_t ng = sizeof g / sizeof *g, nf = sizeof filler / sizeof *filler;
     for (size_t i = 0; w && i < ng + nf; i++) {
-        json_t *in = NULL, *doc = NULL;
+        json_t *in = NULL;
         if (i < ng) {
             in = json_loads(g[i], 0, NULL);
         } else {
@@ -718,11 +732,7 @@ static kb_xdb *grouped_index(void)
             in = json_pack("{s:s,s:s,s:s}", "id", id, "question",
                            filler[i - ng], "answer", filler[i - ng]);
         }
-        int outcome, version;
-        CHECK_RC(kb_doc_from_json(&doc, in, NULL, &err), KB_OK);
-        CHECK_RC(kb_store_put(w, doc, "test", &outcome, &version, &err),
-                 KB_OK);
-        json_decref(doc);
+        put(w, in);
         json_decref(in);
     }
     CHECK_RC(kb_xdb_commit(w, &err), KB_OK);
@@ -744,6 +754,20 @@ static long pos_of(const json_t *r, const char *id)
     return -1;
 }
 
+/* q searched with o, without and then with group (o keeps group set). */
+static void plain_and_grouped(kb_xdb *w, const kb_config *cfg,
+                              kb_search_opts *o, const char *q,
+                              json_t **plain, json_t **grp)
+{
+    o->q = q;
+    o->group = 0;
+    CHECK_RC(kb_search(plain, w, cfg, o, NULL), KB_OK);
+    o->group = 1;
+    CHECK_RC(kb_search(grp, w, cfg, o, NULL), KB_OK);
+    show("plain", *plain);
+    show("grouped", *grp);
+}
+
 static void test_search__group_ranks_whole_articles_and_keeps_sections_together(
     void)
 {
@@ -754,15 +778,7 @@ static void test_search__group_ranks_whole_articles_and_keeps_sections_together(
     json_t *plain = NULL, *grp = NULL;
     o.snippets = 0;
     o.limit = 20;
-    CHECK_RC(kb_search(&plain, w, &cfg, &o, NULL), KB_OK); /* o.q unset */
-    json_decref(plain);
-    plain = NULL;
-    o.q = "printer toner";
-    CHECK_RC(kb_search(&plain, w, &cfg, &o, NULL), KB_OK);
-    o.group = 1;
-    CHECK_RC(kb_search(&grp, w, &cfg, &o, NULL), KB_OK);
-    show("plain", plain);
-    show("grouped", grp);
+    plain_and_grouped(w, &cfg, &o, "printer toner", &plain, &grp);
     /* The same hits, and the same total. */
     CHECK(nresults(grp) == nresults(plain) && nresults(grp) == 4);
     for (size_t i = 0; i < nresults(plain); i++)
@@ -868,12 +884,7 @@ static void test_search__group_reads_the_parent_from_terms_in_an_older_index(
     kb_search_opts o = opts(KB_AUD_PUBLIC);
     json_t *plain = NULL, *grp = NULL;
     o.snippets = 0;
-    o.q = "printer toner";
-    CHECK_RC(kb_search(&plain, w, &cfg, &o, NULL), KB_OK);
-    o.group = 1;
-    CHECK_RC(kb_search(&grp, w, &cfg, &o, NULL), KB_OK);
-    show("older, plain", plain);
-    show("older, grouped", grp);
+    plain_and_grouped(w, &cfg, &o, "printer toner", &plain, &grp);
     /* solo comes between the two sections on its own... */
     CHECK(nresults(plain) == 3 && pos_of(plain, "solo") == 1);
     /* ...and after their article, which has both words. */
@@ -941,12 +952,7 @@ static void test_search__a_page_is_the_top_of_the_whole_ranking(void)
         snprintf(id, sizeof id, "gen-%d", i);
         json_t *d = json_pack("{s:s,s:s,s:s,s:s}", "id", id, "kind", "manual",
                               "title", title, "body", body);
-        json_t *doc = NULL;
-        int outcome, version;
-        CHECK_RC(kb_doc_from_json(&doc, d, NULL, &err), KB_OK);
-        CHECK_RC(kb_store_put(w, doc, "test", &outcome, &version, &err),
-                 KB_OK);
-        json_decref(doc);
+        put(w, d);
         json_decref(d);
     }
     CHECK_RC(kb_xdb_commit(w, &err), KB_OK);

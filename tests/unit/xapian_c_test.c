@@ -842,21 +842,10 @@ static void test_xapian__group_stats_add_up_a_groups_documents(void)
     kb_xdb_close(db);
 }
 
-typedef struct {
-    char s[8][16];
-    unsigned syn[8];
-    int n;
-} leaves;
-
+/* Each leaf into an eset, its synonym number as the weight. */
 static int collect_leaf(void *ctx, const char *t, size_t len, unsigned syn)
 {
-    leaves *l = ctx;
-    if (l->n < 8 && len < 16) {
-        memcpy(l->s[l->n], t, len);
-        l->s[l->n][len] = '\0';
-        l->syn[l->n++] = syn;
-    }
-    return 0;
+    return collect_expand(ctx, t, len, (double)syn);
 }
 
 static void test_xapian__query_terms_lists_every_leaf_and_its_synonym(void)
@@ -871,15 +860,15 @@ static void test_xapian__query_terms_lists_every_leaf_and_its_synonym(void)
                          kb_xquery_combine(KB_XOP_SYNONYM, syn, 3, 0),
                          kb_xquery_term("a", 1, 1, 1)};
     kb_xquery *q = kb_xquery_combine(KB_XOP_OR, all, 3, 0);
-    leaves l = {0};
+    eset l = {0};
     CHECK(q != NULL);
     CHECK_RC(kb_xquery_terms(q, collect_leaf, &l), KB_OK);
     CHECK(l.n == 4);
     if (l.n == 4) {
-        CHECK(!strcmp(l.s[0], "a") && l.syn[0] == 0);
-        CHECK(!strcmp(l.s[1], "b") && l.syn[1] == 1);
-        CHECK(!strcmp(l.s[2], "c") && l.syn[2] == 1);
-        CHECK(!strcmp(l.s[3], "a") && l.syn[3] == 0); /* said twice */
+        CHECK(!strcmp(l.terms[0], "a") && l.weights[0] == 0);
+        CHECK(!strcmp(l.terms[1], "b") && l.weights[1] == 1);
+        CHECK(!strcmp(l.terms[2], "c") && l.weights[2] == 1);
+        CHECK(!strcmp(l.terms[3], "a") && l.weights[3] == 0); /* said twice */
     }
     CHECK_RC(kb_xquery_terms(NULL, collect_leaf, &l), KB_EINVALID);
     for (int i = 0; i < 2; i++)
