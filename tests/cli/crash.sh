@@ -52,9 +52,13 @@ num() {
         sed -n "s/.*\"$2\": *\\(-\\{0,1\\}[0-9][0-9]*\\).*/\\1/p"
 }
 # rnd I LO HI: the I-th pseudo-random number in [LO, HI) for this seed.
+# rnd I LO HI: a number in [LO, HI) drawn from the seed and I. The CRC of
+# "seed-I", not awk's srand(seed + I): mawk's first rand() after nearby
+# seeds gives nearly the same number, which put every kill at one moment.
 rnd() {
-    awk -v s="$SEED" -v i="$1" -v lo="$2" -v hi="$3" \
-        'BEGIN { srand(s + 7919 * i); printf "%.3f\n", lo + (hi - lo) * rand() }'
+    h=$(printf '%s-%s' "$SEED" "$1" | cksum | cut -d' ' -f1)
+    awk -v h="$h" -v lo="$2" -v hi="$3" \
+        'BEGIN { printf "%.3f\n", lo + (hi - lo) * (h % 1000003) / 1000003 }'
 }
 # wait_pid PID SECONDS: wait for a background process at most SECONDS;
 # kill it if it is still running then. Returns its exit status (124 if
@@ -175,10 +179,14 @@ check_index() {
 
 partial=0
 i=0
-while [ $i -lt "$KILLS" ]; do
+# When every kill came after the run had ended (runs after the first can
+# be faster than it), one more comes at 30% of the reference time.
+while [ $i -lt "$KILLS" ] || { [ $i -eq "$KILLS" ] && [ $partial -eq 0 ]; }; do
     i=$((i + 1))
     DB=$T/db$i
-    at=$(awk -v s="$secs" -v f="$(rnd "$i" 0.1 0.9)" 'BEGIN { printf "%.3f", s * f }')
+    f=$(rnd "$i" 0.1 0.9)
+    [ $i -gt "$KILLS" ] && f=0.3
+    at=$(awk -v s="$secs" -v f="$f" 'BEGIN { printf "%.3f", s * f }')
     "$IDX" --db "$DB" --json --quiet --batch $BATCH "$T/in" >"$T/kout" 2>"$T/kerr" &
     pid=$!
     PIDS="$PIDS $pid"
