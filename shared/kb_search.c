@@ -88,15 +88,28 @@ static kb_xquery *bool_term(char prefix, const char *v, size_t n)
     return kb_xquery_term(t, k, 1, 0);
 }
 
+/* The terms of what audience a may not see: drafts below editors, internal
+ * documents for the public. Returns how many of them (0-2). */
+static size_t hidden_terms(kb_audience a, const kb_xstr **out)
+{
+    static const kb_xstr hidden[2] = {{"Xdraft", 6}, {"Vinternal", 9}};
+    *out = hidden;
+    return a >= KB_AUD_EDITOR ? 0 : a == KB_AUD_PUBLIC ? 2 : 1;
+}
+
 kb_xquery *kb_audience_restrict(const kb_xquery *q, kb_audience a)
 {
     kb_xquery *own = q ? kb_xquery_combine(KB_XOP_AND, (kb_xquery **)&q, 1, 0)
                        : NULL;
-    if (!own || a >= KB_AUD_EDITOR)
+    const kb_xstr *t;
+    size_t n = hidden_terms(a, &t);
+    if (!own || !n)
         return own;
-    kb_xquery *hidden = kb_xquery_term("Xdraft", 6, 1, 0);
-    if (a == KB_AUD_PUBLIC)
-        hidden = pair(KB_XOP_OR, hidden, kb_xquery_term("Vinternal", 9, 1, 0));
+    kb_xquery *hidden = NULL;
+    for (size_t i = 0; i < n; i++) {
+        kb_xquery *term = kb_xquery_term(t[i].s, t[i].n, 1, 0);
+        hidden = hidden ? pair(KB_XOP_OR, hidden, term) : term;
+    }
     return pair(KB_XOP_AND_NOT, own, hidden);
 }
 
@@ -1064,6 +1077,34 @@ static int by_article(const void *a, const void *b)
     return (x->first > y->first) - (x->first < y->first);
 }
 
+/* A hit with its article's key, later with the article's rank in n. */
+typedef struct {
+    const char *s;
+    size_t n;
+    uint32_t i;
+} ghit;
+
+/* By key, then rank: ±2 where the keys differ, ±1 where only ranks do. */
+static int by_key(const void *a, const void *b)
+{
+    const ghit *x = a, *y = b;
+    int d = memcmp(x->s, y->s, x->n < y->n ? x->n : y->n);
+    if (!d)
+        d = (x->n > y->n) - (x->n < y->n);
+    if (d)
+        return d < 0 ? -2 : 2;
+    return (x->i > y->i) - (x->i < y->i);
+}
+
+/* By article rank (in n), then the hit's own rank. */
+static int by_rank(const void *a, const void *b)
+{
+    const ghit *x = a, *y = b;
+    if (x->n != y->n)
+        return x->n < y->n ? -1 : 1;
+    return (x->i > y->i) - (x->i < y->i);
+}
+
 /* BM25's inverse document frequency as Xapian computes it (odds below 2
  * pulled towards 1, so that no word weighs less than nothing). */
 static double idf_of(double total, double tf)
@@ -1074,9 +1115,10 @@ static double idf_of(double total, double tf)
     return log(odds);
 }
 
-/* order[0..n) = the hits of ms (n of them) listed by article: the articles (a parent's sections together; a
- * document without a parent is its own) ranked by BM25 over all their
- * visible sections as one text, each article's hits in their own order.
+/* order[0..n) = the n hits of ms listed by article: the articles (a
+ * parent's sections together; a document without a parent is its own)
+ * ranked by BM25 over all their visible sections as one text, each
+ * article's hits in their own order.
  * The weights, statistics and parameters are the section search's own, so
  * an article of one section scores as that section does. */
 static int group_order(kb_xdb *db, const kb_config *cfg, const kb_xquery *q,
@@ -1089,6 +1131,7 @@ static int group_order(kb_xdb *db, const kb_config *cfg, const kb_xquery *q,
     kb_search_xopts(&xo, cfg);
     double k1 = xo.k1, b = xo.b;
     kb_buf *key = calloc(n + 1, sizeof *key);
+    ghit *hits = calloc(n + 1, sizeof *hits);
     size_t *of = calloc(n + 1, sizeof *of); /* hit -> article */
     kb_xstr *keys = calloc(n + 1, sizeof *keys);
     garticle *art = calloc(n + 1, sizeof *art);
@@ -1098,7 +1141,7 @@ static int group_order(kb_xdb *db, const kb_config *cfg, const kb_xquery *q,
     uint32_t total = 0;
     size_t na = 0, *rank = NULL;
     int rc = KB_ENOMEM;
-    if (!key || !of || !keys || !art || !ndocs || !len)
+    if (!key || !hits || !of || !keys || !art || !ndocs || !len)
         goto done;
     /* A hit's article: its parent's term G<parent>, or its own Q<id>; from
      * its value, or where an older index lacks it, its terms. */
@@ -1111,18 +1154,21 @@ static int group_order(kb_xdb *db, const kb_config *cfg, const kb_xquery *q,
             rc = kb_xmset_term(ms, i, "Q", 1, on_key, &key[i], errmsg);
         if (rc != KB_OK)
             goto done;
-        size_t a = 0;
-        while (a < na && (keys[a].n != key[i].len ||
-                          memcmp(keys[a].s, key[i].data, key[i].len)))
-            a++;
-        if (a == na) {
-            keys[na].s = key[i].data ? key[i].data : "";
-            keys[na].n = key[i].len;
-            art[na].first = i;
+        hits[i].s = key[i].data ? key[i].data : "";
+        hits[i].n = key[i].len;
+        hits[i].i = i;
+    }
+    /* Hits of one article next to each other, best first: one per run. */
+    qsort(hits, n, sizeof *hits, by_key);
+    for (uint32_t h = 0; h < n; h++) {
+        if (!h || by_key(&hits[h - 1], &hits[h]) / 2) {
+            keys[na].s = hits[h].s;
+            keys[na].n = hits[h].n;
+            art[na].first = hits[h].i;
             art[na].a = na;
             na++;
         }
-        of[i] = a;
+        of[hits[h].i] = na - 1;
     }
     rc = kb_xquery_terms(q, on_gterm, &gt);
     if (rc != KB_OK)
@@ -1143,8 +1189,8 @@ static int group_order(kb_xdb *db, const kb_config *cfg, const kb_xquery *q,
     }
     for (size_t u = 0; u < gt.nunits; u++)
         idf[u] = idf_of(total, utf[u]) * gt.factor[u];
-    kb_xstr hidden[2] = {{"Xdraft", 6}, {"Vinternal", 9}};
-    size_t nhidden = aud >= KB_AUD_EDITOR ? 0 : aud == KB_AUD_PUBLIC ? 2 : 1;
+    const kb_xstr *hidden;
+    size_t nhidden = hidden_terms(aud, &hidden);
     if (rc == KB_OK)
         rc = kb_xdb_group_stats(db, keys, na, gt.v, gt.n, gt.title, hidden,
                                 nhidden, ndocs, len, wdf, errmsg);
@@ -1181,16 +1227,20 @@ static int group_order(kb_xdb *db, const kb_config *cfg, const kb_xquery *q,
     qsort(art, items, sizeof *art, by_article);
     for (size_t r = 0; r < items; r++)
         rank[art[r].a] = r;
-    uint32_t k = 0;
-    for (size_t r = 0; r < items; r++)
-        for (uint32_t i = 0; i < n; i++)
-            if (rank[of[i]] == r)
-                order[k++] = i;
+    /* Hits by their article's rank, then their own. */
+    for (uint32_t i = 0; i < n; i++) {
+        hits[i].n = rank[of[i]];
+        hits[i].i = i;
+    }
+    qsort(hits, n, sizeof *hits, by_rank);
+    for (uint32_t i = 0; i < n; i++)
+        order[i] = hits[i].i;
     rc = KB_OK;
 done:
     for (uint32_t i = 0; key && i < n; i++)
         kb_buf_free(&key[i]);
     free(key);
+    free(hits);
     free(of);
     free(keys);
     free(art);
