@@ -13,6 +13,7 @@
 #include <memory>
 #include <new>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 extern "C" {
@@ -29,6 +30,11 @@ struct kb_xdb {
     kb_cluster *cl;   // a set of shards, or null
     bool touched;     // written since the last begin or commit
     kb_slot *slot;    // the shard this handle is, or null
+    bool in_txn;      // between begin and commit or cancel
+    // Spelling frequency changes not yet handed to Xapian: summed here and
+    // applied once per word at commit, as Xapian looks each word up in a
+    // sorted map and then on disk on every call.
+    std::unordered_map<std::string, long long> spell;
 };
 
 // One shard of a set: a local folder or a remote xapian-tcpsrv.
@@ -340,7 +346,7 @@ int kb_xdb_open(kb_xdb **out, const char *path, int flags, char **errmsg)
     *out = nullptr;
     try {
         std::unique_ptr<kb_xdb> db(
-            new kb_xdb{nullptr, nullptr, nullptr, nullptr, false, nullptr});
+            new kb_xdb{nullptr, nullptr, nullptr, nullptr, false, nullptr, false, {}});
         if (flags & KB_XDB_WRITE) {
             int f = Xapian::DB_CREATE_OR_OPEN | Xapian::DB_BACKEND_GLASS;
             if (flags & KB_XDB_NOSYNC)
@@ -354,6 +360,20 @@ int kb_xdb_open(kb_xdb **out, const char *path, int flags, char **errmsg)
         return KB_OK;
     }
     KB_CATCH(errmsg)
+}
+
+// Hand the summed spelling changes to Xapian (throws as Xapian does).
+static void flush_spelling(kb_xdb *db)
+{
+    for (auto it = db->spell.begin(); it != db->spell.end();) {
+        if (it->second > 0)
+            db->wdb->add_spelling(it->first,
+                                  (Xapian::termcount)it->second);
+        else if (it->second < 0)
+            db->wdb->remove_spelling(it->first,
+                                     (Xapian::termcount)-it->second);
+        it = db->spell.erase(it);
+    }
 }
 
 void kb_xdb_close(kb_xdb *db)
@@ -372,6 +392,8 @@ void kb_xdb_close(kb_xdb *db)
     try {
         // An open transaction is cancelled; outside one, pending changes
         // are committed.
+        if (db->wdb && !db->in_txn)
+            flush_spelling(db);
         if (db->wdb)
             db->wdb->close();
     } catch (...) {
@@ -443,8 +465,10 @@ int kb_xdb_begin(kb_xdb *db, char **errmsg)
     }
     NEED_WRITER(db, errmsg);
     try {
+        flush_spelling(db);
         db->wdb->begin_transaction(true);
         db->touched = false;
+        db->in_txn = true;
         return KB_OK;
     }
     KB_CATCH(errmsg)
@@ -467,6 +491,8 @@ int kb_xdb_commit(kb_xdb *db, char **errmsg)
     }
     NEED_WRITER(db, errmsg);
     try {
+        flush_spelling(db);
+        db->in_txn = false;
         db->wdb->commit_transaction();
         db->touched = false;
         return KB_OK;
@@ -492,6 +518,8 @@ int kb_xdb_cancel(kb_xdb *db, char **errmsg)
         return rc != KB_OK ? rc : rd;
     }
     NEED_WRITER(db, errmsg);
+    db->spell.clear();
+    db->in_txn = false;
     try {
         db->wdb->cancel_transaction();
         return KB_OK;
@@ -732,7 +760,7 @@ int kb_xdb_add_spelling(kb_xdb *db, const char *w, size_t wlen, unsigned freq,
         db = db->dict;
     NEED_WRITER(db, errmsg);
     try {
-        db->wdb->add_spelling(std::string(w, wlen), freq);
+        db->spell[std::string(w, wlen)] += freq;
         db->touched = true;
         return KB_OK;
     }
@@ -746,7 +774,7 @@ int kb_xdb_remove_spelling(kb_xdb *db, const char *w, size_t wlen,
         db = db->dict;
     NEED_WRITER(db, errmsg);
     try {
-        db->wdb->remove_spelling(std::string(w, wlen), freq);
+        db->spell[std::string(w, wlen)] -= freq;
         db->touched = true;
         return KB_OK;
     }
@@ -761,6 +789,12 @@ int kb_xdb_spelling(kb_xdb *db, const char *w, size_t wlen, unsigned maxedit,
     std::string word(w, wlen);
     if (db->dict) /* a set's dictionary holds the words of every shard */
         db = db->dict;
+    if (db->wdb && !db->spell.empty()) {
+        try {
+            flush_spelling(db);
+        }
+        KB_CATCH(errmsg)
+    }
     KB_RETRY(db, errmsg, {
         std::string s = db->rep->get_spelling_suggestion(word, maxedit);
         if (!s.empty() && !(*out = dup_bytes(s)))
@@ -1246,14 +1280,14 @@ int kb_xdb_open_shards(kb_xdb **out, const kb_xshard *shards, size_t n,
             s->wdb = nullptr;
             s->db = nullptr;
             s->handle = kb_xdb{nullptr, nullptr, nullptr, nullptr, false,
-                               s.get()};
+                               s.get(), false, {}};
             s->in_txn = false;
             s->retry_at = 0;
             s->cl = cl.get();
             cl->slots.push_back(std::move(s));
         }
         x = new kb_xdb{nullptr, nullptr, nullptr, cl.release(), false,
-                       nullptr};
+                       nullptr, false, {}};
     }
     KB_CATCH(errmsg)
     int rc = KB_OK;

@@ -394,6 +394,71 @@ static void test_xapian__spelling_suggests_a_close_known_word(void)
     kb_xdb_close(w);
 }
 
+/* Spelling changes are summed per word and reach Xapian at commit: what a
+ * transaction adds and takes back leaves nothing, a cancelled one leaves
+ * nothing, and words written outside a transaction are kept on close. */
+static void test_xapian__spelling_changes_are_summed_until_commit(void)
+{
+    char path[128];
+    char *s = NULL;
+    kb_xdb *w = open_writer(new_path(path, sizeof path));
+    CHECK(w != NULL);
+    if (!w)
+        return;
+    CHECK_RC(kb_xdb_begin(w, NULL), KB_OK);
+    for (int i = 0; i < 3; i++)
+        CHECK_RC(kb_xdb_add_spelling(w, "gateway", 7, 1, NULL), KB_OK);
+    CHECK_RC(kb_xdb_remove_spelling(w, "gateway", 7, 1, NULL), KB_OK);
+    CHECK_RC(kb_xdb_add_spelling(w, "gatekeeper", 10, 1, NULL), KB_OK);
+    CHECK_RC(kb_xdb_add_spelling(w, "router", 6, 1, NULL), KB_OK);
+    CHECK_RC(kb_xdb_remove_spelling(w, "router", 6, 1, NULL), KB_OK);
+    /* Seen before the commit, by the writer itself. */
+    CHECK_RC(kb_xdb_spelling(w, "gatway", 6, 2, &s, NULL), KB_OK);
+    CHECK_STR(s, "gateway");
+    kb_free(s);
+    s = NULL;
+    CHECK_RC(kb_xdb_commit(w, NULL), KB_OK);
+    CHECK_RC(kb_xdb_spelling(w, "routr", 5, 2, &s, NULL), KB_OK);
+    CHECK(s == NULL);
+    kb_free(s);
+    s = NULL;
+    /* gateway kept 2 of its 3: still ahead of gatekeeper's 1 after one
+     * more is taken away, gone after two. */
+    CHECK_RC(kb_xdb_begin(w, NULL), KB_OK);
+    CHECK_RC(kb_xdb_remove_spelling(w, "gateway", 7, 1, NULL), KB_OK);
+    CHECK_RC(kb_xdb_commit(w, NULL), KB_OK);
+    CHECK_RC(kb_xdb_spelling(w, "gatway", 6, 2, &s, NULL), KB_OK);
+    CHECK_STR(s, "gateway");
+    kb_free(s);
+    s = NULL;
+    CHECK_RC(kb_xdb_begin(w, NULL), KB_OK);
+    CHECK_RC(kb_xdb_remove_spelling(w, "gateway", 7, 1, NULL), KB_OK);
+    CHECK_RC(kb_xdb_commit(w, NULL), KB_OK);
+    CHECK_RC(kb_xdb_spelling(w, "gatway", 6, 2, &s, NULL), KB_OK);
+    CHECK(s == NULL || strcmp(s, "gateway") != 0);
+    kb_free(s);
+    s = NULL;
+
+    CHECK_RC(kb_xdb_begin(w, NULL), KB_OK);
+    CHECK_RC(kb_xdb_add_spelling(w, "firewall", 8, 1, NULL), KB_OK);
+    CHECK_RC(kb_xdb_cancel(w, NULL), KB_OK);
+    CHECK_RC(kb_xdb_spelling(w, "firewal", 7, 2, &s, NULL), KB_OK);
+    CHECK(s == NULL);
+    kb_free(s);
+    s = NULL;
+
+    CHECK_RC(kb_xdb_add_spelling(w, "switchport", 10, 1, NULL), KB_OK);
+    kb_xdb_close(w);
+    w = open_writer(path);
+    CHECK(w != NULL);
+    if (!w)
+        return;
+    CHECK_RC(kb_xdb_spelling(w, "switchprt", 9, 2, &s, NULL), KB_OK);
+    CHECK_STR(s, "switchport");
+    kb_free(s);
+    kb_xdb_close(w);
+}
+
 /* --- queries and searching --- */
 
 static void test_xapian__bm25_search_returns_hits_in_weight_order(void)
@@ -1021,6 +1086,7 @@ int main(void)
     RUN(test_xapian__metadata_set_get_delete_and_walk_by_prefix);
     RUN(test_xapian__metadata_key_over_240_bytes_is_invalid);
     RUN(test_xapian__spelling_suggests_a_close_known_word);
+    RUN(test_xapian__spelling_changes_are_summed_until_commit);
     RUN(test_xapian__bm25_search_returns_hits_in_weight_order);
     RUN(test_xapian__or_and_and_not_combine_subqueries);
     RUN(test_xapian__empty_query_and_match_all);
