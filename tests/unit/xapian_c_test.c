@@ -461,6 +461,74 @@ static void test_xapian__spelling_changes_are_summed_until_commit(void)
 
 /* --- queries and searching --- */
 
+static int copy_key(void *ctx, const char *k, size_t n)
+{
+    snprintf(ctx, 64, "%.*s", (int)n, k);
+    return KB_OK;
+}
+
+/* A hit's value is its own document's, whatever the order of the hits and
+ * however many value chunks the slot spans; a document without one has
+ * none; a second slot is read as well as the first. */
+static void test_xapian__hit_values_belong_to_their_documents(void)
+{
+    char path[128], id[32], text[256], kind[64], tags[64], buf[64];
+    kb_xmset *ms = NULL;
+    kb_xsearch_opts o = KB_XSEARCH_OPTS_INIT;
+    kb_xdb *db = open_writer(new_path(path, sizeof path));
+    kb_xquery *q = kb_xquery_term("common", 6, 1, 0);
+    int rc = db && q ? kb_xdb_begin(db, NULL) : KB_ENOMEM;
+    for (int i = 0; i < 3000 && rc == KB_OK; i++) {
+        /* The weight falls and rises with i: hits are not in docid order. */
+        int reps = 1 + (i * 7919) % 5;
+        snprintf(id, sizeof id, "d%d", i);
+        text[0] = '\0';
+        for (int r = 0; r < reps; r++)
+            strcat(text, "common ");
+        for (int f = 0; f < (i * 31) % 17; f++)
+            strcat(text, "filler ");
+        snprintf(kind, sizeof kind, "kind-of-%d-with-a-longer-value", i);
+        snprintf(tags, sizeof tags, "tags-of-%d", i);
+        rc = put_doc(db, id, text, i % 7 ? kind : NULL, i % 5 ? tags : NULL);
+    }
+    if (rc == KB_OK)
+        rc = kb_xdb_commit(db, NULL);
+    CHECK_RC(rc, KB_OK);
+    o.maxitems = 400;
+    if (rc != KB_OK ||
+        (rc = kb_xdb_search(&ms, db, q, &o, NULL)) != KB_OK)
+        goto done;
+    CHECK(kb_xmset_size(ms) == 400);
+    int unordered = 0, checked = 0;
+    for (uint32_t h = 0; h < kb_xmset_size(ms); h++) {
+        int i = atoi(hit_data(ms, h, buf, sizeof buf) + 1);
+        if (h && kb_xmset_docid(ms, h) < kb_xmset_docid(ms, h - 1))
+            unordered = 1;
+        for (int slot = 0; slot <= 3; slot += 3) {
+            char got[64] = "", want[64] = "";
+            CHECK_RC(kb_xmset_value(ms, h, (unsigned)slot, copy_key, got,
+                                    NULL), KB_OK);
+            if (slot == 0 && i % 7)
+                snprintf(want, sizeof want, "kind-of-%d-with-a-longer-value",
+                         i);
+            if (slot == 3 && i % 5)
+                snprintf(want, sizeof want, "tags-of-%d", i);
+            if (strcmp(got, want) != 0)
+                fprintf(stderr, "  hit %u (d%d) slot %d: '%s', not '%s'\n",
+                        h, i, slot, got, want);
+            else
+                checked++;
+        }
+    }
+    CHECK(unordered);
+    CHECK(checked == 800);
+done:
+    kb_xmset_free(ms);
+    kb_xquery_free(q);
+    kb_xdb_close(db);
+}
+
+
 static void test_xapian__bm25_search_returns_hits_in_weight_order(void)
 {
     char path[128], buf[64];
@@ -1088,6 +1156,7 @@ int main(void)
     RUN(test_xapian__spelling_suggests_a_close_known_word);
     RUN(test_xapian__spelling_changes_are_summed_until_commit);
     RUN(test_xapian__bm25_search_returns_hits_in_weight_order);
+    RUN(test_xapian__hit_values_belong_to_their_documents);
     RUN(test_xapian__or_and_and_not_combine_subqueries);
     RUN(test_xapian__empty_query_and_match_all);
     RUN(test_xapian__wildcard_expands_a_prefix);
