@@ -1158,6 +1158,18 @@ static int group_order(kb_xdb *db, const kb_config *cfg, const kb_xquery *q,
         hits[i].n = key[i].len;
         hits[i].i = i;
     }
+    /* No hit has a parent: every article is its one section, scored as
+     * the section is, and the list stays as it was (without reading a
+     * posting list per hit). */
+    uint32_t own = 0;
+    while (own < n && key[own].len && key[own].data[0] == 'Q')
+        own++;
+    if (own == n) {
+        for (uint32_t i = 0; i < n; i++)
+            order[i] = i;
+        rc = KB_OK;
+        goto done;
+    }
     /* Hits of one article next to each other, best first: one per run. */
     qsort(hits, n, sizeof *hits, by_key);
     for (uint32_t h = 0; h < n; h++) {
