@@ -35,6 +35,11 @@ struct kb_xdb {
     // applied once per word at commit, as Xapian looks each word up in a
     // sorted map and then on disk on every call.
     std::unordered_map<std::string, long long> spell;
+    // Each article's documents, as the listing by article reads them, for
+    // a read-only database at one revision (see article_docs).
+    std::unordered_map<std::string, std::vector<Xapian::docid>> articles{};
+    size_t article_docs_held = 0;
+    std::string articles_of{}; // the database's uuid and revision
 };
 
 // One shard of a set: a local folder or a remote xapian-tcpsrv.
@@ -666,6 +671,60 @@ int kb_xdb_avlength(kb_xdb *db, double *out, char **errmsg)
     KB_RETRY(db, errmsg, { *out = db->rep->get_avlength(); })
 }
 
+// A read-only database keeps each article's list of documents while its
+// revision lasts: an article's list is a posting list of its own, read
+// from the top of the B-tree, and the articles a portal's questions land
+// on come back question after question. At most this many documents held,
+// an article counting 8 more for its own keeping (a few MB per reader).
+static const size_t kArticleDocsMax = 100000;
+
+// True when db may keep article lists; forgets them if db has moved on.
+static bool articles_current(kb_xdb *db)
+{
+    if (db->wdb || db->cl || db->slot)
+        return false;
+    std::string now;
+    try {
+        now = db->rep->get_uuid() + ":" +
+              std::to_string(db->rep->get_revision());
+    } catch (const Xapian::UnimplementedError &) {
+        return false; // a remote database does not say
+    } catch (const Xapian::InvalidOperationError &) {
+        return false;
+    }
+    if (now != db->articles_of) {
+        db->articles.clear();
+        db->article_docs_held = 0;
+        db->articles_of = now;
+    }
+    return true;
+}
+
+// The documents indexed under the article term gt, in docid order.
+static std::vector<Xapian::docid> article_docs(kb_xdb *db,
+                                               const std::string &gt,
+                                               bool keep)
+{
+    if (keep) {
+        auto it = db->articles.find(gt);
+        if (it != db->articles.end())
+            return it->second;
+    }
+    std::vector<Xapian::docid> v;
+    for (Xapian::PostingIterator p = db->rep->postlist_begin(gt);
+         p != db->rep->postlist_end(gt); ++p)
+        v.push_back(*p);
+    if (keep) {
+        if (db->article_docs_held + v.size() + 8 > kArticleDocsMax) {
+            db->articles.clear();
+            db->article_docs_held = 0;
+        }
+        db->article_docs_held += v.size() + 8;
+        db->articles.emplace(gt, v);
+    }
+    return v;
+}
+
 int kb_xdb_group_stats(kb_xdb *db, const kb_xstr *groups, size_t ngroups,
                        const kb_xstr *terms, size_t nterms,
                        const unsigned char *maxof, const kb_xstr *skip,
@@ -681,14 +740,14 @@ int kb_xdb_group_stats(kb_xdb *db, const kb_xstr *groups, size_t ngroups,
     std::vector<char> skipped;
     KB_RETRY(db, errmsg, {
         docs.clear();
+        bool keep = articles_current(db);
         for (size_t g = 0; g < ngroups; g++) {
             ndocs[g] = 0;
             len[g] = 0;
             std::fill(wdf + g * nterms, wdf + (g + 1) * nterms, 0.0);
             std::string gt(groups[g].s, groups[g].n);
-            for (Xapian::PostingIterator p = db->rep->postlist_begin(gt);
-                 p != db->rep->postlist_end(gt); ++p)
-                docs.emplace_back(*p, g);
+            for (Xapian::docid d : article_docs(db, gt, keep))
+                docs.emplace_back(d, g);
         }
         std::sort(docs.begin(), docs.end());
         skipped.assign(docs.size(), 0);

@@ -975,6 +975,50 @@ static void test_xapian__group_stats_add_up_a_groups_documents(void)
     kb_xdb_close(db);
 }
 
+/* A reader keeps each article's documents while its revision lasts: a
+ * section added and committed is counted once the reader reopens, and not
+ * before (the reader answers from one revision); a section taken away is
+ * no longer counted. */
+static void test_xapian__group_stats_follow_the_readers_revision(void)
+{
+    char path[128];
+    kb_xdb *w = corpus_db(path, sizeof path), *r = NULL;
+    const kb_xstr groups[] = {{"network", 7}};
+    const kb_xstr terms[] = {{"wifi", 4}};
+    uint32_t nd[1];
+    double len[1], wdf[1];
+    CHECK(w != NULL);
+    if (!w)
+        return;
+    CHECK_RC(kb_xdb_open(&r, path, KB_XDB_READ, NULL), KB_OK);
+    if (!r) {
+        kb_xdb_close(w);
+        return;
+    }
+    CHECK_RC(kb_xdb_group_stats(r, groups, 1, terms, 1, NULL, NULL, 0, nd,
+                                len, wdf, NULL), KB_OK);
+    CHECK(nd[0] == 1 && wdf[0] == 1);
+    CHECK_RC(kb_xdb_begin(w, NULL), KB_OK);
+    CHECK_RC(put_doc(w, "wifi2", "wifi wifi slow network", "faq", NULL), KB_OK);
+    CHECK_RC(kb_xdb_commit(w, NULL), KB_OK);
+    CHECK_RC(kb_xdb_group_stats(r, groups, 1, terms, 1, NULL, NULL, 0, nd,
+                                len, wdf, NULL), KB_OK);
+    CHECK(nd[0] == 1 && wdf[0] == 1);
+    CHECK_RC(kb_xdb_reopen(r, NULL), KB_OK);
+    CHECK_RC(kb_xdb_group_stats(r, groups, 1, terms, 1, NULL, NULL, 0, nd,
+                                len, wdf, NULL), KB_OK);
+    CHECK(nd[0] == 2 && wdf[0] == 3 && len[0] == 6 + 4);
+    CHECK_RC(kb_xdb_begin(w, NULL), KB_OK);
+    CHECK_RC(kb_xdb_delete(w, "Qwifi", 5, NULL), KB_OK);
+    CHECK_RC(kb_xdb_commit(w, NULL), KB_OK);
+    CHECK_RC(kb_xdb_reopen(r, NULL), KB_OK);
+    CHECK_RC(kb_xdb_group_stats(r, groups, 1, terms, 1, NULL, NULL, 0, nd,
+                                len, wdf, NULL), KB_OK);
+    CHECK(nd[0] == 1 && wdf[0] == 2 && len[0] == 4);
+    kb_xdb_close(r);
+    kb_xdb_close(w);
+}
+
 /* Each leaf into an eset, its synonym number as the weight. */
 static int collect_leaf(void *ctx, const char *t, size_t len, unsigned syn)
 {
@@ -1167,6 +1211,7 @@ int main(void)
     RUN(test_xapian__collapse_keeps_one_hit_per_value);
     RUN(test_xapian__scaled_query_multiplies_weights);
     RUN(test_xapian__group_stats_add_up_a_groups_documents);
+    RUN(test_xapian__group_stats_follow_the_readers_revision);
     RUN(test_xapian__query_terms_lists_every_leaf_and_its_synonym);
     RUN(test_xapian__a_reader_sees_new_commits_after_reopen);
     RUN(test_xapian__opening_a_missing_db_read_only_fails_with_a_message);
