@@ -5,7 +5,8 @@
 // Environment: CHROMIUM (default /usr/bin/chromium), OUT (screenshots,
 // default tests/out/browser), TEST_FILTER (run tests whose name contains it),
 // DESKDEX_EDITOR_KEY and DESKDEX_AGENT_KEY (keys of the server's keys file,
-// for the analytics and editor tests; run.sh makes both).
+// for the analytics and editor tests; run.sh makes both), UPDATE_SCREENSHOTS
+// (set: also refresh docs/screenshots/editor.png).
 // The last line printed is always "tests: N passed, N failed".
 
 import assert from 'node:assert/strict';
@@ -681,7 +682,8 @@ test('editor: the reports show a batch of searches, gaps, stale articles and cha
     assert.deepEqual(await page.evaluate(() => [
         sessionStorage.getItem('deskdex-editor-key') !== null, localStorage.length]), [true, 0]);
     await shot(page, 'editor', { fullPage: true });
-    copyFileSync(join(OUT, 'editor.png'), join(DOCS_SHOTS, 'editor.png'));
+    if (process.env.UPDATE_SCREENSHOTS)
+        copyFileSync(join(OUT, 'editor.png'), join(DOCS_SHOTS, 'editor.png'));
 
     // The window selector reloads; 375 px wide fits without sideways scrolling.
     const [win] = await Promise.all([
