@@ -84,11 +84,13 @@ struct kb_xmset {
     std::vector<std::unique_ptr<Xapian::ValueCountMatchSpy>> spies;
     kb_xdb *db;
     std::vector<uint32_t> live; // shard number of each sub-database
-    // Every hit's value in slot vslot (-1: none read yet), see hit_values.
+    // Every hit's value in slot vslot (-1: none read yet), see hit_values;
+    // no_stream: the database has no value streams, read hit by hit.
     int vslot;
+    bool no_stream;
     std::vector<std::string> vals;
     explicit kb_xmset(const Xapian::Database &d)
-        : enq(d), db(nullptr), vslot(-1) {}
+        : enq(d), db(nullptr), vslot(-1), no_stream(false) {}
 };
 
 namespace {
@@ -354,7 +356,8 @@ int kb_xdb_open(kb_xdb **out, const char *path, int flags, char **errmsg)
     *out = nullptr;
     try {
         std::unique_ptr<kb_xdb> db(
-            new kb_xdb{nullptr, nullptr, nullptr, nullptr, false, nullptr, false, {}});
+            new kb_xdb{nullptr, nullptr, nullptr, nullptr, false, nullptr,
+                       false, {}});
         if (flags & KB_XDB_WRITE) {
             int f = Xapian::DB_CREATE_OR_OPEN | Xapian::DB_BACKEND_GLASS;
             if (flags & KB_XDB_NOSYNC)
@@ -1227,8 +1230,10 @@ static bool hit_values(kb_xmset *ms, unsigned slot)
                 vals[h.second] = *it;
         }
     } catch (const Xapian::UnimplementedError &) {
+        ms->no_stream = true;
         return false;
     } catch (const Xapian::NetworkError &) {
+        ms->no_stream = true;
         return false;
     }
     ms->vals.swap(vals);
@@ -1241,7 +1246,8 @@ int kb_xmset_value(kb_xmset *ms, uint32_t i, unsigned slot, kb_xkey_fn fn,
 {
     KB_ASSERT_ARG(ms && fn && i < ms->mset.size());
     try {
-        if (ms->vslot != (int)slot && !hit_values(ms, slot)) {
+        if (ms->vslot != (int)slot &&
+            (ms->no_stream || !hit_values(ms, slot))) {
             const std::string v = ms->mset[i].get_document().get_value(slot);
             return v.empty() ? KB_OK : fn(ctx, v.data(), v.size());
         }
