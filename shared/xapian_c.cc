@@ -703,29 +703,35 @@ static bool articles_current(kb_xdb *db)
     return true;
 }
 
-// The documents indexed under the article term gt, in docid order.
-static std::vector<Xapian::docid> article_docs(kb_xdb *db,
-                                               const std::string &gt,
-                                               bool keep)
+// Append the documents indexed under the article term gt, in docid order,
+// to docs as group g's.
+static void article_docs(kb_xdb *db, const std::string &gt, bool keep,
+                         size_t g,
+                         std::vector<std::pair<Xapian::docid, size_t>> &docs)
 {
+    const std::vector<Xapian::docid> *ids = nullptr;
+    std::vector<Xapian::docid> read;
     if (keep) {
         auto it = db->articles.find(gt);
         if (it != db->articles.end())
-            return it->second;
+            ids = &it->second;
     }
-    std::vector<Xapian::docid> v;
-    for (Xapian::PostingIterator p = db->rep->postlist_begin(gt);
-         p != db->rep->postlist_end(gt); ++p)
-        v.push_back(*p);
-    if (keep) {
-        if (db->article_docs_held + v.size() + 8 > kArticleDocsMax) {
-            db->articles.clear();
-            db->article_docs_held = 0;
+    if (!ids) {
+        for (Xapian::PostingIterator p = db->rep->postlist_begin(gt);
+             p != db->rep->postlist_end(gt); ++p)
+            read.push_back(*p);
+        ids = &read;
+        if (keep) {
+            if (db->article_docs_held + read.size() + 8 > kArticleDocsMax) {
+                db->articles.clear();
+                db->article_docs_held = 0;
+            }
+            db->article_docs_held += read.size() + 8;
+            ids = &db->articles.emplace(gt, std::move(read)).first->second;
         }
-        db->article_docs_held += v.size() + 8;
-        db->articles.emplace(gt, v);
     }
-    return v;
+    for (Xapian::docid d : *ids)
+        docs.emplace_back(d, g);
 }
 
 int kb_xdb_group_stats(kb_xdb *db, const kb_xstr *groups, size_t ngroups,
@@ -749,8 +755,7 @@ int kb_xdb_group_stats(kb_xdb *db, const kb_xstr *groups, size_t ngroups,
             len[g] = 0;
             std::fill(wdf + g * nterms, wdf + (g + 1) * nterms, 0.0);
             std::string gt(groups[g].s, groups[g].n);
-            for (Xapian::docid d : article_docs(db, gt, keep))
-                docs.emplace_back(d, g);
+            article_docs(db, gt, keep, g, docs);
         }
         std::sort(docs.begin(), docs.end());
         skipped.assign(docs.size(), 0);
