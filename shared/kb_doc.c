@@ -67,25 +67,53 @@ char *kb_doc_pack(const json_t *doc, size_t *len)
     return out;
 }
 
-json_t *kb_doc_unpack(const char *data, size_t len)
+json_t *kb_doc_unpack_head(const char *data, size_t len, const char *text[2],
+                           size_t tlen[2])
 {
     const char *end = data + len;
     const char *nul = memchr(data, '\0', len);
     json_t *doc = json_loadb(data, nul ? (size_t)(nul - data) : len, 0, NULL);
-    if (!doc || !nul)
-        return doc;
+    for (size_t i = 0; i < NPACKED; i++) {
+        text[i] = "";
+        tlen[i] = 0;
+    }
+    if (!doc)
+        return NULL;
     if (!json_is_object(doc)) {
         json_decref(doc);
         return NULL;
     }
+    if (!nul) { /* JSON only */
+        for (size_t i = 0; i < NPACKED; i++) {
+            json_t *t = json_object_get(doc, packed_texts[i]);
+            if (json_is_string(t)) {
+                text[i] = json_string_value(t);
+                tlen[i] = json_string_length(t);
+            }
+        }
+        return doc;
+    }
     const char *p = nul + 1;
+    for (size_t i = 0; i < NPACKED && p < end; i++) {
+        const char *e = memchr(p, '\0', (size_t)(end - p));
+        text[i] = p;
+        tlen[i] = (size_t)((e ? e : end) - p);
+        p += tlen[i] + 1;
+    }
+    return doc;
+}
+
+json_t *kb_doc_unpack(const char *data, size_t len)
+{
+    const char *text[NPACKED];
+    size_t tlen[NPACKED];
+    json_t *doc = kb_doc_unpack_head(data, len, text, tlen);
+    if (!doc || !memchr(data, '\0', len))
+        return doc;
     for (size_t i = 0; i < NPACKED; i++) {
-        const char *e = p < end ? memchr(p, '\0', (size_t)(end - p)) : NULL;
-        size_t n = p < end ? (size_t)((e ? e : end) - p) : 0;
-        json_t *t = json_stringn(p, n);
+        json_t *t = json_stringn(text[i], tlen[i]);
         json_object_set_new_nocheck(doc, packed_texts[i],
                                     t ? t : json_string(""));
-        p += n + 1;
     }
     return doc;
 }

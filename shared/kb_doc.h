@@ -69,4 +69,12 @@ char *kb_doc_pack(const json_t *doc, size_t *len);
  * split off) is read as it is. */
 json_t *kb_doc_unpack(const char *data, size_t len);
 
+/* The head of stored data alone (new JSON, without body and resolution),
+ * and the texts as they lie in data: text[0] the body, text[1] the
+ * resolution, each with its length in tlen[] ("" and 0 when absent; a
+ * JSON-only record's own strings). For reading a hit without copying its
+ * text; data must outlive the texts. */
+json_t *kb_doc_unpack_head(const char *data, size_t len, const char *text[2],
+                           size_t tlen[2]);
+
 #endif

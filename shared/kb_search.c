@@ -617,19 +617,29 @@ const char *kb_query_corrected(const kb_query *q) { return q->corrected; }
 
 /* --- results --- */
 
-static void set_snippet(json_t *r, const char *key, const char *text,
-                        const kb_termset *terms, kb_stemmer *st, size_t max)
+static void set_excerpt(json_t *r, const char *key, const kb_marks *m,
+                        size_t max)
 {
     char *s = NULL;
-    if (kb_snippet(&s, text, strlen(text), terms, st, max) == KB_OK && s) {
+    if (kb_marks_excerpt(&s, m, max) == KB_OK && s) {
         json_t *v = json_string(s);
         json_object_set_new(r, key, v ? v : json_string(""));
     }
     free(s);
 }
 
-json_t *kb_result_from_doc(const json_t *doc, const kb_termset *terms,
-                           size_t snippet_bytes, int snippets)
+static void set_snippet(json_t *r, const char *key, const char *text,
+                        const kb_termset *terms, kb_stemmer *st, size_t max)
+{
+    kb_marks m = KB_MARKS_INIT;
+    if (kb_marks_find(&m, text, strlen(text), terms, st) == KB_OK)
+        set_excerpt(r, key, &m, max);
+    kb_marks_free(&m);
+}
+
+json_t *kb_result_from_head(const json_t *head, const char *const text[2],
+                            const size_t tlen[2], const kb_termset *terms,
+                            size_t snippet_bytes, int snippets)
 {
     static const char *const copy[] = {
         "id",        "version",    "kind",      "title",      "section",
@@ -640,24 +650,42 @@ json_t *kb_result_from_doc(const json_t *doc, const kb_termset *terms,
     if (!r)
         return NULL;
     for (int i = 0; copy[i]; i++) {
-        json_t *v = json_object_get(doc, copy[i]);
+        json_t *v = json_object_get(head, copy[i]);
         if (v && !(json_is_string(v) && json_string_length(v) == 0))
             json_object_set(r, copy[i], v);
     }
-    kb_stemmer *st = kb_stemmer_for(kb_doc_str(doc, "lang"));
-    const char *kind = kb_doc_str(doc, "kind");
-    const char *body = kb_doc_str(doc, "body");
     if (!snippets)
         return r; /* ranking only (the relevance harness, suggest's pool) */
-    set_snippet(r, "title_html", kb_doc_str(doc, "title"), terms, st, 4096);
-    set_snippet(r, "snippet", *body ? body : kb_doc_str(doc, "title"), terms,
-                st, snippet_bytes);
-    if (!strcmp(kind, "faq"))
-        set_snippet(r, "answer", body, terms, st, 600);
-    else if (!strcmp(kind, "ticket"))
-        set_snippet(r, "resolution", kb_doc_str(doc, "resolution"), terms, st,
-                    600);
+    kb_stemmer *st = kb_stemmer_for(kb_doc_str(head, "lang"));
+    const char *kind = kb_doc_str(head, "kind");
+    const char *title = kb_doc_str(head, "title");
+    set_snippet(r, "title_html", title, terms, st, 4096);
+    if (!tlen[0])
+        set_snippet(r, "snippet", title, terms, st, snippet_bytes);
+    /* An FAQ's snippet and answer are two cuts of one body. */
+    kb_marks m = KB_MARKS_INIT;
+    if (kb_marks_find(&m, text[0], tlen[0], terms, st) == KB_OK) {
+        if (tlen[0])
+            set_excerpt(r, "snippet", &m, snippet_bytes);
+        if (!strcmp(kind, "faq"))
+            set_excerpt(r, "answer", &m, 600);
+    }
+    kb_marks_free(&m);
+    if (!strcmp(kind, "ticket") &&
+        kb_marks_find(&m, text[1], tlen[1], terms, st) == KB_OK)
+        set_excerpt(r, "resolution", &m, 600);
+    kb_marks_free(&m);
     return r;
+}
+
+json_t *kb_result_from_doc(const json_t *doc, const kb_termset *terms,
+                           size_t snippet_bytes, int snippets)
+{
+    const char *text[2] = {kb_doc_str(doc, "body"),
+                           kb_doc_str(doc, "resolution")};
+    const size_t tlen[2] = {strlen(text[0]), strlen(text[1])};
+    return kb_result_from_head(doc, text, tlen, terms, snippet_bytes,
+                               snippets);
 }
 
 /* --- facets --- */
@@ -1333,11 +1361,13 @@ static int run(json_t **out, kb_xdb *db, const kb_config *cfg,
         size_t dlen;
         if (kb_xmset_data(ms, i, &data, &dlen, NULL) != KB_OK)
             continue;
-        json_t *doc = kb_doc_unpack(data, dlen);
+        const char *text[2];
+        size_t tlen[2];
+        json_t *doc = kb_doc_unpack_head(data, dlen, text, tlen);
         if (!doc)
             continue;
-        json_t *r = kb_result_from_doc(doc, kb_query_terms(kq),
-                                       o->snippet_bytes, o->snippets);
+        json_t *r = kb_result_from_head(doc, text, tlen, kb_query_terms(kq),
+                                        o->snippet_bytes, o->snippets);
         if (r) {
             json_object_set_new(
                 r, "score", json_real(round(kb_xmset_weight(ms, i) * 1000) /

@@ -110,5 +110,10 @@ void kb_search_xopts(kb_xsearch_opts *xo, const kb_config *cfg);
  * highlighted title and snippet. */
 json_t *kb_result_from_doc(const json_t *doc, const kb_termset *terms,
                            size_t snippet_bytes, int snippets);
+/* The same from a stored head and its texts as they lie in the data
+ * (kb_doc_unpack_head), without copying them. */
+json_t *kb_result_from_head(const json_t *head, const char *const text[2],
+                            const size_t tlen[2], const kb_termset *terms,
+                            size_t snippet_bytes, int snippets);
 
 #endif

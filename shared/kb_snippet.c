@@ -116,11 +116,6 @@ void kb_termset_free(kb_termset *s)
 
 #define SNIPPET_SCAN 16384
 
-typedef struct {
-    uint32_t start, end;
-    int term; /* index of a distinct matched term, for density */
-} span;
-
 /* A Chinese unigram matches only as a unigram term (see
  * kb_termset_add_unigram), a bigram as itself. */
 static int cjk_matched(void *ctx, const char *t, size_t len, int kind)
@@ -165,16 +160,12 @@ static int cjk_at(const char *text, size_t len, size_t at)
     return cp >= 0 && kb_is_cjk(cp);
 }
 
-int kb_snippet(char **out, const char *text, size_t len,
-               const kb_termset *terms, kb_stemmer *st, size_t maxbytes)
+int kb_marks_find(kb_marks *m, const char *text, size_t len,
+                  const kb_termset *terms, kb_stemmer *st)
 {
-    kb_tokens tk = KB_TOKENS_INIT;
-    kb_buf b = KB_BUF_INIT(maxbytes * 8 + 256);
-    span *sp = NULL;
-    size_t nsp = 0;
-    int rc = KB_OK;
-    *out = NULL;
-
+    kb_marks_free(m);
+    m->text = text;
+    m->len = len;
     /* Matches are looked for in the first SNIPPET_SCAN bytes only: a
      * long manual section costs no more than a page of it. */
     size_t scan = len;
@@ -188,29 +179,39 @@ int kb_snippet(char **out, const char *text, size_t len,
     kb_sought sought = {{terms->first[0], terms->first[1], terms->first[2],
                          terms->first[3]},
                         cjk_matched, (void *)terms};
-    if (kb_analyse_for(&tk, text, scan, st, &sought, NULL) == KB_OK &&
-        tk.n) {
-        sp = malloc(tk.n * sizeof *sp);
-        if (!sp) {
-            rc = KB_ENOMEM;
-            goto done;
+    if (kb_analyse_for(&m->tk, text, scan, st, &sought, NULL) != KB_OK ||
+        !m->tk.n)
+        return KB_OK; /* unmarked */
+    m->sp = malloc(m->tk.n * sizeof *m->sp);
+    if (!m->sp)
+        return KB_ENOMEM;
+    for (size_t i = 0; i < m->tk.n; i++) {
+        const kb_token *k = &m->tk.v[i];
+        if (!matched(terms, &m->tk, k))
+            continue;
+        /* Merge overlapping or touching spans (Chinese bigrams). */
+        kb_span *last = m->nsp ? &m->sp[m->nsp - 1] : NULL;
+        if (last && k->start <= last->end) {
+            if (k->end > last->end)
+                last->end = k->end;
+            continue;
         }
-        for (size_t i = 0; i < tk.n; i++) {
-            const kb_token *k = &tk.v[i];
-            if (!matched(terms, &tk, k))
-                continue;
-            /* Merge overlapping or touching spans (Chinese bigrams). */
-            if (nsp && k->start <= sp[nsp - 1].end) {
-                if (k->end > sp[nsp - 1].end)
-                    sp[nsp - 1].end = k->end;
-                continue;
-            }
-            sp[nsp].start = k->start;
-            sp[nsp].end = k->end;
-            sp[nsp].term = (int)(k->term % 997);
-            nsp++;
-        }
+        m->sp[m->nsp].start = k->start;
+        m->sp[m->nsp].end = k->end;
+        m->nsp++;
     }
+    return KB_OK;
+}
+
+int kb_marks_excerpt(char **out, const kb_marks *m, size_t maxbytes)
+{
+    const char *text = m->text ? m->text : "";
+    size_t len = m->len, nsp = m->nsp;
+    const kb_span *sp = m->sp;
+    const kb_tokens *tk = &m->tk;
+    kb_buf b = KB_BUF_INIT(maxbytes * 8 + 256);
+    int rc = KB_OK;
+    *out = NULL;
 
     /* Choose the window [ws, we) of at most maxbytes. */
     size_t ws = 0, we = len;
@@ -238,9 +239,9 @@ int kb_snippet(char **out, const char *text, size_t len,
             size_t p = c ? char_start(text, c - 1) : 0;
             ws = c > 0 && cjk_at(text, len, p) ? p : c;
         } else {
-            for (size_t i = 0; i < tk.n; i++) {
-                if (tk.v[i].end > ws && tk.v[i].start < ws) {
-                    ws = tk.v[i].start;
+            for (size_t i = 0; i < tk->n; i++) {
+                if (tk->v[i].end > ws && tk->v[i].start < ws) {
+                    ws = tk->v[i].start;
                     break;
                 }
             }
@@ -282,9 +283,25 @@ int kb_snippet(char **out, const char *text, size_t len,
         rc = kb_buf_adds(&b, "\xE2\x80\xA6");
     if (rc == KB_OK)
         *out = kb_buf_steal(&b);
-done:
     kb_buf_free(&b);
-    kb_tokens_free(&tk);
-    free(sp);
     return rc == KB_ETOOBIG ? KB_ENOMEM : rc;
+}
+
+void kb_marks_free(kb_marks *m)
+{
+    kb_tokens_free(&m->tk);
+    free(m->sp);
+    *m = (kb_marks)KB_MARKS_INIT;
+}
+
+int kb_snippet(char **out, const char *text, size_t len,
+               const kb_termset *terms, kb_stemmer *st, size_t maxbytes)
+{
+    kb_marks m = KB_MARKS_INIT;
+    int rc = kb_marks_find(&m, text, len, terms, st);
+    *out = NULL;
+    if (rc == KB_OK)
+        rc = kb_marks_excerpt(out, &m, maxbytes);
+    kb_marks_free(&m);
+    return rc;
 }

@@ -39,4 +39,26 @@ void kb_termset_free(kb_termset *s);
 int kb_snippet(char **out, const char *text, size_t len,
                const kb_termset *terms, kb_stemmer *st, size_t maxbytes);
 
+/* kb_snippet in two steps, for several excerpts of one text (an FAQ's
+ * snippet and answer): the matches are found once, then cut to each
+ * length. text must outlive the marks. */
+typedef struct {
+    uint32_t start, end;
+} kb_span;
+
+typedef struct {
+    const char *text;
+    size_t len;
+    kb_tokens tk;
+    kb_span *sp; /* matched spans, in order, touching ones merged */
+    size_t nsp;
+} kb_marks;
+
+#define KB_MARKS_INIT {NULL, 0, KB_TOKENS_INIT, NULL, 0}
+
+int kb_marks_find(kb_marks *m, const char *text, size_t len,
+                  const kb_termset *terms, kb_stemmer *st);
+int kb_marks_excerpt(char **out, const kb_marks *m, size_t maxbytes);
+void kb_marks_free(kb_marks *m);
+
 #endif

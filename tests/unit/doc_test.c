@@ -546,6 +546,39 @@ static void test_doc__unpack_reads_plain_json_and_refuses_garbage(void)
     json_decref(d);
 }
 
+static void test_doc__unpack_head_points_at_the_texts_in_the_data(void)
+{
+    json_t *d = parse("{\"id\":\"t1\",\"kind\":\"ticket\",\"title\":\"T\","
+                      "\"body\":\"line 二\",\"resolution\":\"fixed\"}");
+    size_t len = 0;
+    char *data = d ? kb_doc_pack(d, &len) : NULL;
+    const char *text[2];
+    size_t tlen[2];
+    json_t *h = data ? kb_doc_unpack_head(data, len, text, tlen) : NULL;
+    CHECK(h != NULL);
+    CHECK(json_object_get(h, "body") == NULL);
+    CHECK_STR(kb_doc_str(h, "title"), "T");
+    /* The texts are not copied: they lie in the data. */
+    CHECK(data && text[0] > data && text[0] < data + len);
+    CHECK(tlen[0] == strlen("line 二") && !memcmp(text[0], "line 二", tlen[0]));
+    CHECK(tlen[1] == 5 && !memcmp(text[1], "fixed", 5));
+    json_decref(h);
+    free(data);
+    json_decref(d);
+    /* A JSON-only record: its own strings; absent texts are "". */
+    const char *old = "{\"id\":\"a\",\"body\":\"text\"}";
+    h = kb_doc_unpack_head(old, strlen(old), text, tlen);
+    CHECK(h && tlen[0] == 4 && !strcmp(text[0], "text"));
+    CHECK(tlen[1] == 0 && !strcmp(text[1], ""));
+    json_decref(h);
+    /* Cut short: never past the data's end. */
+    h = kb_doc_unpack_head("{\"id\":\"a\"}\0bo", 13, text, tlen);
+    CHECK(h && tlen[0] == 2 && !memcmp(text[0], "bo", 2) && tlen[1] == 0);
+    json_decref(h);
+    CHECK(kb_doc_unpack_head("[1]\0body", 8, text, tlen) == NULL);
+    CHECK(kb_doc_unpack_head("", 0, text, tlen) == NULL && tlen[0] == 0);
+}
+
 int main(void)
 {
     RUN(test_doc__faq_question_answer_becomes_title_body);
@@ -577,5 +610,6 @@ int main(void)
     RUN(test_doc__now_is_rfc3339_utc);
     RUN(test_doc__packed_data_gives_the_document_back);
     RUN(test_doc__unpack_reads_plain_json_and_refuses_garbage);
+    RUN(test_doc__unpack_head_points_at_the_texts_in_the_data);
     return TEST_REPORT();
 }

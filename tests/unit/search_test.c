@@ -566,6 +566,45 @@ static void test_search__snippet_window_centres_on_a_late_match(void)
     kb_termset_free(&ts);
 }
 
+static void test_search__marks_found_once_cut_to_several_lengths(void)
+{
+    char text[1600] = "";
+    kb_termset ts = KB_TERMSET_INIT;
+    kb_stemmer *st = kb_stemmer_for("en");
+    for (int i = 0; i < 30; i++)
+        strcat(text, "filler words here. ");
+    strcat(text, "The printer jammed, 打印机卡纸 again. ");
+    for (int i = 0; i < 30; i++)
+        strcat(text, "more filler text. ");
+    kb_termset_add(&ts, "printer", 7);
+    kb_termset_add(&ts, "jam", 3);
+    kb_termset_add(&ts, "打印", strlen("打印"));
+    kb_marks m = KB_MARKS_INIT;
+    CHECK_RC(kb_marks_find(&m, text, strlen(text), &ts, st), KB_OK);
+    CHECK(m.nsp == 3); /* printer, jammed, 打印 */
+    /* Each cut is the excerpt kb_snippet makes at that length. */
+    static const size_t lens[] = {40, 80, 240, 600, 4096};
+    for (size_t i = 0; i < sizeof lens / sizeof *lens; i++) {
+        char *a = NULL, *b = NULL;
+        CHECK_RC(kb_marks_excerpt(&a, &m, lens[i]), KB_OK);
+        CHECK_RC(kb_snippet(&b, text, strlen(text), &ts, st, lens[i]), KB_OK);
+        CHECK(a && b && strcmp(a, b) == 0);
+        CHECK(a && strstr(a, "<mark>printer</mark>") != NULL);
+        kb_free(a);
+        kb_free(b);
+    }
+    kb_marks_free(&m);
+    CHECK(m.sp == NULL && m.nsp == 0 && m.tk.n == 0);
+    /* No text: an empty excerpt. */
+    char *e = NULL;
+    CHECK_RC(kb_marks_find(&m, "", 0, &ts, st), KB_OK);
+    CHECK_RC(kb_marks_excerpt(&e, &m, 80), KB_OK);
+    CHECK(e && *e == '\0');
+    kb_free(e);
+    kb_marks_free(&m);
+    kb_termset_free(&ts);
+}
+
 /* --- facets, paging --- */
 
 static json_int_t facet(const json_t *r, const char *name, const char *v)
@@ -1047,6 +1086,7 @@ int main(void)
     RUN(test_search__snippets_escape_html);
     RUN(test_search__snippets_can_be_turned_off);
     RUN(test_search__snippet_window_centres_on_a_late_match);
+    RUN(test_search__marks_found_once_cut_to_several_lengths);
     RUN(test_search__facets_count_kinds_products_and_tags);
     RUN(test_search__facets_of_an_index_without_the_combined_slot);
     RUN(test_search__limit_and_offset_page_through_results);
