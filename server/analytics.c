@@ -672,7 +672,9 @@ static json_t *helpfulness_report(agg *g, kb_xdb *db, int limit, int falling)
 static size_t split_terms(char *key, char **v, size_t max)
 {
     size_t n = 0;
-    for (char *s = strtok(key, " "); s && n < max; s = strtok(NULL, " "))
+    char *save = NULL; /* reports are made in several threads at once */
+    for (char *s = strtok_r(key, " ", &save); s && n < max;
+         s = strtok_r(NULL, " ", &save))
         v[n++] = s;
     return n;
 }
