@@ -40,7 +40,7 @@ UNIT_BIN = $(UNIT:%=$(B)/tests/%)
 
 LIB = $(B)/libdeskdex.a
 
-.PHONY: all deps programs units run test check asan fuzz soak bench bench-relevance install uninstall clean format man cluster-test capacity
+.PHONY: all deps programs units run test check asan tsan fuzz soak bench bench-relevance install uninstall clean format man cluster-test capacity
 
 # deps runs first, in its own step: the pkg-config flags above are read by
 # the sub-make, after any missing -dev package was installed.
@@ -111,6 +111,13 @@ check:
 
 asan: check
 
+# The server under ThreadSanitizer: the HTTP suite, then concurrent clients
+# while the settings are reloaded (tests/tsan/run.sh, about a minute).
+tsan:
+	@scripts/deps.sh test
+	@$(MAKE) --no-print-directory SAN="-fsanitize=thread" OPT="-O1 -g" B=build-tsan BIN=bin-tsan all
+	@BIN=bin-tsan tests/tsan/run.sh
+
 # A multi-node deployment on loopback (tests/cluster/run.sh, about a
 # minute); capacity measures one shard (tests/cluster/capacity.sh).
 cluster-test: all
@@ -159,5 +166,5 @@ uninstall:
 	rm -rf $(DESTDIR)$(DATADIR)
 
 clean:
-	rm -rf build build-san bin bin-san tests/out
+	rm -rf build build-san build-tsan bin bin-san bin-tsan tests/out
 .SECONDARY:

@@ -20,10 +20,10 @@
 int cluster_open(kb_xdb **out, int flags, char **errmsg)
 {
     kb_xshard_opts o = KB_XSHARD_OPTS_INIT;
-    o.timeout_ms = (unsigned)g_srv.cfg.shard_timeout_ms;
-    o.connect_timeout_ms = (unsigned)g_srv.cfg.shard_connect_timeout_ms;
-    o.retry_ms = (unsigned)g_srv.cfg.shard_retry_ms;
-    return kb_shard_open(out, g_srv.cfg.db, g_srv.cfg.dictionary, &o, flags,
+    o.timeout_ms = (unsigned)g_srv.fixed.shard_timeout_ms;
+    o.connect_timeout_ms = (unsigned)g_srv.fixed.shard_connect_timeout_ms;
+    o.retry_ms = (unsigned)g_srv.fixed.shard_retry_ms;
+    return kb_shard_open(out, g_srv.fixed.db, g_srv.fixed.dictionary, &o, flags,
                          errmsg);
 }
 
@@ -31,11 +31,11 @@ int cluster_open(kb_xdb **out, int flags, char **errmsg)
 
 int cluster_refuse(request *r)
 {
-    if (!g_srv.cfg.read_only || r->route < 0 || !g_routes[r->route].writes)
+    if (!g_srv.fixed.read_only || r->route < 0 || !g_routes[r->route].writes)
         return 0; /* reads, suggest, and events (this server's own log) */
-    if (*g_srv.cfg.primary_url)
+    if (*g_srv.fixed.primary_url)
         reply_error(r, KB_EREADONLY, "this server is a read-only replica; "
-                    "send writes to the writer at %s", g_srv.cfg.primary_url);
+                    "send writes to the writer at %s", g_srv.fixed.primary_url);
     else
         reply_error(r, KB_EREADONLY, "this server is a read-only replica; "
                     "send writes to the writer");
@@ -175,7 +175,7 @@ static void *lag_main(void *arg)
             db = NULL;
         }
         json_t *h = http_get_json(lag.url, "/healthz",
-                                  g_srv.cfg.shard_timeout_ms);
+                                  g_srv.fixed.shard_timeout_ms);
         json_t *prim = json_object_get(h, "commits");
         double now = now_seconds(), wall = wall_seconds();
         double worst = 0, apply = -1;
@@ -205,8 +205,8 @@ static void *lag_main(void *arg)
         lag.checked = now;
         pthread_mutex_unlock(&lag.lock);
         json_decref(h);
-        struct timespec ts = {g_srv.cfg.lag_probe_ms / 1000,
-                              (g_srv.cfg.lag_probe_ms % 1000) * 1000000L};
+        struct timespec ts = {g_srv.fixed.lag_probe_ms / 1000,
+                              (g_srv.fixed.lag_probe_ms % 1000) * 1000000L};
         nanosleep(&ts, NULL);
     }
     kb_xdb_close(db);
@@ -215,9 +215,9 @@ static void *lag_main(void *arg)
 
 void cluster_start(void)
 {
-    if (!*g_srv.cfg.primary_url || !g_srv.cfg.read_only)
+    if (!*g_srv.fixed.primary_url || !g_srv.fixed.read_only)
         return;
-    lag.url = strdup(g_srv.cfg.primary_url);
+    lag.url = strdup(g_srv.fixed.primary_url);
     if (lag.url && pthread_create(&lag.thread, NULL, lag_main, NULL) == 0)
         lag.running = 1;
 }
@@ -249,7 +249,7 @@ void cluster_health(json_t *h, kb_xdb *db)
     /* Commit stamps, one per shard then the dictionary: what replicas
      * compare their own with. */
     json_object_set_new(h, "commits", commits);
-    json_object_set_new(h, "role", json_string(g_srv.cfg.read_only
+    json_object_set_new(h, "role", json_string(g_srv.fixed.read_only
                                                    ? "replica"
                                                    : "writer"));
     if (n > 1 || kb_xdb_shard(db, 0) != db) {
@@ -271,10 +271,10 @@ void cluster_health(json_t *h, kb_xdb *db)
         if (down)
             json_object_set_new(h, "status", json_string("degraded"));
     }
-    if (g_srv.cfg.read_only) {
+    if (g_srv.fixed.read_only) {
         pthread_mutex_lock(&lag.lock);
         json_t *rep = json_pack("{s:s,s:b,s:f}", "primary",
-                                g_srv.cfg.primary_url, "primary_reachable",
+                                g_srv.fixed.primary_url, "primary_reachable",
                                 lag.primary_up, "lag_seconds", lag.lag);
         if (lag.apply >= 0)
             json_object_set_new(rep, "apply_seconds", json_real(lag.apply));
@@ -294,7 +294,7 @@ void cluster_metrics(kb_buf *b, kb_xdb *db)
             kb_buf_printf(b, "deskdex_shard_up{shard=\"%zu\"} %d\n", i,
                           kb_xdb_shard_up(db, i, NULL));
     }
-    if (!g_srv.cfg.read_only)
+    if (!g_srv.fixed.read_only)
         return;
     pthread_mutex_lock(&lag.lock);
     kb_buf_printf(b,

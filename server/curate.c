@@ -213,7 +213,7 @@ enum MHD_Result h_pin_add(request *r)
     const char *id = json_string_value(json_object_get(in, "id"));
     json_t *days = json_object_get(in, "days");
     const char *bad = NULL;
-    if (!q || !*q || strlen(q) > g_srv.cfg.max_query)
+    if (!q || !*q || strlen(q) > cfg_limits().max_query)
         bad = "field \"query\" must be a non-empty string";
     else if (!id || !kb_doc_id_ok(id))
         bad = "field \"id\" must be a document id";

@@ -48,9 +48,9 @@ static uint64_t index_identity(void)
 {
     char path[1100];
     struct stat st;
-    snprintf(path, sizeof path, "%s/iamglass", g_srv.cfg.db);
+    snprintf(path, sizeof path, "%s/iamglass", g_srv.fixed.db);
     if (stat(path, &st) != 0) {
-        snprintf(path, sizeof path, "%s/XAPIANDB", g_srv.cfg.db); /* a set */
+        snprintf(path, sizeof path, "%s/XAPIANDB", g_srv.fixed.db); /* a set */
         if (stat(path, &st) != 0)
             return 0;
     }
@@ -90,11 +90,20 @@ kb_xdb *reader(char **errmsg)
     return rc == KB_OK ? t_reader : NULL;
 }
 
+limits cfg_limits(void)
+{
+    pthread_rwlock_rdlock(&g_srv.cfg_lock);
+    limits l = {g_srv.cfg.max_query, g_srv.cfg.max_limit,
+                g_srv.cfg.max_offset, g_srv.cfg.lock_wait_ms};
+    pthread_rwlock_unlock(&g_srv.cfg_lock);
+    return l;
+}
+
 int with_writer(write_fn fn, void *ctx, char **errmsg)
 {
     kb_xdb *w = NULL;
     int rc;
-    double waited = 0, limit = g_srv.cfg.lock_wait_ms / 1000.0;
+    double waited = 0, limit = cfg_limits().lock_wait_ms / 1000.0;
     pthread_mutex_lock(&g_srv.write_lock);
     /* The command-line indexer may hold the lock for a while. */
     while ((rc = cluster_open(&w, KB_XDB_WRITE, errmsg)) == KB_ELOCKED &&
@@ -133,6 +142,9 @@ static void common_headers(request *r, struct MHD_Response *resp)
     MHD_add_response_header(resp, "Cache-Control", "no-store");
     const char *origin =
         MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Origin");
+    /* The list is a reloadable string: read it under the lock, so that a
+     * SIGHUP cannot free it under this reply. */
+    pthread_rwlock_rdlock(&g_srv.cfg_lock);
     const char *allowed = g_srv.cfg.cors_origins;
     if (origin && allowed && *allowed) {
         size_t n = strlen(origin);
@@ -156,6 +168,7 @@ static void common_headers(request *r, struct MHD_Response *resp)
             p += k;
         }
     }
+    pthread_rwlock_unlock(&g_srv.cfg_lock);
 }
 
 enum MHD_Result reply_bytes(request *r, unsigned status, const char *type,
@@ -188,8 +201,8 @@ enum MHD_Result reply_bytes(request *r, unsigned status, const char *type,
                                 "Bearer realm=\"deskdex\"");
     if (status == 503)
         MHD_add_response_header(resp, "Retry-After", "1");
-    if (status == 421 && *g_srv.cfg.primary_url) /* a replica: the writer */
-        MHD_add_response_header(resp, "Location", g_srv.cfg.primary_url);
+    if (status == 421 && *g_srv.fixed.primary_url) /* a replica: the writer */
+        MHD_add_response_header(resp, "Location", g_srv.fixed.primary_url);
     if (status == 429) {
         char ra[32];
         snprintf(ra, sizeof ra, "%.0f",
@@ -434,7 +447,7 @@ enum MHD_Result http_handler(void *cls, struct MHD_Connection *conn,
         r->conn = conn;
         r->url = url;
         r->method = strcmp(method, "HEAD") == 0 ? "GET" : method;
-        r->body = (kb_buf)KB_BUF_INIT(g_srv.cfg.max_body);
+        r->body = (kb_buf)KB_BUF_INIT(g_srv.fixed.max_body);
         r->t0 = now_seconds();
         r->route = -1;
         r->key_name = "-";
@@ -452,7 +465,7 @@ enum MHD_Result http_handler(void *cls, struct MHD_Connection *conn,
     }
     if (r->body_too_big)
         return reply_error(r, KB_ETOOBIG, "request body over %zu bytes",
-                           g_srv.cfg.max_body);
+                           g_srv.fixed.max_body);
     lengths nl = {0, NULL};
     MHD_get_connection_values(conn, MHD_HEADER_KIND, count_lengths, &nl);
     if (nl.n > 1) /* framing two ways: a smuggling attempt */

@@ -196,6 +196,27 @@ static void reload(void)
     fprintf(stderr, "deskdex-server: configuration and keys reloaded\n");
 }
 
+/* What requests read without the lock: the settings fixed at start. The
+ * strings stay c's, and every reload hands them on to its new settings. */
+static void keep_fixed(const kb_config *c)
+{
+    kb_config *f = &g_srv.fixed;
+    memset(f, 0, sizeof *f);
+    f->db = c->db;
+    f->www = c->www;
+    f->dictionary = c->dictionary;
+    f->primary_url = c->primary_url;
+    f->max_body = c->max_body;
+    f->read_only = c->read_only;
+    f->shard_timeout_ms = c->shard_timeout_ms;
+    f->shard_connect_timeout_ms = c->shard_connect_timeout_ms;
+    f->shard_retry_ms = c->shard_retry_ms;
+    f->lag_probe_ms = c->lag_probe_ms;
+    f->cache_entries = c->cache_entries;
+    f->cache_max_bytes = c->cache_max_bytes;
+    f->cache_seconds = c->cache_seconds;
+}
+
 int main(int argc, char **argv)
 {
     enum { O_DB = 256, O_LISTEN, O_CONFIG, O_KEYS, O_WWW, O_THREADS, O_LOG,
@@ -322,6 +343,7 @@ int main(int argc, char **argv)
             }
         }
     }
+    keep_fixed(cfg);
     struct sockaddr_in sa;
     if (parse_listen(cfg->listen, &sa) != 0) {
         fprintf(stderr, "deskdex-server: bad listen address \"%s\" (want "

@@ -150,9 +150,10 @@ json_t *body_json_as(request *r, int plain_ok)
 
 static int parse_limit(request *r, long def, long *limit, long *offset)
 {
-    if (arg_int(r, "limit", def, 1, g_srv.cfg.max_limit, limit) < 0)
+    if (arg_int(r, "limit", def, 1, cfg_limits().max_limit, limit) < 0)
         return -1;
-    if (offset && arg_int(r, "offset", 0, 0, g_srv.cfg.max_offset, offset) < 0)
+    if (offset &&
+        arg_int(r, "offset", 0, 0, cfg_limits().max_offset, offset) < 0)
         return -1;
     return 0;
 }
@@ -209,9 +210,7 @@ static enum MHD_Result send_file(request *r, const char *name)
     if (!type)
         return reply_error(r, KB_ENOTFOUND, "no such file");
     char path[1024];
-    pthread_rwlock_rdlock(&g_srv.cfg_lock);
-    snprintf(path, sizeof path, "%s/%s", g_srv.cfg.www, name);
-    pthread_rwlock_unlock(&g_srv.cfg_lock);
+    snprintf(path, sizeof path, "%s/%s", g_srv.fixed.www, name);
     FILE *f = fopen(path, "rb");
     if (!f)
         return reply_error(r, KB_ENOTFOUND, "no such file");
@@ -248,9 +247,9 @@ static enum MHD_Result h_openapi(request *r)
 static int search_opts(request *r, kb_search_opts *o)
 {
     const char *q = arg(r, "q");
-    if (q && strlen(q) > g_srv.cfg.max_query) {
-        reply_error(r, KB_EINVALID, "q is over %zu bytes",
-                    g_srv.cfg.max_query);
+    size_t max_query = cfg_limits().max_query;
+    if (q && strlen(q) > max_query) {
+        reply_error(r, KB_EINVALID, "q is over %zu bytes", max_query);
         return -1;
     }
     o->q = q ? q : "";
@@ -797,7 +796,7 @@ static enum MHD_Result h_backup(request *r)
     if (*g_srv.cfg.backup_dir)
         snprintf(dir, sizeof dir, "%s", g_srv.cfg.backup_dir);
     else
-        snprintf(dir, sizeof dir, "%s-backups", g_srv.cfg.db);
+        snprintf(dir, sizeof dir, "%s-backups", g_srv.fixed.db);
     pthread_rwlock_unlock(&g_srv.cfg_lock);
     mkdir(dir, 0755);
     kb_now_rfc3339(ts);
@@ -809,7 +808,7 @@ static enum MHD_Result h_backup(request *r)
     kb_xdb_revision(db, &rev, NULL);
     snprintf(out, sizeof out, "%s/kb-%s-r%llu", dir, ts,
              (unsigned long long)rev);
-    int rc = kb_store_backup(db, g_srv.cfg.db, out, g_srv.cfg.lock_wait_ms,
+    int rc = kb_store_backup(db, g_srv.fixed.db, out, cfg_limits().lock_wait_ms,
                              &msg);
     kb_xdb_revision(db, &rev, NULL);
     enum MHD_Result ret =

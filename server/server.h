@@ -32,14 +32,18 @@ typedef struct request {
 
 /* Global server state. */
 typedef struct server {
-    kb_config cfg;
+    kb_config cfg;   /* read under cfg_lock: SIGHUP replaces it */
+    kb_config fixed; /* the settings fixed at start (db, www, max_body,
+                      * dictionary, read_only, primary_url, shard_*,
+                      * lag_probe_ms, cache_*; nothing else is set), read
+                      * without a lock: main.c's keep_fixed */
     char *config_path;
     char *keys_path;
     const char *audit_cli; /* --audit-log, which outlives reloads */
     pthread_mutex_t write_lock; /* one writer at a time in this process */
     pthread_rwlock_t cfg_lock;  /* SIGHUP swaps keys and synonyms */
     double started;
-    double last_commit;
+    _Atomic double last_commit; /* written by writers, read by /metrics */
     FILE *access_log;
     struct MHD_Daemon *daemon;
 } server;
@@ -70,6 +74,13 @@ double now_seconds(void);
 /* The calling thread's reader, moved to the latest revision. NULL when the
  * index cannot be opened (errmsg says why). */
 kb_xdb *reader(char **errmsg);
+
+/* The request limits of the settings now (SIGHUP may change them). */
+typedef struct {
+    size_t max_query;
+    int max_limit, max_offset, lock_wait_ms;
+} limits;
+limits cfg_limits(void);
 
 /* Run fn inside one write transaction, holding the process's write lock
  * and Xapian's. */

@@ -42,11 +42,12 @@ enum MHD_Result h_suggest(request *r)
         return reply_error(r, KB_EDOC, "field \"subject\" or \"description\" "
                            "is required");
     }
+    int max_limit = cfg_limits().max_limit;
     if (lim && (!json_is_integer(lim) || json_integer_value(lim) < 1 ||
-                json_integer_value(lim) > g_srv.cfg.max_limit)) {
+                json_integer_value(lim) > max_limit)) {
         json_decref(in);
         return reply_error(r, KB_EINVALID, "limit must be 1 to %d",
-                           g_srv.cfg.max_limit);
+                           max_limit);
     }
     if (lim)
         o.limit = (int)json_integer_value(lim);
