@@ -672,7 +672,7 @@ static json_t *helpfulness_report(agg *g, kb_xdb *db, int limit, int falling)
 static size_t split_terms(char *key, char **v, size_t max)
 {
     size_t n = 0;
-    char *save = NULL; /* reports are made in several threads at once */
+    char *save = NULL; /* strtok's own state is one for the process */
     for (char *s = strtok_r(key, " ", &save); s && n < max;
          s = strtok_r(NULL, " ", &save))
         v[n++] = s;

@@ -5,6 +5,7 @@
 
 #include <math.h>
 #include <netinet/in.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,8 +99,9 @@ int guard_rate(request *r, double *retry_after)
 /* --- the audit log: one JSON object per line, appended --- */
 
 static pthread_mutex_t audit_lock = PTHREAD_MUTEX_INITIALIZER;
-static FILE *audit_file;
+static FILE *audit_file; /* under audit_lock */
 static char *audit_path;
+static atomic_int audit_on; /* audit_file is set: worth making a line */
 
 int guard_audit_open(const char *path, char **errmsg)
 {
@@ -110,6 +112,7 @@ int guard_audit_open(const char *path, char **errmsg)
     if (audit_file)
         fclose(audit_file);
     audit_file = f;
+    atomic_store(&audit_on, f != NULL);
     free(audit_path);
     audit_path = path && *path ? strdup(path) : NULL;
     pthread_mutex_unlock(&audit_lock);
@@ -119,7 +122,7 @@ int guard_audit_open(const char *path, char **errmsg)
 void guard_audit(request *r, const char *action, const char *id, int version,
                  int from, unsigned status)
 {
-    if (!audit_file)
+    if (!atomic_load(&audit_on))
         return;
     char ts[32], ip[48];
     kb_now_rfc3339(ts);

@@ -38,6 +38,7 @@ echo "[$h]" >"$T/keys.json"
 settings() { # N: the settings of reload N (strings and limits change)
     printf 'rate_limit = 0\nkey_rate_limit = 0\nmax_connections_per_ip = 1024\n'
     printf 'analytics_log = %s\n' "$T/log.jsonl"
+    printf 'audit_log = %s\n' "$T/audit$1.jsonl"
     printf 'cors_origins = https://portal%s.example https://portal.example\n' "$1"
     printf 'max_limit = %s\n' $((50 + $1))
     printf 'synonym = printer%s, laser => printer\n' "$1"
@@ -115,6 +116,8 @@ check "every request of four clients answered as it should" \
 cat "$T"/fail.* 2>/dev/null | sort | uniq -c | head -n 10
 check "the server took the four reloads" '[ "$(reloads)" -eq 4 ]'
 check "the server is still up" 'curl -sf "$H/healthz" >/dev/null'
+check "writes were audited in the log of the settings of their time" \
+    '[ -s "$T/audit0.jsonl" ] && [ -s "$T/audit1.jsonl" ]'
 check "the reloaded origin list is in force" \
     'curl -s -D - -o /dev/null -H "Origin: https://portal4.example" "$H/healthz" | grep -qi "access-control-allow-origin: https://portal4.example"'
 kill "$SPID"
