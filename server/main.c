@@ -133,6 +133,26 @@ static int parse_listen(const char *s, struct sockaddr_in *sa)
     return 0;
 }
 
+/* The settings fixed at start, from src into dst (the strings shared):
+ * what places the server (its index and page, its shards and replicas)
+ * and what sized its cache and request buffers. */
+static void copy_fixed(kb_config *dst, const kb_config *src)
+{
+    dst->db = src->db;
+    dst->www = src->www;
+    dst->dictionary = src->dictionary;
+    dst->primary_url = src->primary_url;
+    dst->max_body = src->max_body;
+    dst->read_only = src->read_only;
+    dst->shard_timeout_ms = src->shard_timeout_ms;
+    dst->shard_connect_timeout_ms = src->shard_connect_timeout_ms;
+    dst->shard_retry_ms = src->shard_retry_ms;
+    dst->lag_probe_ms = src->lag_probe_ms;
+    dst->cache_entries = src->cache_entries;
+    dst->cache_max_bytes = src->cache_max_bytes;
+    dst->cache_seconds = src->cache_seconds;
+}
+
 static void reload(void)
 {
     kb_config nc;
@@ -151,30 +171,16 @@ static void reload(void)
         free(msg);
         return;
     }
-    /* Settings fixed at start stay as they are. */
+    /* Settings fixed at start stay as they are: the new settings take the
+     * running ones, strings and all. */
     pthread_rwlock_wrlock(&g_srv.cfg_lock);
     free(nc.db);
-    nc.db = g_srv.cfg.db;
-    g_srv.cfg.db = NULL;
     free(nc.www);
-    nc.www = g_srv.cfg.www;
-    g_srv.cfg.www = NULL;
-    nc.max_body = g_srv.cfg.max_body;
-    /* So is the place of the server in a deployment. */
     free(nc.dictionary);
-    nc.dictionary = g_srv.cfg.dictionary;
-    g_srv.cfg.dictionary = NULL;
     free(nc.primary_url);
-    nc.primary_url = g_srv.cfg.primary_url;
-    g_srv.cfg.primary_url = NULL;
-    nc.read_only = g_srv.cfg.read_only;
-    nc.shard_timeout_ms = g_srv.cfg.shard_timeout_ms;
-    nc.shard_connect_timeout_ms = g_srv.cfg.shard_connect_timeout_ms;
-    nc.shard_retry_ms = g_srv.cfg.shard_retry_ms;
-    nc.lag_probe_ms = g_srv.cfg.lag_probe_ms;
-    nc.cache_entries = g_srv.cfg.cache_entries;
-    nc.cache_max_bytes = g_srv.cfg.cache_max_bytes;
-    nc.cache_seconds = g_srv.cfg.cache_seconds;
+    copy_fixed(&nc, &g_srv.fixed);
+    g_srv.cfg.db = g_srv.cfg.www = NULL; /* now nc's */
+    g_srv.cfg.dictionary = g_srv.cfg.primary_url = NULL;
     if (g_srv.audit_cli) {
         free(nc.audit_log);
         nc.audit_log = strdup(g_srv.audit_cli);
@@ -194,27 +200,6 @@ static void reload(void)
     cache_clear();
     pthread_rwlock_unlock(&g_srv.cfg_lock);
     fprintf(stderr, "deskdex-server: configuration and keys reloaded\n");
-}
-
-/* What requests read without the lock: the settings fixed at start. The
- * strings stay c's, and every reload hands them on to its new settings. */
-static void keep_fixed(const kb_config *c)
-{
-    kb_config *f = &g_srv.fixed;
-    memset(f, 0, sizeof *f);
-    f->db = c->db;
-    f->www = c->www;
-    f->dictionary = c->dictionary;
-    f->primary_url = c->primary_url;
-    f->max_body = c->max_body;
-    f->read_only = c->read_only;
-    f->shard_timeout_ms = c->shard_timeout_ms;
-    f->shard_connect_timeout_ms = c->shard_connect_timeout_ms;
-    f->shard_retry_ms = c->shard_retry_ms;
-    f->lag_probe_ms = c->lag_probe_ms;
-    f->cache_entries = c->cache_entries;
-    f->cache_max_bytes = c->cache_max_bytes;
-    f->cache_seconds = c->cache_seconds;
 }
 
 int main(int argc, char **argv)
@@ -343,7 +328,9 @@ int main(int argc, char **argv)
             }
         }
     }
-    keep_fixed(cfg);
+    /* What requests read without the lock; its strings stay cfg's, and
+     * every reload hands them on. */
+    copy_fixed(&g_srv.fixed, cfg);
     struct sockaddr_in sa;
     if (parse_listen(cfg->listen, &sa) != 0) {
         fprintf(stderr, "deskdex-server: bad listen address \"%s\" (want "

@@ -36,7 +36,7 @@ typedef struct server {
     kb_config fixed; /* the settings fixed at start (db, www, max_body,
                       * dictionary, read_only, primary_url, shard_*,
                       * lag_probe_ms, cache_*; nothing else is set), read
-                      * without a lock: main.c's keep_fixed */
+                      * without a lock: main.c's copy_fixed */
     char *config_path;
     char *keys_path;
     const char *audit_cli; /* --audit-log, which outlives reloads */

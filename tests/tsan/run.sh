@@ -15,20 +15,23 @@ if ! nm "$BIN/deskdex-server" 2>/dev/null | grep -q __tsan_init; then
     finish
 fi
 export TSAN_OPTIONS="log_path=$T/tsan halt_on_error=0 second_deadlock_stack=1"
-reports() { cat "$T"/tsan.* 2>/dev/null | grep -c 'WARNING: ThreadSanitizer'; }
+# no_race WHAT: passes when ThreadSanitizer wrote no report so far.
+no_race() {
+    n=$(cat "$T"/tsan.* 2>/dev/null | grep -c 'WARNING: ThreadSanitizer')
+    if [ "$n" -eq 0 ]; then
+        ok "no race $1"
+    else
+        not_ok "no race $1 ($n reports)" \
+            "$(cat "$T"/tsan.* | grep -A14 'WARNING: ThreadSanitizer' | head -n 40)"
+    fi
+}
 
 # 1. The HTTP suite, every server it starts under ThreadSanitizer.
 "$BIN/deskdex-httptest" --bin "$BIN" tests/http >"$T/http.log" 2>&1
 line=$(grep -E '^tests: ' "$T/http.log" | tail -n 1)
 check "the HTTP suite passes under ThreadSanitizer ($line)" \
     'echo "$line" | grep -q " 0 failed"'
-n=$(reports)
-if [ "$n" -eq 0 ]; then
-    ok "no race in the HTTP suite"
-else
-    not_ok "no race in the HTTP suite ($n reports)" \
-        "$(cat "$T"/tsan.* | grep -A14 'WARNING: ThreadSanitizer' | head -n 40)"
-fi
+no_race "in the HTTP suite"
 rm -f "$T"/tsan.*
 
 # 2. Concurrent clients while the settings change under them.
@@ -123,11 +126,5 @@ check "the reloaded origin list is in force" \
 kill "$SPID"
 wait "$SPID" 2>/dev/null
 SPID=""
-n=$(reports)
-if [ "$n" -eq 0 ]; then
-    ok "no race under concurrent clients and reloads"
-else
-    not_ok "no race under concurrent clients and reloads ($n reports)" \
-        "$(cat "$T"/tsan.* | grep -A14 'WARNING: ThreadSanitizer' | head -n 40)"
-fi
+no_race "under concurrent clients and reloads"
 finish
