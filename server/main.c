@@ -97,6 +97,17 @@ static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
     return w;
 }
 
+/* The thesaurus, if the settings name one; without it searches run on the
+ * query's own words, so a missing or broken one is only reported. */
+static void prepare(kb_config *c)
+{
+    char *msg = NULL;
+    if (kb_config_prepare(c, &msg) != KB_OK)
+        fprintf(stderr, "deskdex-server: thesaurus: %s; searching without "
+                "it\n", msg ? msg : "cannot load");
+    free(msg);
+}
+
 static int load_all(kb_config *c, const char *config_path,
                     const char *keys_path, char **errmsg)
 {
@@ -107,6 +118,8 @@ static int load_all(kb_config *c, const char *config_path,
         const char *k = keys_path ? keys_path : c->keys;
         rc = auth_load(k && *k ? k : NULL, errmsg);
     }
+    if (rc == KB_OK)
+        prepare(c);
     return rc;
 }
 
@@ -164,6 +177,8 @@ static void reload(void)
         const char *k = g_srv.keys_path ? g_srv.keys_path : nc.keys;
         rc = auth_load(k && *k ? k : NULL, &msg);
     }
+    if (rc == KB_OK)
+        prepare(&nc);
     if (rc != KB_OK) {
         fprintf(stderr, "deskdex-server: reload failed, keeping the old "
                 "settings: %s\n", msg ? msg : kb_strerror(rc));

@@ -2,6 +2,7 @@
 #include "kb_config.h"
 #include "kb_error.h"
 #include "kb_text.h"
+#include "kb_thesaurus.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -47,6 +48,9 @@ int kb_config_defaults(kb_config *c)
     c->b = 0.75;
     c->title_weight = 0.5;
     c->cjk_unigram_weight = 1.0;
+    c->thesaurus = strdup("/usr/share/wordnet");
+    c->thesaurus_weight = 0.3;
+    c->thesaurus_words = 5;
     c->lock_wait_ms = 5000;
     c->stale_weight = 1.0;
     c->analytics_days = 90;
@@ -63,7 +67,8 @@ int kb_config_defaults(kb_config *c)
     c->cache_seconds = 5;
     return (c->listen && c->db && c->www && c->access_log && c->cors_origins &&
             c->audit_log && c->tls_cert && c->tls_key && c->backup_dir &&
-            c->analytics_log && c->dictionary && c->primary_url)
+            c->analytics_log && c->dictionary && c->primary_url &&
+            c->thesaurus)
                ? KB_OK
                : KB_ENOMEM;
 }
@@ -93,6 +98,8 @@ void kb_config_free(kb_config *c)
     free(c->tls_key);
     free(c->dictionary);
     free(c->primary_url);
+    free(c->thesaurus);
+    kb_thesaurus_free(c->th);
     for (size_t i = 0; i < c->nsyn; i++)
         free_syn(&c->syn[i]);
     free(c->syn);
@@ -290,6 +297,10 @@ static int apply(kb_config *c, const char *k, const char *v)
         return set_double(&c->title_weight, v, 0, 100);
     if (!strcmp(k, "cjk_unigram_weight"))
         return set_double(&c->cjk_unigram_weight, v, 0, 10);
+    if (!strcmp(k, "thesaurus"))
+        return set_str(&c->thesaurus, v);
+    if (!strcmp(k, "thesaurus_weight"))
+        return set_double(&c->thesaurus_weight, v, 0, 10);
     struct {
         const char *name;
         long lo, hi;
@@ -306,7 +317,8 @@ static int apply(kb_config *c, const char *k, const char *v)
                 {"shard_retry_ms", 10, 3600000}, {"lag_probe_ms", 10, 60000},
                 {"cache_entries", 0, 1L << 24},
                 {"cache_max_bytes", 0, 1L << 40},
-                {"cache_seconds", 1, 86400}};
+                {"cache_seconds", 1, 86400},
+                {"thesaurus_words", 0, 100}};
     for (size_t i = 0; i < sizeof ints / sizeof *ints; i++) {
         if (strcmp(k, ints[i].name))
             continue;
@@ -332,10 +344,19 @@ static int apply(kb_config *c, const char *k, const char *v)
         case 16: c->cache_entries = n; break;
         case 17: c->cache_max_bytes = n; break;
         case 18: c->cache_seconds = (int)n; break;
+        case 19: c->thesaurus_words = (int)n; break;
         }
         return KB_OK;
     }
     return KB_ENOTFOUND;
+}
+
+int kb_config_prepare(kb_config *c, char **errmsg)
+{
+    if (c->th || !*c->thesaurus || c->thesaurus_weight <= 0 ||
+        c->thesaurus_words <= 0)
+        return KB_OK;
+    return kb_thesaurus_load(&c->th, c->thesaurus, errmsg);
 }
 
 int kb_config_load(kb_config *c, const char *path, char **errmsg)

@@ -4,6 +4,8 @@
 
 #include <stddef.h>
 
+struct kb_thesaurus;
+
 /* One synonym rule: a normalised word (or Chinese phrase) and what it also
  * means. */
 typedef struct kb_synonym {
@@ -38,6 +40,10 @@ typedef struct kb_config {
     double k1, b;       /* k1 = 2.0, b = 0.75 (BM25) */
     double title_weight;/* title_weight = 0.5: extra weight of title words */
     double cjk_unigram_weight; /* cjk_unigram_weight = 1.0 */
+    char *thesaurus;    /* thesaurus = /usr/share/wordnet ("": none) */
+    double thesaurus_weight; /* thesaurus_weight = 0.3 of a query word's */
+    int thesaurus_words;/* thesaurus_words = 5 related words per word */
+    struct kb_thesaurus *th; /* loaded by kb_config_prepare, or NULL */
     int lock_wait_ms;   /* lock_wait_ms = 5000: wait for the write lock */
     double stale_weight;/* stale_weight = 1.0: score factor past review_by */
     char *analytics_log;/* analytics_log = (DB-analytics.jsonl); "off" */
@@ -66,6 +72,11 @@ int kb_config_defaults(kb_config *c);
  * and d); "synonym = a, b, c" makes the words mean each other. Returns
  * KB_OK, KB_ENOTFOUND (no file) or KB_EINVALID with "path:line: …". */
 int kb_config_load(kb_config *c, const char *path, char **errmsg);
+
+/* Load what the settings name beyond the file itself: the thesaurus.
+ * Until it is called, or when it fails, searches run without one. Returns
+ * KB_OK or kb_thesaurus_load's error (c is usable either way). */
+int kb_config_prepare(kb_config *c, char **errmsg);
 
 /* Synonyms of a normalised word: borrowed, or NULL. */
 const kb_synonym *kb_config_synonym(const kb_config *c, const char *w,

@@ -6,6 +6,7 @@
 #include "kb_pii.h"
 #include "kb_store.h"
 #include "kb_text.h"
+#include "kb_thesaurus.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -26,6 +27,7 @@ struct kb_query {
     kb_xquery *filter; /* field filters, or NULL */
     kb_audience audience;
     kb_xquery *excl;   /* excluded words, or NULL */
+    kb_xquery *rel;    /* related words before their scaling, or NULL */
     kb_termset terms;
     char *corrected;
 };
@@ -133,6 +135,7 @@ typedef struct {
     kb_tokens tk;
     qlist pos, stop, req, excl;
     qlist title; /* the positive words again, as title (S) terms */
+    qlist rel, rel_title; /* words related to them (the thesaurus) */
     qlist f_kind, f_product, f_category, f_tag, f_lang;
     kb_termset *terms;
     kb_buf corrected;   /* the query with corrections applied */
@@ -226,6 +229,40 @@ static kb_xquery *spell(parser *p, const char *q, size_t start, size_t end,
     return extra;
 }
 
+/* The words the thesaurus relates to a positive query word k, as plain
+ * and title terms, into p->rel and p->rel_title. A related word that
+ * stems like k or is a stop word adds nothing. */
+static void related(parser *p, const kb_token *k)
+{
+    const kb_config *c = p->cfg;
+    const char *list =
+        c && c->th ? kb_thesaurus_find(c->th, kb_tok_word(&p->tk, k), k->wlen)
+                   : NULL;
+    const char *t = kb_tok_term(&p->tk, k);
+    for (int n = 0; list && *list && n < c->thesaurus_words; n++) {
+        size_t len = strcspn(list, ",");
+        kb_tokens tk = KB_TOKENS_INIT;
+        if (kb_analyse(&tk, list, len, p->st, 1, NULL) == KB_OK &&
+            tk.n == 1 && tk.v[0].kind == KB_TOK_WORD) {
+            const kb_token *r = &tk.v[0];
+            const char *rt = kb_tok_term(&tk, r);
+            if (!(r->tlen == k->tlen && !memcmp(rt, t, r->tlen)) &&
+                !kb_is_stopword(kb_tok_word(&tk, r), r->wlen)) {
+                char buf[160];
+                ql_add(&p->rel, kb_xquery_term(rt, r->tlen, 1, 0));
+                if (r->tlen + 2 <= sizeof buf) {
+                    buf[0] = 'S';
+                    memcpy(buf + 1, rt, r->tlen);
+                    ql_add(&p->rel_title,
+                           kb_xquery_term(buf, r->tlen + 1, 1, 0));
+                }
+            }
+        }
+        kb_tokens_free(&tk);
+        list += len + (list[len] == ',');
+    }
+}
+
 /* Prefix match for a word being typed. */
 static kb_xquery *prefix_query(parser *p, const kb_token *k)
 {
@@ -295,6 +332,8 @@ static void plain(parser *p, const char *q, size_t start, size_t end,
             }
             if (mode == 0 && !last)
                 add_title(p, t, k->tlen);
+            if (mode == 0 && !p->o->partial)
+                related(p, k);
         } else {
             if (mode == 0 && k->kind == KB_TOK_CJK2)
                 add_title(p, t, k->tlen);
@@ -546,6 +585,19 @@ int kb_query_build(kb_query **out, kb_xdb *db, const kb_config *cfg,
     if (positive && title && tw > 0)
         positive = pair(KB_XOP_OR, positive, kb_xquery_scale(title, tw));
     kb_xquery_free(title);
+    /* Related words widen the question at a fraction of its weight: an
+     * answer in other words is found, and ranks below one in the same. */
+    kb_xquery *rel = ql_combine(&p->rel, KB_XOP_OR);
+    kb_xquery *rel_title = ql_combine(&p->rel_title, KB_XOP_OR);
+    if (rel && rel_title && tw > 0)
+        rel = pair(KB_XOP_OR, rel, kb_xquery_scale(rel_title, tw));
+    kb_xquery_free(rel_title);
+    if (positive && rel) {
+        kq->rel = kb_xquery_combine(KB_XOP_OR, &rel, 1, 0);
+        positive = pair(KB_XOP_OR, positive,
+                        kb_xquery_scale(rel, cfg->thesaurus_weight));
+    }
+    kb_xquery_free(rel);
     kb_xquery *main = NULL;
     if (required && positive)
         main = pair(KB_XOP_AND_MAYBE, required, positive);
@@ -592,6 +644,8 @@ int kb_query_build(kb_query **out, kb_xdb *db, const kb_config *cfg,
     ql_free(&p->excl);
     ql_free(&p->pos);
     ql_free(&p->title);
+    ql_free(&p->rel);
+    ql_free(&p->rel_title);
     kb_tokens_free(&p->tk);
     free(p);
     kq->xq = main;
@@ -606,6 +660,7 @@ void kb_query_free(kb_query *q)
     kb_xquery_free(q->xq);
     kb_xquery_free(q->filter);
     kb_xquery_free(q->excl);
+    kb_xquery_free(q->rel);
     kb_termset_free(&q->terms);
     free(q->corrected);
     free(q);
@@ -1031,7 +1086,7 @@ static kb_xquery *down_weight_stale(kb_xquery *q, const char *today, double w)
 /* --- grouping by article --- */
 
 #define GROUP_POOL 100 /* sections ranked into articles, at least */
-#define GROUP_TERMS 64
+#define GROUP_TERMS 128
 /* A section under this share of its article's best section's score is
  * listed on its own (StackFAQ QA pairs: MAP 82.7 with every section kept,
  * 82.3 at 0.4, 81.6 at 0.5; a long manual no longer fills the page). */
@@ -1083,6 +1138,31 @@ static int on_gterm(void *ctx, const char *t, size_t len, unsigned syn)
     g->unit[g->n] = u;
     g->title[g->n] = (unsigned char)title;
     g->n++;
+    return 0;
+}
+
+typedef struct {
+    gterms *g;
+    double keep; /* the share of its weight a related word keeps */
+} grel;
+
+/* A related word was counted in full by on_gterm: take back what its
+ * scaling took off. */
+static int on_relterm(void *ctx, const char *t, size_t len, unsigned syn)
+{
+    grel *r = ctx;
+    gterms *g = r->g;
+    int title = len > 1 && t[0] == 'S' && !(t[1] >= 'A' && t[1] <= 'Z');
+    (void)syn;
+    for (size_t i = 0; i < g->n; i++) {
+        size_t u = g->unit[i];
+        if (!g->syn[u] && g->v[i].n == len && !memcmp(g->v[i].s, t, len)) {
+            g->factor[u] -= (title ? g->title_weight : 1) * (1 - r->keep);
+            if (g->factor[u] < 0)
+                g->factor[u] = 0;
+            break;
+        }
+    }
     return 0;
 }
 
@@ -1150,8 +1230,8 @@ static double idf_of(double total, double tf)
  * The weights, statistics and parameters are the section search's own, so
  * an article of one section scores as that section does. */
 static int group_order(kb_xdb *db, const kb_config *cfg, const kb_xquery *q,
-                       kb_audience aud, kb_xmset *ms, uint32_t *order,
-                       char **errmsg)
+                       const kb_xquery *rel, kb_audience aud, kb_xmset *ms,
+                       uint32_t *order, char **errmsg)
 {
     uint32_t n = kb_xmset_size(ms);
     gterms gt = {.title_weight = cfg ? cfg->title_weight : 0.5};
@@ -1211,6 +1291,10 @@ static int group_order(kb_xdb *db, const kb_config *cfg, const kb_xquery *q,
         of[hits[h].i] = na - 1;
     }
     rc = kb_xquery_terms(q, on_gterm, &gt);
+    if (rc == KB_OK && rel) {
+        grel gr = {&gt, cfg->thesaurus_weight};
+        rc = kb_xquery_terms(rel, on_relterm, &gr);
+    }
     if (rc != KB_OK)
         goto done;
     rc = KB_ENOMEM;
@@ -1353,7 +1437,8 @@ static int run(json_t **out, kb_xdb *db, const kb_config *cfg,
     for (uint32_t i = 0; order && i < n; i++)
         order[i] = i;
     if (rc == KB_OK && o->group)
-        rc = group_order(db, cfg, run, o->audience, ms, order, errmsg);
+        rc = group_order(db, cfg, run, kq->rel, o->audience, ms, order,
+                         errmsg);
     for (uint32_t k = o->group ? first : 0;
          rc == KB_OK && k < n && (!o->group || k < first + limit); k++) {
         uint32_t i = order[k];

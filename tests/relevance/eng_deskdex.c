@@ -36,6 +36,18 @@ int rel_dd_config(kb_config *c, const rel_opts *o)
         c->title_weight = o->title_weight;
     if (o->cjk_unigram_weight >= 0)
         c->cjk_unigram_weight = o->cjk_unigram_weight;
+    if (o->thesaurus) {
+        free(c->thesaurus);
+        c->thesaurus = strdup(o->thesaurus);
+    }
+    if (o->thesaurus_weight >= 0)
+        c->thesaurus_weight = o->thesaurus_weight;
+    if (o->thesaurus_words >= 0)
+        c->thesaurus_words = o->thesaurus_words;
+    if (kb_config_prepare(c, &err) != KB_OK)
+        fprintf(stderr, "relevance: thesaurus: %s (searching without)\n",
+                err ? err : "cannot load");
+    kb_free(err);
     return 0;
 }
 

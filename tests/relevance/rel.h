@@ -110,6 +110,9 @@ typedef struct rel_opts {
     const char *proto;
     int verbose;
     int group;            /* kb_search lists hits by article (group=1) */
+    const char *thesaurus; /* WordNet directory ("": none) */
+    double thesaurus_weight;
+    int thesaurus_words;
 } rel_opts;
 
 typedef struct rel_engine {

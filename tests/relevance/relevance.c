@@ -26,6 +26,8 @@ static const char usage[] =
     "  --config FILE          kb_config file (default etc/deskdex.conf)\n"
     "  --k1 X --b X           BM25\n"
     "  --title-weight X --cjk-unigram-weight X\n"
+    "  --thesaurus DIR        WordNet directory (\"\": none)\n"
+    "  --thesaurus-weight X --thesaurus-words N\n"
     "  --no-spelling          search without spelling correction\n"
     "  --snippets             build snippets and facets as the server does\n"
     "  --no-group             search without group=1 (which the page uses:\n"
@@ -218,6 +220,14 @@ static json_t *opts_json(const rel_opts *o)
     if (o->cjk_unigram_weight >= 0)
         json_object_set_new(j, "cjk_unigram_weight",
                             json_real(o->cjk_unigram_weight));
+    if (o->thesaurus)
+        json_object_set_new(j, "thesaurus", json_string(o->thesaurus));
+    if (o->thesaurus_weight >= 0)
+        json_object_set_new(j, "thesaurus_weight",
+                            json_real(o->thesaurus_weight));
+    if (o->thesaurus_words >= 0)
+        json_object_set_new(j, "thesaurus_words",
+                            json_integer(o->thesaurus_words));
     json_object_set_new(j, "spelling", json_boolean(o->spelling));
     if (o->rf_terms)
         json_object_set_new(j, "rf", json_pack("{s:i,s:i}", "terms",
@@ -361,7 +371,7 @@ int main(int argc, char **argv)
 {
     rel_opts o = {"etc/deskdex.conf", -1, -1, -1, -1, 1, 0, 0, 0, 0,
                   -1, -1, -1, -1, -1, -1, "faq", 10, "filter", "suggest",
-                  NULL, 0, 1};
+                  NULL, 0, 1, NULL, -1, -1};
     set_files one = {NULL, NULL, NULL, NULL, NULL};
     const char *data = "../shared/data", *engines = "deskdex,fts5,xapian";
     const char *json = NULL, *perq_path = NULL, *label = NULL;
@@ -398,6 +408,12 @@ int main(int argc, char **argv)
             o.title_weight = num(a, v);
         else if (ARG("--cjk-unigram-weight"))
             o.cjk_unigram_weight = num(a, v);
+        else if (ARG("--thesaurus"))
+            o.thesaurus = v;
+        else if (ARG("--thesaurus-weight"))
+            o.thesaurus_weight = num(a, v);
+        else if (ARG("--thesaurus-words"))
+            o.thesaurus_words = (int)num(a, v);
         else if (ARG("--audience"))
             o.audience = !strcmp(v, "agent");
         else if (ARG("--rf-terms"))

@@ -11,10 +11,12 @@
 
 #include "testhelp.h"
 #include "testtmp.h"
+#include "wordnet.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* --- the index --- */
 
@@ -1056,6 +1058,121 @@ static void test_search__expansion_terms_widen_the_search(void)
     json_decref(r);
 }
 
+/* --- the thesaurus --- */
+
+/* cfg with the test thesaurus loaded at weight w. */
+static int thesaurus_config(kb_config *cfg, double w)
+{
+    static const wn_synset syn[] = {{'v', "remove withdraw"},
+                                    {'n', "toner pigment"}};
+    char dir[128];
+    snprintf(dir, sizeof dir, "%s/wordnet", tmproot);
+    mkdir(dir, 0755);
+    kb_config_defaults(cfg);
+    if (wn_write(dir, syn, sizeof syn / sizeof *syn, NULL) != 0)
+        return -1;
+    free(cfg->thesaurus);
+    cfg->thesaurus = strdup(dir);
+    cfg->thesaurus_weight = w;
+    return kb_config_prepare(cfg, NULL);
+}
+
+static double score_of(const json_t *r, const char *id)
+{
+    for (size_t i = 0; i < nresults(r); i++)
+        if (!strcmp(id_at(r, i), id))
+            return json_real_value(
+                json_object_get(json_array_get(results(r), i), "score"));
+    return -1;
+}
+
+static void test_search__thesaurus_words_find_answers_at_their_weight(void)
+{
+    kb_search_opts o = opts(KB_AUD_PUBLIC);
+    kb_config cfg;
+    json_t *r = NULL, *direct = NULL;
+    CHECK_RC(thesaurus_config(&cfg, 0.3), KB_OK);
+    CHECK(cfg.th != NULL);
+    /* Without the thesaurus nothing says "withdraw"... */
+    CHECK_RC(search("withdraw", &o, NULL, &r), KB_OK);
+    CHECK(nresults(r) == 0);
+    json_decref(r);
+    /* ...with it the answers that say "remove" are found, each at 0.3 of
+     * the score the word itself gives it. */
+    CHECK_RC(search("withdraw", &o, &cfg, &r), KB_OK);
+    CHECK_RC(search("remove", &o, &cfg, &direct), KB_OK);
+    CHECK(nresults(r) == 2 && nresults(direct) == 2);
+    CHECK(finds(r, "manual-paper-jam") && finds(r, "faq-script"));
+    for (size_t i = 0; i < nresults(direct); i++) {
+        double a = score_of(r, id_at(direct, i));
+        double b = score_of(direct, id_at(direct, i));
+        CHECK(b > 0 && a > 0.29 * b && a < 0.31 * b);
+        CHECK(!strcmp(id_at(r, i), id_at(direct, i)));
+    }
+    json_decref(r);
+    json_decref(direct);
+    /* The word itself is not highlighted as if it had been asked. */
+    CHECK_RC(search("withdraw", &o, &cfg, &r), KB_OK);
+    const char *snip = kb_doc_str(json_array_get(results(r), 0), "snippet");
+    CHECK(!strstr(snip, "<mark>"));
+    json_decref(r);
+    /* Type-ahead keeps to the words typed. */
+    o.partial = 1;
+    CHECK_RC(search("withdraw pap", &o, &cfg, &r), KB_OK);
+    CHECK(!finds(r, "faq-script") && finds(r, "faq-printer-tray"));
+    json_decref(r);
+    kb_config_free(&cfg);
+    /* Weight 0: none loaded, nothing widened. */
+    CHECK_RC(thesaurus_config(&cfg, 0), KB_OK);
+    CHECK(cfg.th == NULL);
+    o.partial = 0;
+    CHECK_RC(search("withdraw", &o, &cfg, &r), KB_OK);
+    CHECK(nresults(r) == 0);
+    json_decref(r);
+    kb_config_free(&cfg);
+}
+
+/* Articles are ranked with a related word at its weight, as sections
+ * are: at weight 1 "pigment" ranks as "toner" itself does; at a small
+ * weight barely at all, so the article that says "printer" most leads. */
+static void test_search__group_weighs_thesaurus_words_as_the_sections_do(void)
+{
+    kb_xdb *w = grouped_index();
+    kb_config typed, full, light;
+    kb_search_opts o = opts(KB_AUD_PUBLIC);
+    json_t *a = NULL, *b = NULL, *c = NULL, *d = NULL;
+    o.snippets = 0;
+    o.limit = 20;
+    o.group = 1;
+    kb_config_defaults(&typed);
+    CHECK_RC(thesaurus_config(&full, 1.0), KB_OK);
+    CHECK_RC(thesaurus_config(&light, 0.02), KB_OK);
+    o.q = "printer toner";
+    CHECK_RC(kb_search(&a, w, &typed, &o, NULL), KB_OK);
+    o.q = "printer pigment";
+    CHECK_RC(kb_search(&b, w, &full, &o, NULL), KB_OK);
+    CHECK_RC(kb_search(&c, w, &light, &o, NULL), KB_OK);
+    o.q = "printer";
+    CHECK_RC(kb_search(&d, w, &typed, &o, NULL), KB_OK);
+    show("printer toner", a);
+    show("printer pigment, weight 1", b);
+    show("printer pigment, weight 0.02", c);
+    show("printer", d);
+    CHECK(nresults(a) == nresults(b) && nresults(a) == 4);
+    for (size_t i = 0; i < nresults(a); i++)
+        CHECK(!strcmp(id_at(a, i), id_at(b, i)));
+    CHECK(!strcmp(parent_at(a, 0), "man-print"));
+    CHECK(!strcmp(id_at(c, 0), id_at(d, 0)) && !strcmp(id_at(c, 0), "drivers"));
+    json_decref(a);
+    json_decref(b);
+    json_decref(c);
+    json_decref(d);
+    kb_config_free(&typed);
+    kb_config_free(&full);
+    kb_config_free(&light);
+    kb_xdb_close(w);
+}
+
 int main(void)
 {
     if (tmp_make("search_test") < 0)
@@ -1095,6 +1212,8 @@ int main(void)
     RUN(test_search__group_without_parents_keeps_the_order);
     RUN(test_search__group_reads_the_parent_from_terms_in_an_older_index);
     RUN(test_search__expansion_terms_widen_the_search);
+    RUN(test_search__thesaurus_words_find_answers_at_their_weight);
+    RUN(test_search__group_weighs_thesaurus_words_as_the_sections_do);
     kb_xdb_close(db);
     kb_stemmers_release();
     tmp_remove();
