@@ -765,6 +765,8 @@ static int cmd_lat_kb(int argc, char **argv)
     kb_config_defaults(&cfg);
     if (strcmp(argv[1], "-") && kb_config_load(&cfg, argv[1], &msg) != KB_OK)
         die("config: %s", msg);
+    if (kb_config_prepare(&cfg, &msg) != KB_OK) /* as the server does */
+        die("thesaurus: %s", msg);
     qset qs = load_queries(argv[2]);
     long n = parse_long(argv[3], 1, 10000000);
     double secs = (double)parse_long(argv[4], 1, 3600);

@@ -1064,7 +1064,8 @@ static void test_search__expansion_terms_widen_the_search(void)
 static int thesaurus_config(kb_config *cfg, double w)
 {
     static const wn_synset syn[] = {{'v', "remove withdraw"},
-                                    {'n', "toner pigment"}};
+                                    {'n', "toner pigment"},
+                                    {'n', "gizmo usual scarce"}};
     char dir[128];
     snprintf(dir, sizeof dir, "%s/wordnet", tmproot);
     mkdir(dir, 0755);
@@ -1173,6 +1174,41 @@ static void test_search__group_weighs_thesaurus_words_as_the_sections_do(void)
     kb_xdb_close(w);
 }
 
+/* A related word in most of a large index is left out: it would tell the
+ * answers apart little and cost a long posting list. */
+static void test_search__common_thesaurus_words_are_left_out(void)
+{
+    char path[128], *err = NULL;
+    kb_xdb *w = NULL;
+    kb_config cfg;
+    kb_search_opts o = opts(KB_AUD_PUBLIC);
+    json_t *r = NULL;
+    snprintf(path, sizeof path, "%s/common", tmproot);
+    CHECK_RC(kb_xdb_open(&w, path, KB_XDB_WRITE | KB_XDB_NOSYNC, &err), KB_OK);
+    CHECK_RC(kb_xdb_begin(w, &err), KB_OK);
+    for (int i = 0; w && i < 1160; i++) {
+        char id[32];
+        snprintf(id, sizeof id, "doc-%d", i);
+        json_t *in = json_pack("{s:s,s:s,s:s}", "id", id, "question",
+                               i < 1100 ? "the usual printer" : "a scarce "
+                               "printer", "answer", "Ask the desk.");
+        put(w, in);
+        json_decref(in);
+    }
+    CHECK_RC(kb_xdb_commit(w, &err), KB_OK);
+    CHECK_RC(thesaurus_config(&cfg, 0.3), KB_OK);
+    o.limit = 100;
+    o.q = "gizmo";
+    CHECK_RC(kb_search(&r, w, &cfg, &o, NULL), KB_OK);
+    CHECK(nresults(r) == 60); /* the scarce ones, not the 1,100 usual */
+    for (size_t i = 0; i < nresults(r); i++)
+        CHECK(atoi(id_at(r, i) + 4) >= 1100);
+    json_decref(r);
+    kb_free(err);
+    kb_config_free(&cfg);
+    kb_xdb_close(w);
+}
+
 int main(void)
 {
     if (tmp_make("search_test") < 0)
@@ -1214,6 +1250,7 @@ int main(void)
     RUN(test_search__expansion_terms_widen_the_search);
     RUN(test_search__thesaurus_words_find_answers_at_their_weight);
     RUN(test_search__group_weighs_thesaurus_words_as_the_sections_do);
+    RUN(test_search__common_thesaurus_words_are_left_out);
     kb_xdb_close(db);
     kb_stemmers_release();
     tmp_remove();
