@@ -33,7 +33,8 @@ static uint64_t hash(const char *s, size_t n)
     return h;
 }
 
-/* The slot of word (n bytes): where it is, or the empty slot for it. */
+/* The slot of word (n bytes): where it is, or the empty slot for it.
+ * The table must have slots (nslot > 0). */
 static uint32_t *find_slot(const kb_thesaurus *t, const char *w, size_t n)
 {
     size_t mask = t->nslot - 1, i = (size_t)hash(w, n) & mask;
@@ -221,12 +222,13 @@ static int add_synset(entry *e, const char *data, size_t dlen,
                       unsigned long off, const char *file, int ln,
                       char **errmsg)
 {
-    const char *p = data + off, *f[4], *w;
+    const char *p, *f[4], *w;
     size_t fl[4], n;
     char word[WORD_MAX];
     if (off >= dlen)
         return kb_fail(errmsg, KB_ECORRUPT, "%s:%d: offset %lu past the "
                        "data file", file, ln, off);
+    p = data + off;
     for (int i = 0; i < 4; i++)
         fl[i] = next_field(&p, &f[i]);
     unsigned long at = 0, wc = 0;
@@ -316,6 +318,8 @@ static int load_exc(kb_thesaurus *t, const char *dir, const char *pos)
 {
     char path[4096], line[512], w[WORD_MAX], b[WORD_MAX];
     snprintf(path, sizeof path, "%s/%s.exc", dir, pos);
+    if (!t->nslot) /* no words, so no bases */
+        return KB_OK;
     FILE *f = fopen(path, "r");
     int rc = KB_OK;
     while (f && rc == KB_OK && fgets(line, sizeof line, f)) {

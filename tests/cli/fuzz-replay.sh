@@ -15,7 +15,7 @@
 top=$(cd "$(dirname "$0")/../.." && pwd) || exit 2
 cd "$top" || exit 2
 
-TARGETS="query suggest doc_json readers office pii analyse config url"
+TARGETS="query suggest doc_json readers office pii analyse config url thesaurus"
 SAN=${FUZZ_SAN:-"-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined"}
 OPT=${FUZZ_OPT:-"-O1 -g"}
 out=build-san/fuzz

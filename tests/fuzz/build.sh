@@ -12,7 +12,7 @@
 top=$(cd "$(dirname "$0")/../.." && pwd) || exit 2
 cd "$top" || exit 2
 
-TARGETS=${*:-"query suggest doc_json readers office pii analyse config url"}
+TARGETS=${*:-"query suggest doc_json readers office pii analyse config url thesaurus"}
 GCC=${GCC:-gcc}
 GXX=${GXX:-g++}
 PKGS="xapian-core jansson libutf8proc libcmark libxml-2.0 nettle libzip"

@@ -18,7 +18,7 @@
 top=$(cd "$(dirname "$0")/../.." && pwd) || exit 2
 cd "$top" || exit 2
 
-TARGETS=${*:-"query suggest doc_json readers office pii analyse config url"}
+TARGETS=${*:-"query suggest doc_json readers office pii analyse config url thesaurus"}
 SECONDS_PER=${FUZZ_SECONDS:-60}
 WORK=${FUZZ_WORK:-build/fuzz-clang}
 CLANG=${CLANG:-clang}
@@ -44,6 +44,7 @@ max_len() {
     url) echo 512 ;;
     pii) echo 2048 ;;
     suggest | analyse | config) echo 4096 ;;
+    thesaurus) echo 8192 ;;
     doc_json) echo 8192 ;;
     readers) echo 16384 ;;
     office) echo 131072 ;;

@@ -94,6 +94,25 @@ static void test_thesaurus__a_missing_database_is_named(void)
     kb_thesaurus_free(NULL);
 }
 
+static void test_thesaurus__irregular_forms_without_any_words_load_empty(void)
+{
+    static const wn_synset none[] = {{'n', "lonely"}}; /* no other word */
+    char d[160], *err = NULL;
+    kb_thesaurus *t = NULL;
+    snprintf(d, sizeof d, "%s/empty", tmproot);
+    mkdir(d, 0755);
+    CHECK(wn_write(d, none, 0, "stolen steal\nran run\n") == 0);
+    CHECK_RC(kb_thesaurus_load(&t, d, &err), KB_OK);
+    CHECK(t && kb_thesaurus_size(t) == 0);
+    CHECK(find(t, "stolen") == NULL);
+    kb_free(err);
+    kb_thesaurus_free(t);
+    CHECK(wn_write(d, none, 1, "lonelier lonely\n") == 0);
+    CHECK_RC(kb_thesaurus_load(&t, d, &err), KB_OK);
+    CHECK(t && kb_thesaurus_size(t) == 0 && find(t, "lonelier") == NULL);
+    kb_thesaurus_free(t);
+}
+
 /* dir/index.verb with its second entry replaced by line. */
 static int damage(const char *sub, const char *line)
 {
@@ -141,6 +160,14 @@ static void test_thesaurus__damaged_entries_name_file_and_line(void)
     kb_free(err);
     err = NULL;
 
+    CHECK(damage("negative", "erase v 1 0 1 0 -5 \n") == 0);
+    snprintf(path, sizeof path, "%s/negative", tmproot);
+    CHECK_RC(kb_thesaurus_load(&t, path, &err), KB_ECORRUPT);
+    CHECK(err && strstr(err, "index.verb:4: offset") &&
+          strstr(err, "past the data file"));
+    kb_free(err);
+    err = NULL;
+
     CHECK(damage("between", "erase v 1 0 1 0 00000005 \n") == 0);
     snprintf(path, sizeof path, "%s/between", tmproot);
     CHECK_RC(kb_thesaurus_load(&t, path, &err), KB_ECORRUPT);
@@ -165,6 +192,7 @@ int main(void)
     RUN(test_thesaurus__inflected_and_irregular_forms_find_the_base);
     RUN(test_thesaurus__a_missing_database_is_named);
     RUN(test_thesaurus__damaged_entries_name_file_and_line);
+    RUN(test_thesaurus__irregular_forms_without_any_words_load_empty);
     tmp_remove();
     return TEST_REPORT();
 }
