@@ -191,14 +191,15 @@ static kb_xquery *expansion(parser *p, const char *text)
     return ql_combine(&l, KB_XOP_OR);
 }
 
-static void add_title(parser *p, const char *t, size_t len)
+/* Term t as a title (S) term, into l. */
+static void add_title(qlist *l, const char *t, size_t len)
 {
     char buf[160];
     if (len + 2 > sizeof buf)
         return;
     buf[0] = 'S';
     memcpy(buf + 1, t, len);
-    ql_add(&p->title, kb_xquery_term(buf, len + 1, 1, 0));
+    ql_add(l, kb_xquery_term(buf, len + 1, 1, 0));
 }
 
 /* Look a word up for spelling. A word the index does not know, with a
@@ -229,7 +230,7 @@ static kb_xquery *spell(parser *p, const char *q, size_t start, size_t end,
         if (kb_analyse(&tk, s, strlen(s), p->st, 1, NULL) == KB_OK && tk.n) {
             const char *t = kb_tok_term(&tk, &tk.v[0]);
             kb_termset_add(p->terms, t, tk.v[0].tlen);
-            add_title(p, t, tk.v[0].tlen);
+            add_title(&p->title, t, tk.v[0].tlen);
             extra = kb_xquery_term(t, tk.v[0].tlen, 1, 0);
         }
         kb_tokens_free(&tk);
@@ -265,14 +266,8 @@ static void related(parser *p, const kb_token *k)
                 kb_xdb_termfreq(p->db, rt, r->tlen, &tf, NULL) == KB_OK &&
                 tf > 0 &&
                 (tf <= RELATED_MAX_SHARE * p->total || tf <= RELATED_CHEAP)) {
-                char buf[160];
                 ql_add(&p->rel, kb_xquery_term(rt, r->tlen, 1, 0));
-                if (r->tlen + 2 <= sizeof buf) {
-                    buf[0] = 'S';
-                    memcpy(buf + 1, rt, r->tlen);
-                    ql_add(&p->rel_title,
-                           kb_xquery_term(buf, r->tlen + 1, 1, 0));
-                }
+                add_title(&p->rel_title, rt, r->tlen);
             }
         }
         kb_tokens_free(&tk);
@@ -348,12 +343,12 @@ static void plain(parser *p, const char *q, size_t start, size_t end,
                 continue;
             }
             if (mode == 0 && !last)
-                add_title(p, t, k->tlen);
+                add_title(&p->title, t, k->tlen);
             if (mode == 0 && !p->o->partial)
                 related(p, k);
         } else {
             if (mode == 0 && k->kind == KB_TOK_CJK2)
-                add_title(p, t, k->tlen);
+                add_title(&p->title, t, k->tlen);
             if (mode >= 0) {
                 if (k->kind == KB_TOK_CJK2)
                     kb_termset_add(p->terms, t, k->tlen);

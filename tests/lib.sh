@@ -46,6 +46,20 @@ workspace() {
 
 # A loopback port nobody listens on (tests/free-port says how it is chosen).
 free_port() { python3 "$tests_dir/free-port"; }
+# reload_wait PID LOG: SIGHUP to the server PID, then wait (5 s at most)
+# for one more reload line in its log LOG.
+reload_wait() {
+    _before=$(grep -c 'configuration and keys reloaded' "$2")
+    kill -HUP "$1"
+    _i=0
+    while [ $_i -lt 50 ]; do
+        [ "$(grep -c 'configuration and keys reloaded' "$2")" -gt "$_before" ] &&
+            return 0
+        sleep 0.1
+        _i=$((_i + 1))
+    done
+    return 1
+}
 # wait_up PORT: until the server there answers /healthz (5 s at most).
 wait_up() {
     i=0

@@ -31,19 +31,7 @@ SPID=$!
 wait_up "$P" || { not_ok "the server starts without its thesaurus"; finish; }
 ok "the server starts without its thesaurus"
 
-# reload: SIGHUP, then wait (5 s at most) for the reload line.
-reload() {
-    before=$(grep -c 'configuration and keys reloaded' "$T/server.log")
-    kill -HUP "$SPID"
-    i=0
-    while [ $i -lt 50 ]; do
-        now=$(grep -c 'configuration and keys reloaded' "$T/server.log")
-        [ "$now" -gt "$before" ] && return 0
-        sleep 0.1
-        i=$((i + 1))
-    done
-    return 1
-}
+reload() { reload_wait "$SPID" "$T/server.log"; }
 # search QUERY -> "id:score id:score ..." of the results
 search() {
     curl -s -m 10 "http://127.0.0.1:$P/v1/search?q=$1" | python3 -c '
