@@ -109,8 +109,12 @@ void kb_stemmers_release(void)
 
 /* --- character classes --- */
 
-int kb_is_cjk(int32_t c)
+/* Below U+1100 (Latin, Greek, Cyrillic, ...) nothing is CJK: one test for
+ * the text most documents are made of. */
+static inline int is_cjk(int32_t c)
 {
+    if (c < 0x1100)
+        return 0;
     return (c >= 0x4E00 && c <= 0x9FFF) || (c >= 0x3400 && c <= 0x4DBF) ||
            (c >= 0x20000 && c <= 0x2EBEF) || (c >= 0xF900 && c <= 0xFAFF) ||
            (c >= 0x3040 && c <= 0x30FF) || (c >= 0x31F0 && c <= 0x31FF) ||
@@ -118,11 +122,28 @@ int kb_is_cjk(int32_t c)
            (c >= 0x3130 && c <= 0x318F) || (c >= 0xFF66 && c <= 0xFF9F);
 }
 
+int kb_is_cjk(int32_t c) { return is_cjk(c); }
+
+/* ASCII letters and digits, by byte. */
+static const uint8_t ascii_word[128] = {
+    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1,
+    ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1,
+    ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1,
+    ['G'] = 1, ['H'] = 1, ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1,
+    ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1,
+    ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1,
+    ['Y'] = 1, ['Z'] = 1,
+    ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1,
+    ['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1,
+    ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1,
+    ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1,
+    ['y'] = 1, ['z'] = 1,
+};
+
 static int is_wordchar(int32_t c)
 {
     if (c < 0x80)
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-               (c >= '0' && c <= '9');
+        return c >= 0 && ascii_word[c];
     switch (utf8proc_category(c)) {
     case UTF8PROC_CATEGORY_LU: case UTF8PROC_CATEGORY_LL:
     case UTF8PROC_CATEGORY_LT: case UTF8PROC_CATEGORY_LM:
@@ -413,11 +434,12 @@ static int analyse(kb_tokens *out, const char *text, size_t len,
                 break;
             }
         }
-        int cjk = i < len && kb_is_cjk(cp);
+        int cjk = i < len && is_cjk(cp);
         int wc = i < len && !cjk && is_wordchar(cp);
 
         /* Joiners: an apostrophe between letters, a dot between digits. */
-        if (inword && i < len && !wc && !cjk && i + clen < len) {
+        if (inword && (cp == '\'' || cp == 0x2019 || cp == '.') &&
+            i < len && i + clen < len) {
             int32_t next = 0;
             utf8proc_iterate((const utf8proc_uint8_t *)text + i + clen,
                              (utf8proc_ssize_t)(len - i - clen), &next);
@@ -452,6 +474,17 @@ static int analyse(kb_tokens *out, const char *text, size_t len,
         } else if (wc && !inword) {
             inword = 1;
             wstart = i;
+        }
+        if (wc && cp < 0x80) {
+            /* The rest of an ASCII word, in one go: its letters and
+             * digits neither end it nor join it. */
+            const unsigned char *u = (const unsigned char *)text;
+            size_t j = i + 1;
+            while (j < len && u[j] < 0x80 && ascii_word[u[j]])
+                j++;
+            prev = u[j - 1];
+            i = j;
+            continue;
         }
         prev = cp;
         i += clen;

@@ -370,6 +370,26 @@ static void test_text__dotted_numbers_stay_one_token(void)
     kb_tokens_free(&tk);
 }
 
+static void test_text__ascii_and_other_letters_make_one_word(void)
+{
+    /* ASCII runs inside a word are read in one go: the word still ends
+     * only where a letter or digit of any script stops. */
+    const char *s = "ABCd\xC3\xA9" "f x_y na\xC3\xAFve2go it's 4.5% "
+                    "vpn\xE4\xB8\xAD";
+    kb_tokens tk = KB_TOKENS_INIT;
+    CHECK_RC(analyse(&tk, s, NULL, NULL), KB_OK);
+    CHECK(tk.n == 8);
+    CHECK(tok_is(&tk, "abcd\xC3\xA9" "f", KB_TOK_WORD, 0, 7, 1));
+    CHECK(tok_is(&tk, "x", KB_TOK_WORD, 8, 9, 2));
+    CHECK(tok_is(&tk, "y", KB_TOK_WORD, 10, 11, 3));
+    CHECK(tok_is(&tk, "na\xC3\xAFve2go", KB_TOK_WORD, 12, 21, 4));
+    CHECK(tok_is(&tk, "it's", KB_TOK_WORD, 22, 26, 5));
+    CHECK(tok_is(&tk, "4.5", KB_TOK_WORD, 27, 30, 6));
+    CHECK(tok_is(&tk, "vpn", KB_TOK_WORD, 32, 35, 7));
+    CHECK(find(&tk, "\xE4\xB8\xAD", KB_TOK_CJK1) >= 0);
+    kb_tokens_free(&tk);
+}
+
 static void test_text__words_over_64_bytes_are_skipped(void)
 {
     char s[200];
@@ -574,6 +594,7 @@ int main(void)
     RUN(test_text__empty_and_punctuation_only_text_has_no_tokens);
     RUN(test_text__apostrophes_keep_one_token);
     RUN(test_text__dotted_numbers_stay_one_token);
+    RUN(test_text__ascii_and_other_letters_make_one_word);
     RUN(test_text__words_over_64_bytes_are_skipped);
     RUN(test_text__lone_lead_byte_is_invalid_utf8_with_offset);
     RUN(test_text__overlong_encoding_is_invalid_utf8);
