@@ -275,23 +275,82 @@ static void related(parser *p, const kb_token *k)
     }
 }
 
-/* Prefix match for a word being typed. */
-static kb_xquery *prefix_query(parser *p, const kb_token *k)
+/* Adds the terms tp + the typed word's stem, and tp + the word less its
+ * last one or two letters ("jamm" is on its way to "jammed", whose stem is
+ * "jam"), that the index has. */
+static void typed_terms(parser *p, qlist *l, const char *tp,
+                        const kb_token *k)
 {
-    qlist l = {.n = 0};
     const char *w = kb_tok_word(&p->tk, k);
     const char *t = kb_tok_term(&p->tk, k);
-    kb_termset_add_prefix(p->terms, w, k->wlen);
-    ql_add(&l, kb_xdb_wildcard(p->db, w, k->wlen, TYPED_MAX));
-    ql_add(&l, kb_xquery_term(t, k->tlen, 1, 0));
-    /* "jamm" is on its way to "jammed", whose stem is "jam". */
-    for (size_t cut = 1; cut <= 2 && k->wlen >= 3 + cut; cut++) {
+    size_t np = strlen(tp);
+    char buf[160];
+    if (np + k->wlen + 1 > sizeof buf || np + k->tlen + 1 > sizeof buf)
+        return;
+    memcpy(buf, tp, np);
+    for (size_t cut = 0; cut <= 2; cut++) {
+        size_t n;
+        if (cut == 0) {
+            memcpy(buf + np, t, k->tlen);
+            n = np + k->tlen;
+        } else if (k->wlen >= 3 + cut) {
+            memcpy(buf + np, w, k->wlen);
+            n = np + k->wlen - cut;
+        } else {
+            break;
+        }
         uint32_t tf = 0;
-        if (kb_xdb_termfreq(p->db, w, k->wlen - cut, &tf, NULL) == KB_OK &&
-            tf)
-            ql_add(&l, kb_xquery_term(w, k->wlen - cut, 1, 0));
+        if (kb_xdb_termfreq(p->db, buf, n, &tf, NULL) == KB_OK && tf)
+            ql_add(l, kb_xquery_term(buf, n, 1, 0));
     }
-    return ql_combine(&l, KB_XOP_SYNONYM);
+}
+
+/* The most frequent terms tp + something that start with the typed word,
+ * added to l if there are any. */
+static void typed_completions(parser *p, qlist *l, const char *tp,
+                              const kb_token *k)
+{
+    const char *w = kb_tok_word(&p->tk, k);
+    size_t np = strlen(tp);
+    char buf[160];
+    if (np + k->wlen + 1 > sizeof buf)
+        return;
+    memcpy(buf, tp, np);
+    memcpy(buf + np, w, k->wlen);
+    kb_xquery *q = kb_xdb_wildcard(p->db, buf, np + k->wlen, TYPED_MAX);
+    if (kb_xquery_empty(q))
+        kb_xquery_free(q);
+    else
+        ql_add(l, q);
+}
+
+/* Prefix match for a word being typed. The word as it stands is looked up
+ * as a finished word would be, and its completions among the titles join
+ * the title terms: title posting lists are short, and each keystroke
+ * searches again. Only when no title word starts so are the completions
+ * looked for among all the words. */
+static kb_xquery *prefix_query(parser *p, const kb_token *k)
+{
+    qlist body = {.n = 0}, title = {.n = 0};
+    double tw = p->cfg ? p->cfg->title_weight : 0;
+    kb_termset_add_prefix(p->terms, kb_tok_word(&p->tk, k), k->wlen);
+    typed_terms(p, &body, "", k);
+    if (tw > 0) {
+        typed_terms(p, &title, "S", k);
+        typed_completions(p, &title, "S", k);
+    }
+    if (!title.n)
+        typed_completions(p, &body, "", k);
+    kb_xquery *t = ql_combine(&title, KB_XOP_SYNONYM);
+    if (!body.n && t) { /* found in titles only: at the title weight */
+        kb_xquery *q = kb_xquery_scale(t, tw);
+        kb_xquery_free(t);
+        return q;
+    }
+    ql_add(&p->title, t);
+    if (!body.n) /* nothing starts so: the word, which matches nothing */
+        return kb_xquery_term(kb_tok_term(&p->tk, k), k->tlen, 1, 0);
+    return ql_combine(&body, KB_XOP_SYNONYM);
 }
 
 /* A run of plain text (one chunk): words, Chinese n-grams, synonyms. */

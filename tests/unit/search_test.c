@@ -320,6 +320,34 @@ static void test_search__prefix_star_matches_word_starts(void)
     json_decref(r);
 }
 
+static void test_search__typed_word_completes_among_titles(void)
+{
+    kb_config cfg;
+    CHECK_RC(kb_config_defaults(&cfg), KB_OK);
+    CHECK(cfg.title_weight > 0);
+    kb_search_opts o = opts(KB_AUD_PUBLIC);
+    json_t *r = NULL;
+    o.partial = 1;
+    /* "pap" completes to the title word "paper", not to the answer that
+     * has it in its text only. */
+    CHECK_RC(search("pap", &o, &cfg, &r), KB_OK);
+    CHECK(finds(r, "manual-paper-jam") && !finds(r, "faq-printer-tray"));
+    json_decref(r);
+    /* A word typed in full is found wherever it is. */
+    CHECK_RC(search("paper", &o, &cfg, &r), KB_OK);
+    CHECK(finds(r, "manual-paper-jam") && finds(r, "faq-printer-tray"));
+    json_decref(r);
+    /* No title word starts with "tunn": it completes among all words. */
+    CHECK_RC(search("tunn", &o, &cfg, &r), KB_OK);
+    CHECK(nresults(r) == 1 && finds(r, "faq-vpn-drops"));
+    json_decref(r);
+    /* Nothing starts with "zzq". */
+    CHECK_RC(search("zzq", &o, &cfg, &r), KB_OK);
+    CHECK(nresults(r) == 0);
+    json_decref(r);
+    kb_config_free(&cfg);
+}
+
 static void test_search__partial_last_word_is_typed_ahead(void)
 {
     kb_search_opts o = opts(KB_AUD_PUBLIC);
@@ -1119,7 +1147,7 @@ static void test_search__thesaurus_words_find_answers_at_their_weight(void)
     json_decref(r);
     /* Type-ahead keeps to the words typed. */
     o.partial = 1;
-    CHECK_RC(search("withdraw pap", &o, &cfg, &r), KB_OK);
+    CHECK_RC(search("withdraw tra", &o, &cfg, &r), KB_OK);
     CHECK(!finds(r, "faq-script") && finds(r, "faq-printer-tray"));
     json_decref(r);
     kb_config_free(&cfg);
@@ -1229,6 +1257,7 @@ int main(void)
     RUN(test_search__title_field_searches_titles_only);
     RUN(test_search__prefix_star_matches_word_starts);
     RUN(test_search__partial_last_word_is_typed_ahead);
+    RUN(test_search__typed_word_completes_among_titles);
     RUN(test_search__chinese_query_finds_and_marks_the_chinese_doc);
     RUN(test_search__misspelling_gets_did_you_mean);
     RUN(test_search__spelling_never_suggests_internal_words);
