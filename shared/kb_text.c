@@ -12,10 +12,22 @@
 
 #define MAX_WORD 64 /* longer words are not indexed (hashes, base64) */
 
+/* Stems already made, by a hash of the word: a text repeats its words, and
+ * a lookup costs a tenth of stemming. Words over STEM_MEMO_LEN bytes are
+ * stemmed each time. */
+#define STEM_MEMO_SLOTS 2048
+#define STEM_MEMO_LEN 22
+typedef struct {
+    uint8_t wlen, slen; /* wlen 0: empty slot */
+    char word[STEM_MEMO_LEN];
+    char stem[STEM_MEMO_LEN];
+} stem_memo;
+
 struct kb_stemmer {
     struct sb_stemmer *sb;
     char name[24];
     int ends_only; /* changes a word's ending only: its first byte stays */
+    stem_memo *memo; /* STEM_MEMO_SLOTS, or NULL */
 };
 
 /* Stemmers whose algorithms touch suffixes (and accented or non-ASCII
@@ -43,6 +55,7 @@ kb_stemmer *kb_stemmer_new(const char *lang)
         free(st);
         return NULL;
     }
+    st->memo = calloc(STEM_MEMO_SLOTS, sizeof *st->memo); /* NULL: none */
     snprintf(st->name, sizeof st->name, "%s", try);
     for (int i = 0; ends_only[i] && !st->ends_only; i++)
         st->ends_only = !strcmp(try, ends_only[i]);
@@ -54,10 +67,42 @@ void kb_stemmer_free(kb_stemmer *st)
     if (!st)
         return;
     sb_stemmer_delete(st->sb);
+    free(st->memo);
     free(st);
 }
 
 const char *kb_stemmer_name(const kb_stemmer *st) { return st->name; }
+
+/* The stem of w (wlen bytes, 1 or more): *slen bytes at the result, which
+ * stays valid until the next call with st; NULL when stemming failed. */
+static const char *stem(kb_stemmer *st, const char *w, size_t wlen,
+                        size_t *slen)
+{
+    stem_memo *m = NULL;
+    if (st->memo && wlen <= STEM_MEMO_LEN) {
+        uint32_t h = 2166136261u; /* FNV-1a */
+        for (size_t i = 0; i < wlen; i++)
+            h = (h ^ (unsigned char)w[i]) * 16777619u;
+        m = &st->memo[h & (STEM_MEMO_SLOTS - 1)];
+        if (m->wlen == wlen && memcmp(m->word, w, wlen) == 0) {
+            *slen = m->slen;
+            return m->stem;
+        }
+    }
+    const sb_symbol *s = sb_stemmer_stem(st->sb, (const sb_symbol *)w,
+                                         (int)wlen);
+    int n = s ? sb_stemmer_length(st->sb) : 0;
+    if (!s || n <= 0)
+        return NULL;
+    *slen = (size_t)n;
+    if (m && (size_t)n <= STEM_MEMO_LEN) {
+        m->wlen = (uint8_t)wlen;
+        m->slen = (uint8_t)n;
+        memcpy(m->word, w, wlen);
+        memcpy(m->stem, s, (size_t)n);
+    }
+    return (const char *)s;
+}
 
 #define MAX_LANGS 40
 static _Thread_local struct {
@@ -325,12 +370,10 @@ static int emit_word(an_state *a, size_t start, size_t end)
     unsigned char c0 = (unsigned char)w[0];
     if (a->st && has_alpha &&
         (!a->first || c0 >= 0x80 || (a->first[c0 >> 6] >> (c0 & 63)) & 1)) {
-        const sb_symbol *s =
-            sb_stemmer_stem(a->st->sb, (const sb_symbol *)w, (int)wlen);
-        int slen = s ? sb_stemmer_length(a->st->sb) : 0;
-        if (s && slen > 0 &&
-            ((size_t)slen != wlen || memcmp(s, w, wlen) != 0)) {
-            rc = pool_add(a->t, (const char *)s, (size_t)slen, &k->term);
+        size_t slen = 0;
+        const char *s = stem(a->st, w, wlen, &slen);
+        if (s && (slen != wlen || memcmp(s, w, wlen) != 0)) {
+            rc = pool_add(a->t, s, slen, &k->term);
             k->tlen = (uint32_t)slen;
         }
     }

@@ -1,4 +1,5 @@
 /* text_test.c - the analyser: UTF-8 checks, normalisation, tokens, stems */
+#include "kb_buf.h"
 #include "kb_error.h"
 #include "kb_text.h"
 
@@ -137,6 +138,50 @@ static void test_text__english_connections_stem_to_connect(void)
     CHECK_STR(first_term("connections", en, a, sizeof a), "connect");
     CHECK_STR(first_term("Connecting", en, b, sizeof b), "connect");
     CHECK_STR(first_term("connected", en, c, sizeof c), "connect");
+}
+
+static void test_text__remembered_stems_equal_fresh_ones(void)
+{
+    /* A stemmer remembers the stems it made. Words that share a slot, long
+     * words and thousands of words later, each stem is the one a new
+     * stemmer makes. */
+    static const char *const w[] = {
+        "connections", "running", "relational", "happiness", "generalized",
+        "internationalizations", "counterrevolutionaries", "printers"};
+    size_t nw = sizeof w / sizeof *w;
+    kb_stemmer *memo = kb_stemmer_new("en");
+    CHECK(memo != NULL);
+    if (!memo)
+        return;
+    kb_buf text = KB_BUF_INIT(1 << 20);
+    for (int round = 0; round < 3; round++) {
+        for (size_t i = 0; i < nw; i++)
+            kb_buf_printf(&text, "%s ", w[i]);
+        for (int i = 0; i < 3000; i++) /* more words than slots */
+            kb_buf_printf(&text, "w%dings ", i);
+    }
+    kb_tokens a = KB_TOKENS_INIT, b = KB_TOKENS_INIT;
+    CHECK_RC(kb_analyse(&a, text.data, text.len, memo, 1, NULL), KB_OK);
+    size_t same = 0, checked = 0;
+    /* The first 40 tokens, then every 97th: a new stemmer each is slow. */
+    for (size_t i = 0; i < a.n; i = i < 40 ? i + 1 : i + 97) {
+        kb_stemmer *fresh = kb_stemmer_new("en");
+        const kb_token *k = &a.v[i];
+        checked++;
+        if (fresh && kb_analyse(&b, text.data + k->start, k->end - k->start,
+                                fresh, 1, NULL) == KB_OK &&
+            b.n == 1 && !strcmp(kb_tok_term(&b, &b.v[0]), kb_tok_term(&a, k)))
+            same++;
+        kb_stemmer_free(fresh);
+    }
+    CHECK(checked > 100 && same == checked);
+    CHECK(a.n == 3 * (nw + 3000));
+    CHECK_STR(kb_tok_term(&a, &a.v[0]), "connect");
+    CHECK_STR(kb_tok_term(&a, &a.v[nw + 3000 + 1]), "run");
+    kb_tokens_free(&a);
+    kb_tokens_free(&b);
+    kb_buf_free(&text);
+    kb_stemmer_free(memo);
 }
 
 static void test_text__german_french_spanish_stem_their_plurals(void)
@@ -579,6 +624,7 @@ int main(void)
     RUN(test_text__normalise_makes_typographic_apostrophes_ascii);
     RUN(test_text__normalise_rejects_invalid_utf8);
     RUN(test_text__english_connections_stem_to_connect);
+    RUN(test_text__remembered_stems_equal_fresh_ones);
     RUN(test_text__german_french_spanish_stem_their_plurals);
     RUN(test_text__stemmer_for_caches_one_stemmer_per_language);
     RUN(test_text__languages_without_a_stemmer_fall_back_to_english);
