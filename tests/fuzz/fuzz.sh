@@ -21,6 +21,7 @@ cd "$top" || exit 2
 TARGETS=${*:-"query suggest doc_json readers office pii analyse config url thesaurus"}
 SECONDS_PER=${FUZZ_SECONDS:-60}
 WORK=${FUZZ_WORK:-build/fuzz-clang}
+case $WORK in /*) ;; *) WORK=$top/$WORK ;; esac # absolute or under the project
 CLANG=${CLANG:-clang}
 CLANGXX=${CLANGXX:-clang++}
 PKGS="xapian-core jansson libutf8proc libcmark libxml-2.0 nettle libzip"
@@ -116,7 +117,7 @@ count() { find "$1" -type f | wc -l; }
 
 # The index the search targets make lives here; a crashed run leaves its
 # folder behind, so the whole folder goes at the end.
-export TMPDIR="$top/$WORK/tmp"
+export TMPDIR="$WORK/tmp"
 export ASAN_OPTIONS="detect_leaks=1:${ASAN_OPTIONS:-}"
 export UBSAN_OPTIONS="print_stacktrace=1:${UBSAN_OPTIONS:-}"
 
