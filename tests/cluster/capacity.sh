@@ -8,7 +8,8 @@
 # indexing rate, the RSS and CPU time per search of the shard server, and
 # search latency p50/p99 (CAP_QUERIES sequential searches, default 600,
 # through the front-end's HTTP API). Prints one table; README.md's
-# capacity plan quotes it. Not a test: no pass/fail.
+# capacity plan quotes it. Not a test: no pass/fail. CAP_CONF: settings
+# lines added to the front-end's configuration (e.g. "thesaurus =").
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 2
@@ -98,6 +99,7 @@ EOF
 
 printf 'rate_limit = 0\nkey_rate_limit = 0\naccess_log =\nthreads = 4\n' >"$T/conf"
 grep '^synonym' etc/deskdex.conf >>"$T/conf"
+[ -z "${CAP_CONF:-}" ] || printf '%s\n' "$CAP_CONF" >>"$T/conf"
 PORTS=()
 for k in 0 1 2; do
     PORTS[$k]=$(free_port)
