@@ -1115,6 +1115,46 @@ static double score_of(const json_t *r, const char *id)
     return -1;
 }
 
+static void test_search__related_words_of_the_first_16_query_words(void)
+{
+    /* 17 words the thesaurus knows: "remove" (from "withdraw") is sought
+     * only while "withdraw" is among the first 16. */
+    static const char *const w[] = {"zqa", "zqb", "zqc", "zqd", "zqe",
+                                    "zqf", "zqg", "zqh", "zqi", "zqj",
+                                    "zqk", "zql", "zqm", "zqn", "zqo",
+                                    "zqp"};
+    enum { NW = sizeof w / sizeof *w };
+    wn_synset syn[NW + 1];
+    char words[NW][16], dir[128], last[200] = "", first[200] = "withdraw";
+    syn[0] = (wn_synset){'v', "remove withdraw"};
+    for (int i = 0; i < NW; i++) {
+        snprintf(words[i], sizeof words[i], "%s %szz", w[i], w[i]);
+        syn[i + 1] = (wn_synset){'n', words[i]};
+        snprintf(last + strlen(last), sizeof last - strlen(last), "%s ",
+                 w[i]);
+        snprintf(first + strlen(first), sizeof first - strlen(first), " %s",
+                 w[i]);
+    }
+    strcat(last, "withdraw");
+    snprintf(dir, sizeof dir, "%s/wordnet-17", tmproot);
+    mkdir(dir, 0755);
+    kb_config cfg;
+    kb_config_defaults(&cfg);
+    CHECK(wn_write(dir, syn, NW + 1, NULL) == 0);
+    free(cfg.thesaurus);
+    cfg.thesaurus = strdup(dir);
+    CHECK_RC(kb_config_prepare(&cfg, NULL), KB_OK);
+    kb_search_opts o = opts(KB_AUD_PUBLIC);
+    json_t *r = NULL;
+    CHECK_RC(search(first, &o, &cfg, &r), KB_OK);
+    CHECK(finds(r, "faq-script"));
+    json_decref(r);
+    CHECK_RC(search(last, &o, &cfg, &r), KB_OK);
+    CHECK(nresults(r) == 0);
+    json_decref(r);
+    kb_config_free(&cfg);
+}
+
 static void test_search__thesaurus_words_find_answers_at_their_weight(void)
 {
     kb_search_opts o = opts(KB_AUD_PUBLIC);
@@ -1278,6 +1318,7 @@ int main(void)
     RUN(test_search__group_reads_the_parent_from_terms_in_an_older_index);
     RUN(test_search__expansion_terms_widen_the_search);
     RUN(test_search__thesaurus_words_find_answers_at_their_weight);
+    RUN(test_search__related_words_of_the_first_16_query_words);
     RUN(test_search__group_weighs_thesaurus_words_as_the_sections_do);
     RUN(test_search__common_thesaurus_words_are_left_out);
     kb_xdb_close(db);
