@@ -211,8 +211,8 @@ static void add_title(qlist *l, const char *t, size_t len)
  * paired with its own title term, rather than all the title terms OR-ed
  * beside all the words: the same matches and scores, and Xapian's matcher
  * drops a common word's pair as a whole once it cannot lift a document
- * onto the page (a third fewer instructions for questions of common words
- * on 1,000,000 documents). */
+ * onto the page (a quarter fewer instructions for questions of common
+ * words on 1,000,000 documents). */
 static kb_xquery *titled(const parser *p, kb_xquery *q, const char *t,
                          size_t len)
 {
