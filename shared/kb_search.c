@@ -33,6 +33,11 @@
                                up: a question has fewer, a pasted ticket
                                text of 60 words would pay for all of them
                                (+31% instructions, against +17% with 16) */
+#define LONG_WORDS 24       /* a longer question (a pasted ticket text) is
+                               searched by this many of its words, the
+                               rarest: they carry its meaning, and the
+                               common ones cost most */
+#define LONG_SEEN 256       /* words of a long question weighed for it */
 
 struct kb_query {
     kb_xquery *xq;
@@ -155,6 +160,15 @@ typedef struct {
     kb_buf corrected;   /* the query with corrections applied */
     size_t copied;      /* bytes of the query copied into corrected */
     int corrections;
+    /* A long question's words: counted in a first pass, the commonest
+     * beyond LONG_WORDS left out of the second (keep_rarest). */
+    int counting;
+    size_t nseen;
+    struct seen_word {
+        uint32_t off, len, tf, order;
+        int dropped;
+    } seen[LONG_SEEN];
+    kb_buf seen_terms;
 } parser;
 
 static int is_space(const char *s, size_t *len)
@@ -383,11 +397,94 @@ static kb_xquery *prefix_query(parser *p, const kb_token *k)
 }
 
 /* A run of plain text (one chunk): words, Chinese n-grams, synonyms. */
+/* --- long questions --- */
+
+static struct seen_word *seen_find(parser *p, const char *t, size_t len)
+{
+    for (size_t i = 0; i < p->nseen; i++)
+        if (p->seen[i].len == len &&
+            !memcmp(p->seen_terms.data + p->seen[i].off, t, len))
+            return &p->seen[i];
+    return NULL;
+}
+
+/* First pass: note k if it is a word the second pass would search. */
+static void count_word(parser *p, const kb_token *k, int last)
+{
+    if (k->kind != KB_TOK_WORD || last ||
+        kb_is_stopword(kb_tok_word(&p->tk, k), k->wlen))
+        return;
+    const char *t = kb_tok_term(&p->tk, k);
+    if (p->nseen == LONG_SEEN || seen_find(p, t, k->tlen))
+        return;
+    struct seen_word *w = &p->seen[p->nseen];
+    w->off = (uint32_t)p->seen_terms.len;
+    if (kb_buf_add(&p->seen_terms, t, k->tlen) != KB_OK)
+        return;
+    w->len = (uint32_t)k->tlen;
+    w->order = (uint32_t)p->nseen++;
+}
+
+static int dropped(const parser *p, const char *t, size_t len)
+{
+    if (!p->nseen)
+        return 0;
+    const struct seen_word *w = seen_find((parser *)p, t, len);
+    return w && w->dropped;
+}
+
+static int by_rarity(const void *a, const void *b)
+{
+    const struct seen_word *x = a, *y = b;
+    if (x->tf != y->tf)
+        return x->tf < y->tf ? -1 : 1;
+    return x->order < y->order ? -1 : x->order > y->order;
+}
+
+static void parse(parser *p, const char *q);
+
+/* A question of more than LONG_WORDS distinct words (not stop words) is
+ * searched by the LONG_WORDS found in the fewest documents, as kb_suggest
+ * keeps a ticket's most salient terms. Words the index lacks cost nothing
+ * and are kept beside them, to be corrected or to match nothing. */
+static void keep_rarest(parser *p, const char *q)
+{
+    p->counting = 1;
+    parse(p, q);
+    p->counting = 0;
+    if (p->nseen <= LONG_WORDS) {
+        p->nseen = 0;
+        return;
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < p->nseen; i++) {
+        struct seen_word *w = &p->seen[i];
+        if (kb_xdb_termfreq(p->db, p->seen_terms.data + w->off, w->len,
+                            &w->tf, NULL) != KB_OK)
+            w->tf = 0;
+        n += w->tf > 0;
+    }
+    if (n <= LONG_WORDS) {
+        p->nseen = 0;
+        return;
+    }
+    qsort(p->seen, p->nseen, sizeof *p->seen, by_rarity);
+    for (size_t i = 0, kept = 0; i < p->nseen; i++)
+        if (p->seen[i].tf && kept++ >= LONG_WORDS)
+            p->seen[i].dropped = 1;
+}
+
 static void plain(parser *p, const char *q, size_t start, size_t end,
                   int mode, int partial)
 {
     if (kb_analyse(&p->tk, q + start, end - start, p->st, 1, NULL) != KB_OK)
         return;
+    if (p->counting) {
+        if (mode == 0)
+            for (size_t i = 0; i < p->tk.n; i++)
+                count_word(p, &p->tk.v[i], partial && i + 1 == p->tk.n);
+        return;
+    }
     qlist *dst = mode > 0 ? &p->req : mode < 0 ? &p->excl : &p->pos;
     size_t ncjk1 = 0;
     for (size_t i = 0; i < p->tk.n; i++)
@@ -399,6 +496,8 @@ static void plain(parser *p, const char *q, size_t start, size_t end,
         if (k->kind == KB_TOK_WORD) {
             const char *w = kb_tok_word(&p->tk, k);
             int last = partial && i + 1 == p->tk.n;
+            if (mode == 0 && !last && dropped(p, t, k->tlen))
+                continue;
             if (mode >= 0 && !kb_is_stopword(w, k->wlen))
                 kb_termset_add(p->terms, t, k->tlen);
             if (last && mode == 0) {
@@ -516,6 +615,8 @@ static int field(parser *p, const char *q, size_t start, size_t end,
         if (strlen(fields[i].name) != nl ||
             strncasecmp(fields[i].name, q + start, nl) != 0)
             continue;
+        if (p->counting)
+            return 1;
         if (fields[i].prefix == 'S') {
             if (kb_analyse(&p->tk, v, vl, p->st, 1, NULL) != KB_OK)
                 return 1;
@@ -579,7 +680,8 @@ static void parse(parser *p, const char *q)
             size_t s = q[i] == '"' ? i + 1 : i + 2;
             const char *close = memchr(q + s, '"', len - s);
             if (close) {
-                phrase(p, q, s, (size_t)(close - q), mode);
+                if (!p->counting)
+                    phrase(p, q, s, (size_t)(close - q), mode);
                 i = (size_t)(close - q) + 1;
                 next_mode = 0;
                 continue;
@@ -620,6 +722,10 @@ static void parse(parser *p, const char *q)
         }
         if (e - s >= 3 && q[e - 1] == '*' && mode >= 0) {
             char *norm = NULL;
+            if (p->counting) {
+                i = e;
+                continue;
+            }
             size_t pe = e - 1;
             while (pe > s && q[pe - 1] == '*')
                 pe--;
@@ -657,7 +763,10 @@ int kb_query_build(kb_query **out, kb_xdb *db, const kb_config *cfg,
     p->st = kb_stemmer_for(o->lang && *o->lang ? o->lang : "en");
     p->terms = &kq->terms;
     p->corrected = (kb_buf)KB_BUF_INIT(4 * strlen(q) + 256);
+    p->seen_terms = (kb_buf)KB_BUF_INIT(256);
+    keep_rarest(p, q);
     parse(p, q);
+    kb_buf_free(&p->seen_terms);
 
     if (p->corrections) {
         kb_buf_adds(&p->corrected, q + p->copied);

@@ -1277,6 +1277,58 @@ static void test_search__common_thesaurus_words_are_left_out(void)
     kb_xdb_close(w);
 }
 
+static void test_search__long_question_keeps_its_rarest_words(void)
+{
+    char path[128], *err = NULL, all[24 * 7 + 1] = "", q[512];
+    kb_xdb *w = NULL;
+    kb_search_opts o = opts(KB_AUD_PUBLIC);
+    json_t *r = NULL;
+    snprintf(path, sizeof path, "%s/long", tmproot);
+    CHECK_RC(kb_xdb_open(&w, path, KB_XDB_WRITE | KB_XDB_NOSYNC, &err), KB_OK);
+    CHECK_RC(kb_xdb_begin(w, &err), KB_OK);
+    /* One answer has 24 words found nowhere else, five share a common
+     * word. */
+    for (int i = 0; i < 24; i++)
+        snprintf(all + 7 * i, sizeof all - 7 * i, "rare%02d ", i);
+    json_t *in = json_pack("{s:s,s:s,s:s}", "id", "target", "question",
+                           "The target", "answer", all);
+    put(w, in);
+    json_decref(in);
+    for (int i = 0; i < 5; i++) {
+        char id[32];
+        snprintf(id, sizeof id, "common-%d", i);
+        in = json_pack("{s:s,s:s,s:s}", "id", id, "question", "A page",
+                       "answer", "The commonword is here.");
+        put(w, in);
+        json_decref(in);
+    }
+    CHECK_RC(kb_xdb_commit(w, &err), KB_OK);
+    o.limit = 20;
+    o.q = q;
+    /* 24 words: every one is searched. */
+    snprintf(q, sizeof q, "commonword %.*s", 23 * 7, all);
+    CHECK_RC(kb_search(&r, w, NULL, &o, NULL), KB_OK);
+    CHECK(nresults(r) == 6 && !strcmp(id_at(r, 0), "target"));
+    json_decref(r);
+    /* 25: the commonest is left out. */
+    snprintf(q, sizeof q, "commonword %s", all);
+    CHECK_RC(kb_search(&r, w, NULL, &o, NULL), KB_OK);
+    CHECK(nresults(r) == 1 && !strcmp(id_at(r, 0), "target"));
+    json_decref(r);
+    /* A word the index lacks does not count... */
+    snprintf(q, sizeof q, "commonword %.*s unknownzq", 23 * 7, all);
+    CHECK_RC(kb_search(&r, w, NULL, &o, NULL), KB_OK);
+    CHECK(nresults(r) == 6);
+    json_decref(r);
+    /* ...and a required word is always searched. */
+    snprintf(q, sizeof q, "+commonword %s", all);
+    CHECK_RC(kb_search(&r, w, NULL, &o, NULL), KB_OK);
+    CHECK(nresults(r) == 5 && !finds(r, "target"));
+    json_decref(r);
+    kb_free(err);
+    kb_xdb_close(w);
+}
+
 int main(void)
 {
     if (tmp_make("search_test") < 0)
@@ -1321,6 +1373,7 @@ int main(void)
     RUN(test_search__related_words_of_the_first_16_query_words);
     RUN(test_search__group_weighs_thesaurus_words_as_the_sections_do);
     RUN(test_search__common_thesaurus_words_are_left_out);
+    RUN(test_search__long_question_keeps_its_rarest_words);
     kb_xdb_close(db);
     kb_stemmers_release();
     tmp_remove();
