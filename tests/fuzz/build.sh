@@ -53,6 +53,7 @@ cc() { # source object
 # layouts) may have changed under them.
 cc tests/fuzz/replay.c "$out/replay.o" || exit 1
 cc tests/fuzz/fuzz_index.c "$out/fuzz_index.o" || exit 1
+cc tests/fuzz/fuzz_tmp.c "$out/fuzz_tmp.o" || exit 1
 for t in $TARGETS; do
     src=tests/fuzz/fuzz_$t.c
     if [ ! -f "$src" ]; then
@@ -60,9 +61,9 @@ for t in $TARGETS; do
         exit 2
     fi
     cc "$src" "$out/fuzz_$t.o" || exit 1
-    extra=
+    extra="$out/fuzz_tmp.o"
     case $t in
-    query | suggest) extra="$out/fuzz_index.o" ;;
+    query | suggest) extra="$extra $out/fuzz_index.o" ;;
     readers | office) for r in $READERS; do extra="$extra $B/indexer/$r.o"; done ;;
     esac
     # shellcheck disable=SC2086

@@ -91,6 +91,7 @@ for r in $READERS; do
     reader_objs="$reader_objs $obj/$r.o"
 done
 compile "$CLANG" "$CFLAGS" tests/fuzz/fuzz_index.c "$obj/fuzz_index.o"
+compile "$CLANG" "$CFLAGS" tests/fuzz/fuzz_tmp.c "$obj/fuzz_tmp.o"
 compile "$CLANG" "$CFLAGS" tests/fuzz/replay.c "$obj/replay.o"
 for t in $TARGETS; do
     src=tests/fuzz/fuzz_$t.c
@@ -99,10 +100,10 @@ for t in $TARGETS; do
         exit 2
     fi
     compile "$CLANG" "$CFLAGS" "$src" "$obj/fuzz_$t.o"
-    extra=
+    extra="$obj/fuzz_tmp.o"
     case $t in
-    query | suggest) extra="$obj/fuzz_index.o" ;;
-    readers | office) extra=$reader_objs ;;
+    query | suggest) extra="$extra $obj/fuzz_index.o" ;;
+    readers | office) extra="$extra $reader_objs" ;;
     esac
     # shellcheck disable=SC2086
     $CLANGXX $SAN -fsanitize=fuzzer -o "$WORK/fuzz-$t" "$obj/fuzz_$t.o" \

@@ -1,4 +1,5 @@
 /* fuzz_config.c - fuzz target: the configuration file, kb_config_load() */
+#include "fuzz_tmp.h"
 #include "kb_config.h"
 
 #include <stdint.h>
@@ -8,29 +9,17 @@
 #include <unistd.h>
 
 static char path[4096];
-static pid_t owner;
 
 static void cleanup(void)
 {
-    if (getpid() == owner)
-        unlink(path);
+    unlink(path);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-    const char *tmp = getenv("TMPDIR");
     (void)argc;
     (void)argv;
-    snprintf(path, sizeof path, "%s/deskdex-fuzz-conf-XXXXXX",
-             tmp && *tmp ? tmp : "/tmp");
-    int fd = mkstemp(path);
-    if (fd < 0) {
-        perror(path);
-        abort();
-    }
-    close(fd);
-    owner = getpid();
-    atexit(cleanup);
+    fuzz_tmp(path, sizeof path, "conf", 0, cleanup);
     return 0;
 }
 

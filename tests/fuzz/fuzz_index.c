@@ -1,6 +1,7 @@
 /* fuzz_index.c - a tiny index, made once per process, for the fuzz targets
  * that search (query, suggest) */
 #include "fuzz_index.h"
+#include "fuzz_tmp.h"
 #include "kb_doc.h"
 #include "kb_error.h"
 #include "kb_store.h"
@@ -72,7 +73,6 @@ static const char conf[] =
     "synonym = \xe6\x89\x93\xe5\x8d\xb0\xe6\x9c\xba => printer\n";
 
 static char g_dir[4096];
-static pid_t g_owner;
 static kb_xdb *g_db;
 static kb_config g_cfg;
 
@@ -101,10 +101,6 @@ static void rm_tree(const char *path)
 
 static void cleanup(void)
 {
-    /* Forked children (the replay driver's) leave with _exit; this is only
-     * a safety net against a child that calls exit(). */
-    if (getpid() != g_owner)
-        return;
     kb_xdb_close(g_db);
     g_db = NULL;
     kb_config_free(&g_cfg);
@@ -127,21 +123,13 @@ void fuzz_index_open(kb_xdb **db, const kb_config **cfg)
     char *msg = NULL;
     kb_xdb *w = NULL;
     int rc;
-    const char *tmp = getenv("TMPDIR");
 
     if (g_db) {
         *db = g_db;
         *cfg = &g_cfg;
         return;
     }
-    snprintf(g_dir, sizeof g_dir, "%s/deskdex-fuzz-XXXXXX",
-             tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(g_dir)) {
-        perror(g_dir);
-        abort();
-    }
-    g_owner = getpid();
-    atexit(cleanup);
+    fuzz_tmp(g_dir, sizeof g_dir, "index", 1, cleanup);
 
     snprintf(path, sizeof path, "%s/deskdex.conf", g_dir);
     FILE *f = fopen(path, "w");

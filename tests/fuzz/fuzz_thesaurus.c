@@ -1,5 +1,6 @@
 /* fuzz_thesaurus.c - fuzz target: a WordNet database, kb_thesaurus_load()
  * and kb_thesaurus_find() */
+#include "fuzz_tmp.h"
 #include "kb_error.h"
 #include "kb_thesaurus.h"
 
@@ -11,7 +12,6 @@
 #include <unistd.h>
 
 static char dir[4096];
-static pid_t owner;
 static const char *const files[] = {"index.noun", "data.noun", "index.verb",
                                     "data.verb",  "index.adj", "data.adj",
                                     "index.adv",  "data.adv",  "verb.exc"};
@@ -20,8 +20,6 @@ static const char *const files[] = {"index.noun", "data.noun", "index.verb",
 static void cleanup(void)
 {
     char p[4200];
-    if (getpid() != owner)
-        return;
     for (size_t i = 0; i < NFILES; i++) {
         snprintf(p, sizeof p, "%s/%s", dir, files[i]);
         unlink(p);
@@ -31,17 +29,9 @@ static void cleanup(void)
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-    const char *tmp = getenv("TMPDIR");
     (void)argc;
     (void)argv;
-    snprintf(dir, sizeof dir, "%s/deskdex-fuzz-wn-XXXXXX",
-             tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(dir)) {
-        perror(dir);
-        abort();
-    }
-    owner = getpid();
-    atexit(cleanup);
+    fuzz_tmp(dir, sizeof dir, "wn", 1, cleanup);
     return 0;
 }
 
