@@ -35,6 +35,44 @@ static salient *find(term_table *t, const char *term, size_t len)
     return NULL;
 }
 
+static void add_term(term_table *t, const char *term, size_t tlen,
+                     const char *word, size_t wlen, int subject)
+{
+    if (tlen >= sizeof t->v[0].term || wlen >= sizeof t->v[0].word)
+        return;
+    salient *s = find(t, term, tlen);
+    if (!s && t->n < 512) {
+        s = &t->v[t->n++];
+        memset(s, 0, sizeof *s);
+        memcpy(s->term, term, tlen);
+        memcpy(s->word, word, wlen);
+    }
+    if (s) {
+        s->count++;
+        s->in_subject |= subject;
+    }
+}
+
+/* Words a and b written apart, as one word ("back up" as "backup"): a
+ * candidate like the others, kept only if the index has it. */
+static void add_joined(term_table *t, const char *a, size_t al,
+                       const char *b, size_t bl, int subject)
+{
+    char both[96];
+    kb_tokens tk = KB_TOKENS_INIT;
+    if (al + bl >= sizeof both || !kb_joinable(a, al, b, bl))
+        return;
+    memcpy(both, a, al);
+    memcpy(both + al, b, bl);
+    if (kb_analyse(&tk, both, al + bl, kb_stemmer_for("en"), 1, NULL) ==
+            KB_OK &&
+        tk.n == 1 && tk.v[0].kind == KB_TOK_WORD &&
+        !kb_is_stopword(kb_tok_word(&tk, tk.v), tk.v[0].wlen))
+        add_term(t, kb_tok_term(&tk, tk.v), tk.v[0].tlen,
+                 kb_tok_word(&tk, tk.v), tk.v[0].wlen, subject);
+    kb_tokens_free(&tk);
+}
+
 static void collect(term_table *t, const char *text, int subject)
 {
     kb_tokens tk = KB_TOKENS_INIT;
@@ -43,24 +81,25 @@ static void collect(term_table *t, const char *text, int subject)
         kb_tokens_free(&tk);
         return;
     }
+    const kb_token *prev = NULL; /* the word before, if no stop word */
     for (size_t i = 0; i < tk.n; i++) {
         const kb_token *k = &tk.v[i];
-        if (k->kind == KB_TOK_CJK1 || k->tlen >= 96 || k->tlen < 2)
+        if (k->kind == KB_TOK_WORD) {
+            if (prev && k->start == prev->end + 1 &&
+                (text[prev->end] == ' ' || text[prev->end] == '-'))
+                add_joined(t, kb_tok_word(&tk, prev), prev->wlen,
+                           kb_tok_word(&tk, k), k->wlen, subject);
+            prev = kb_is_stopword(kb_tok_word(&tk, k), k->wlen) ? NULL : k;
+        } else {
+            prev = NULL;
+        }
+        if (k->kind == KB_TOK_CJK1 || k->tlen < 2)
             continue;
         if (k->kind == KB_TOK_WORD &&
             (kb_is_stopword(kb_tok_word(&tk, k), k->wlen) || k->wlen < 2))
             continue;
-        salient *s = find(t, kb_tok_term(&tk, k), k->tlen);
-        if (!s && t->n < 512) {
-            s = &t->v[t->n++];
-            memset(s, 0, sizeof *s);
-            memcpy(s->term, kb_tok_term(&tk, k), k->tlen);
-            memcpy(s->word, kb_tok_word(&tk, k), k->wlen);
-        }
-        if (s) {
-            s->count++;
-            s->in_subject |= subject;
-        }
+        add_term(t, kb_tok_term(&tk, k), k->tlen, kb_tok_word(&tk, k),
+                 k->wlen, subject);
     }
     kb_tokens_free(&tk);
 }

@@ -586,3 +586,18 @@ int kb_is_stopword(const char *w, size_t len)
     return bsearch(&k, stopwords, sizeof stopwords / sizeof *stopwords,
                    sizeof *stopwords, cmpstr) != NULL;
 }
+
+int kb_joinable(const char *a, size_t al, const char *b, size_t bl)
+{
+    /* Other stop words make words by accident: "add it", "a way". */
+    static const char *const particle[] = {"back", "down", "in",      "off",
+                                           "on",   "out",  "through", "up"};
+    if (!al || !bl || kb_is_stopword(a, al))
+        return 0;
+    if (!kb_is_stopword(b, bl))
+        return 1;
+    for (size_t i = 0; i < sizeof particle / sizeof *particle; i++)
+        if (strlen(particle[i]) == bl && !memcmp(particle[i], b, bl))
+            return 1;
+    return 0;
+}

@@ -95,6 +95,12 @@ int kb_normalise(char **out, const char *s, size_t len);
 /* 1 if the normalised, unstemmed word is an English stop word. */
 int kb_is_stopword(const char *w, size_t len);
 
+/* Whether the words a and b, written apart ("back up", "wolfram alpha",
+ * "e-mail"), may be one word written as two: a is no stop word, and b is
+ * none or one of the particles that end compounds ("up" in "setup", "in"
+ * in "login", "through" in "strikethrough"). Both are kb_tok_word's. */
+int kb_joinable(const char *a, size_t al, const char *b, size_t bl);
+
 /* 1 if the code point is CJK (Han, kana, Hangul). */
 int kb_is_cjk(int32_t cp);
 

@@ -6,6 +6,7 @@
 #include "kb_error.h"
 #include "kb_search.h"
 #include "kb_store.h"
+#include "kb_suggest.h"
 #include "kb_text.h"
 #include "xapian_c.h"
 
@@ -1329,6 +1330,64 @@ static void test_search__long_question_keeps_its_rarest_words(void)
     kb_xdb_close(w);
 }
 
+static void test_search__words_written_apart_find_the_joined_word(void)
+{
+    static const char *const docs[][3] = {
+        {"nightly", "Nightly backup", "The backup of the mail server runs "
+                                      "at two."},
+        {"box", "Moving a box", "Tip the box on its back, then pick it up."},
+        {"mail", "Mail", "Mail flows through the relay."}};
+    char path[128], *err = NULL;
+    kb_xdb *w = NULL;
+    kb_search_opts o = opts(KB_AUD_PUBLIC);
+    json_t *r = NULL;
+    snprintf(path, sizeof path, "%s/joined", tmproot);
+    CHECK_RC(kb_xdb_open(&w, path, KB_XDB_WRITE | KB_XDB_NOSYNC, &err), KB_OK);
+    CHECK_RC(kb_xdb_begin(w, &err), KB_OK);
+    for (size_t i = 0; i < sizeof docs / sizeof *docs; i++) {
+        json_t *in = json_pack("{s:s,s:s,s:s}", "id", docs[i][0], "question",
+                               docs[i][1], "answer", docs[i][2]);
+        put(w, in);
+        json_decref(in);
+    }
+    CHECK_RC(kb_xdb_commit(w, &err), KB_OK);
+    /* "back up" and "back-up" find the answer that says "backup", whose
+     * own word ranks it first; the words apart still find theirs. */
+    const char *apart[] = {"back up", "back-up", "how to back up mail"};
+    for (size_t i = 0; i < sizeof apart / sizeof *apart; i++) {
+        o.q = apart[i];
+        CHECK_RC(kb_search(&r, w, NULL, &o, NULL), KB_OK);
+        CHECK(nresults(r) >= 2 && !strcmp(id_at(r, 0), "nightly"));
+        CHECK(finds(r, "box"));
+        json_decref(r);
+    }
+    /* Not across a comma, nor as the word being typed. */
+    o.q = "back, up";
+    CHECK_RC(kb_search(&r, w, NULL, &o, NULL), KB_OK);
+    CHECK(finds(r, "box") && !finds(r, "nightly"));
+    json_decref(r);
+    o.q = "back up";
+    o.partial = 1;
+    CHECK_RC(kb_search(&r, w, NULL, &o, NULL), KB_OK);
+    CHECK(!finds(r, "nightly"));
+    json_decref(r);
+    o.partial = 0;
+    /* A ticket's words apart are joined too. */
+    kb_suggest_opts so = KB_SUGGEST_OPTS_INIT;
+    so.subject = "Cannot back up my laptop";
+    CHECK_RC(kb_suggest(&r, w, NULL, &so, NULL), KB_OK);
+    CHECK(finds(r, "nightly"));
+    int said = 0;
+    size_t i;
+    json_t *term;
+    json_array_foreach(json_object_get(r, "terms"), i, term) said |=
+        !strcmp(json_string_value(term), "backup");
+    CHECK(said);
+    json_decref(r);
+    kb_free(err);
+    kb_xdb_close(w);
+}
+
 int main(void)
 {
     if (tmp_make("search_test") < 0)
@@ -1374,6 +1433,7 @@ int main(void)
     RUN(test_search__group_weighs_thesaurus_words_as_the_sections_do);
     RUN(test_search__common_thesaurus_words_are_left_out);
     RUN(test_search__long_question_keeps_its_rarest_words);
+    RUN(test_search__words_written_apart_find_the_joined_word);
     kb_xdb_close(db);
     kb_stemmers_release();
     tmp_remove();

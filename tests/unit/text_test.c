@@ -535,6 +535,22 @@ static void test_text__english_stop_words(void)
     CHECK(!kb_is_stopword("The", 3));
 }
 
+static void test_text__words_apart_that_may_be_one(void)
+{
+    static const char *const yes[][2] = {
+        {"back", "up"}, {"log", "in"}, {"strike", "through"},
+        {"wolfram", "alpha"}, {"web", "site"}, {"check", "out"}};
+    static const char *const no[][2] = {
+        {"add", "it"}, {"a", "way"}, {"get", "from"}, {"in", "side"},
+        {"some", "one"}, {"back", ""}};
+    for (size_t i = 0; i < sizeof yes / sizeof *yes; i++)
+        CHECK(kb_joinable(yes[i][0], strlen(yes[i][0]), yes[i][1],
+                          strlen(yes[i][1])));
+    for (size_t i = 0; i < sizeof no / sizeof *no; i++)
+        CHECK(!kb_joinable(no[i][0], strlen(no[i][0]), no[i][1],
+                           strlen(no[i][1])));
+}
+
 /* Excerpts stem only the words that could become a sought term: every
  * other word keeps its unstemmed form, and no word that matches is missed. */
 static void test_text__analyse_for_stems_only_words_that_can_match(void)
@@ -648,6 +664,7 @@ int main(void)
     RUN(test_text__nul_byte_is_rejected);
     RUN(test_text__valid_text_has_no_invalid_offset);
     RUN(test_text__english_stop_words);
+    RUN(test_text__words_apart_that_may_be_one);
     kb_stemmers_release();
     RUN(test_text__analyse_for_stems_only_words_that_can_match);
     RUN(test_text__analyse_for_makes_only_the_chinese_tokens_sought);
