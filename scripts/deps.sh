@@ -7,7 +7,7 @@ libstemmer-dev libutf8proc-dev libcmark-dev libxml2-dev libcsv-dev nettle-dev
 libzip-dev libjemalloc-dev poppler-utils wordnet-base"
 test="curl"
 browser="chromium fonts-noto-cjk nodejs npm"
-bench="wrk sqlite3 libsqlite3-dev xapian-omega time"
+bench="wrk sqlite3 libsqlite3-dev xapian-omega time valgrind"
 fuzz="clang"
 want="$build"
 for set in "$@"; do
