@@ -165,6 +165,35 @@ static void put(kb_xdb *w, const json_t *in)
     json_decref(doc);
 }
 
+/* An FAQ with this id, question and answer, into w. */
+static void put_faq(kb_xdb *w, const char *id, const char *question,
+                    const char *answer)
+{
+    json_t *in = json_pack("{s:s,s:s,s:s}", "id", id, "question", question,
+                           "answer", answer);
+    put(w, in);
+    json_decref(in);
+}
+
+/* A new, empty index in the test folder, open for writing and in a
+ * transaction; NULL (after a failed check) if it cannot be made. */
+static kb_xdb *new_index(const char *name)
+{
+    char path[128], *err = NULL;
+    kb_xdb *w = NULL;
+    snprintf(path, sizeof path, "%s/%s", tmproot, name);
+    CHECK_RC(kb_xdb_open(&w, path, KB_XDB_WRITE | KB_XDB_NOSYNC, &err), KB_OK);
+    if (w && kb_xdb_begin(w, &err) != KB_OK) {
+        CHECK(!"kb_xdb_begin");
+        kb_xdb_close(w);
+        w = NULL;
+    }
+    if (err)
+        fprintf(stderr, "  %s: %s\n", name, err);
+    kb_free(err);
+    return w;
+}
+
 /* Plain search opts: no spelling unless a test asks for it. */
 static kb_search_opts opts(kb_audience a)
 {
@@ -674,12 +703,10 @@ static void test_search__facets_count_kinds_products_and_tags(void)
  * only the four single slots: its facets are counted from those. */
 static void test_search__facets_of_an_index_without_the_combined_slot(void)
 {
-    char path[128];
     char *err = NULL;
-    kb_xdb *w = NULL;
-    snprintf(path, sizeof path, "%s/legacy", tmproot);
-    CHECK_RC(kb_xdb_open(&w, path, KB_XDB_WRITE | KB_XDB_NOSYNC, &err), KB_OK);
-    CHECK_RC(kb_xdb_begin(w, &err), KB_OK);
+    kb_xdb *w = new_index("legacy");
+    if (!w)
+        return;
     kb_tokens tk = KB_TOKENS_INIT;
     CHECK_RC(kb_analyse(&tk, "toner", 5, kb_stemmer_for("en"), 1, NULL), KB_OK);
     static const char *const old[][3] = {{"faq-a", "faq", "printing"},
@@ -786,11 +813,10 @@ static kb_xdb *grouped_index(void)
         "Outlook asks for the password again", "Teams calls have no sound",
         "Book a meeting room from the calendar", "The laptop battery drains",
         "Map the shared drive again", "Screen flickers on the dock"};
-    char path[128], *err = NULL;
-    kb_xdb *w = NULL;
-    snprintf(path, sizeof path, "%s/grouped", tmproot);
-    CHECK_RC(kb_xdb_open(&w, path, KB_XDB_WRITE | KB_XDB_NOSYNC, &err), KB_OK);
-    CHECK_RC(kb_xdb_begin(w, &err), KB_OK);
+    char *err = NULL;
+    kb_xdb *w = new_index("grouped");
+    if (!w)
+        return NULL;
     size_t ng = sizeof g / sizeof *g, nf = sizeof filler / sizeof *filler;
     for (size_t i = 0; w && i < ng + nf; i++) {
         json_t *in = NULL;
@@ -910,11 +936,10 @@ static void test_search__group_reads_the_parent_from_terms_in_an_older_index(
     } d[] = {{"x:one", "man-x", "printer"},     {"x:two", "man-x", "toner"},
              {"solo", "", "printer printer printer"}, {"f1", "", "other"},
              {"f2", "", "other"}, {"f3", "", "other"}, {"f4", "", "other"}};
-    char path[128], *err = NULL, t[64];
-    kb_xdb *w = NULL;
-    snprintf(path, sizeof path, "%s/older", tmproot);
-    CHECK_RC(kb_xdb_open(&w, path, KB_XDB_WRITE | KB_XDB_NOSYNC, &err), KB_OK);
-    CHECK_RC(kb_xdb_begin(w, &err), KB_OK);
+    char *err = NULL, t[64];
+    kb_xdb *w = new_index("older");
+    if (!w)
+        return;
     for (size_t i = 0; w && i < sizeof d / sizeof *d; i++) {
         kb_xdoc *x = kb_xdoc_new();
         json_t *in = json_pack("{s:s,s:s,s:s,s:s}", "id", d[i].id, "kind",
@@ -998,13 +1023,12 @@ static void test_search__a_page_is_the_top_of_the_whole_ranking(void)
         "screen",  "laptop", "battery", "docking", "monitor", "cable",
         "toner",   "queue",  "license", "install", "vpn", "wifi"};
     const size_t nw = sizeof words / sizeof *words;
-    char path[128], *err = NULL;
-    kb_xdb *w = NULL;
+    char *err = NULL;
     unsigned long long x = 42;
 #define NEXT() lcg(&x)
-    snprintf(path, sizeof path, "%s/paging", tmproot);
-    CHECK_RC(kb_xdb_open(&w, path, KB_XDB_WRITE | KB_XDB_NOSYNC, &err), KB_OK);
-    CHECK_RC(kb_xdb_begin(w, &err), KB_OK);
+    kb_xdb *w = new_index("paging");
+    if (!w)
+        return;
     for (int i = 0; w && i < 400; i++) {
         char title[256] = "", body[4096] = "";
         size_t nt = 1 + NEXT() % 4, nb = 3 + NEXT() % 80;
@@ -1247,22 +1271,18 @@ static void test_search__group_weighs_thesaurus_words_as_the_sections_do(void)
  * answers apart little and cost a long posting list. */
 static void test_search__common_thesaurus_words_are_left_out(void)
 {
-    char path[128], *err = NULL;
-    kb_xdb *w = NULL;
+    char *err = NULL;
     kb_config cfg;
     kb_search_opts o = opts(KB_AUD_PUBLIC);
     json_t *r = NULL;
-    snprintf(path, sizeof path, "%s/common", tmproot);
-    CHECK_RC(kb_xdb_open(&w, path, KB_XDB_WRITE | KB_XDB_NOSYNC, &err), KB_OK);
-    CHECK_RC(kb_xdb_begin(w, &err), KB_OK);
-    for (int i = 0; w && i < 1160; i++) {
+    kb_xdb *w = new_index("common");
+    if (!w)
+        return;
+    for (int i = 0; i < 1160; i++) {
         char id[32];
         snprintf(id, sizeof id, "doc-%d", i);
-        json_t *in = json_pack("{s:s,s:s,s:s}", "id", id, "question",
-                               i < 1100 ? "the usual printer" : "a scarce "
-                               "printer", "answer", "Ask the desk.");
-        put(w, in);
-        json_decref(in);
+        put_faq(w, id, i < 1100 ? "the usual printer" : "a scarce printer",
+                "Ask the desk.");
     }
     CHECK_RC(kb_xdb_commit(w, &err), KB_OK);
     CHECK_RC(thesaurus_config(&cfg, 0.3), KB_OK);
@@ -1280,28 +1300,21 @@ static void test_search__common_thesaurus_words_are_left_out(void)
 
 static void test_search__long_question_keeps_its_rarest_words(void)
 {
-    char path[128], *err = NULL, all[24 * 7 + 1] = "", q[512];
-    kb_xdb *w = NULL;
+    char *err = NULL, all[24 * 7 + 1] = "", q[512];
     kb_search_opts o = opts(KB_AUD_PUBLIC);
     json_t *r = NULL;
-    snprintf(path, sizeof path, "%s/long", tmproot);
-    CHECK_RC(kb_xdb_open(&w, path, KB_XDB_WRITE | KB_XDB_NOSYNC, &err), KB_OK);
-    CHECK_RC(kb_xdb_begin(w, &err), KB_OK);
+    kb_xdb *w = new_index("long");
+    if (!w)
+        return;
     /* One answer has 24 words found nowhere else, five share a common
      * word. */
     for (int i = 0; i < 24; i++)
         snprintf(all + 7 * i, sizeof all - 7 * i, "rare%02d ", i);
-    json_t *in = json_pack("{s:s,s:s,s:s}", "id", "target", "question",
-                           "The target", "answer", all);
-    put(w, in);
-    json_decref(in);
+    put_faq(w, "target", "The target", all);
     for (int i = 0; i < 5; i++) {
         char id[32];
         snprintf(id, sizeof id, "common-%d", i);
-        in = json_pack("{s:s,s:s,s:s}", "id", id, "question", "A page",
-                       "answer", "The commonword is here.");
-        put(w, in);
-        json_decref(in);
+        put_faq(w, id, "A page", "The commonword is here.");
     }
     CHECK_RC(kb_xdb_commit(w, &err), KB_OK);
     o.limit = 20;
@@ -1337,19 +1350,14 @@ static void test_search__words_written_apart_find_the_joined_word(void)
                                       "at two."},
         {"box", "Moving a box", "Tip the box on its back, then pick it up."},
         {"mail", "Mail", "Mail flows through the relay."}};
-    char path[128], *err = NULL;
-    kb_xdb *w = NULL;
+    char *err = NULL;
     kb_search_opts o = opts(KB_AUD_PUBLIC);
     json_t *r = NULL;
-    snprintf(path, sizeof path, "%s/joined", tmproot);
-    CHECK_RC(kb_xdb_open(&w, path, KB_XDB_WRITE | KB_XDB_NOSYNC, &err), KB_OK);
-    CHECK_RC(kb_xdb_begin(w, &err), KB_OK);
-    for (size_t i = 0; i < sizeof docs / sizeof *docs; i++) {
-        json_t *in = json_pack("{s:s,s:s,s:s}", "id", docs[i][0], "question",
-                               docs[i][1], "answer", docs[i][2]);
-        put(w, in);
-        json_decref(in);
-    }
+    kb_xdb *w = new_index("joined");
+    if (!w)
+        return;
+    for (size_t i = 0; i < sizeof docs / sizeof *docs; i++)
+        put_faq(w, docs[i][0], docs[i][1], docs[i][2]);
     CHECK_RC(kb_xdb_commit(w, &err), KB_OK);
     /* "back up" and "back-up" find the answer that says "backup", whose
      * own word ranks it first; the words apart still find theirs. */
