@@ -38,7 +38,7 @@
                                rarest: they carry its meaning, and the
                                common ones cost most */
 #define LONG_SEEN 256       /* words of a long question weighed for it */
-#define KB_JOIN_MAX 48      /* longest first half of a joined word */
+#define JOIN_MAX 48         /* longest first half of a joined word */
 
 struct kb_query {
     kb_xquery *xq;
@@ -172,7 +172,7 @@ typedef struct {
     kb_buf seen_terms;
     /* The last plain word, while the next may join it ("back up" finds
      * "backup"): its letters, or "" after anything else. */
-    char prev[KB_JOIN_MAX];
+    char prev[JOIN_MAX];
     size_t prev_end; /* where it ended in the query */
 } parser;
 
@@ -401,7 +401,6 @@ static kb_xquery *prefix_query(parser *p, const kb_token *k)
     return ql_combine(&body, KB_XOP_SYNONYM);
 }
 
-/* A run of plain text (one chunk): words, Chinese n-grams, synonyms. */
 /* --- long questions --- */
 
 static struct seen_word *seen_find(parser *p, const char *t, size_t len)
@@ -486,17 +485,9 @@ static void keep_rarest(parser *p, const char *q)
  * QA pairs MAP 83.6 -> 84.1, 3 and 4 questions better, none worse). */
 static void join(parser *p, const char *w, size_t wlen)
 {
-    char both[2 * KB_JOIN_MAX];
-    size_t pl = strlen(p->prev);
     kb_tokens tk = KB_TOKENS_INIT;
     uint32_t tf = 0;
-    if (pl + wlen > sizeof both)
-        return;
-    memcpy(both, p->prev, pl);
-    memcpy(both + pl, w, wlen);
-    if (kb_analyse(&tk, both, pl + wlen, p->st, 1, NULL) == KB_OK &&
-        tk.n == 1 && tk.v[0].kind == KB_TOK_WORD &&
-        !kb_is_stopword(kb_tok_word(&tk, tk.v), tk.v[0].wlen)) {
+    if (kb_join_words(&tk, p->prev, strlen(p->prev), w, wlen, p->st)) {
         const char *t = kb_tok_term(&tk, tk.v);
         size_t tl = tk.v[0].tlen;
         if (kb_xdb_termfreq(p->db, t, tl, &tf, NULL) == KB_OK && tf > 0) {
@@ -508,14 +499,14 @@ static void join(parser *p, const char *w, size_t wlen)
 }
 
 /* Plain word w at q[at..end): join it to the word before when they are
- * apart by one space or hyphen (kb_joinable), then remember it if it can
+ * apart by one space or hyphen (kb_join_words), then remember it if it can
  * start a pair. */
 static void join_next(parser *p, const char *q, size_t at, size_t end,
                       const char *w, size_t wlen)
 {
     int apart = p->prev[0] && at == p->prev_end + 1 &&
                 (q[p->prev_end] == ' ' || q[p->prev_end] == '-');
-    if (apart && kb_joinable(p->prev, strlen(p->prev), w, wlen))
+    if (apart)
         join(p, w, wlen);
     if (!kb_is_stopword(w, wlen) && wlen < sizeof p->prev) {
         memcpy(p->prev, w, wlen);
@@ -526,6 +517,7 @@ static void join_next(parser *p, const char *q, size_t at, size_t end,
     p->prev_end = end;
 }
 
+/* A run of plain text (one chunk): words, Chinese n-grams, synonyms. */
 static void plain(parser *p, const char *q, size_t start, size_t end,
                   int mode, int partial)
 {

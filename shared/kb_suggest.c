@@ -58,16 +58,8 @@ static void add_term(term_table *t, const char *term, size_t tlen,
 static void add_joined(term_table *t, const char *a, size_t al,
                        const char *b, size_t bl, int subject)
 {
-    char both[96];
     kb_tokens tk = KB_TOKENS_INIT;
-    if (al + bl >= sizeof both || !kb_joinable(a, al, b, bl))
-        return;
-    memcpy(both, a, al);
-    memcpy(both + al, b, bl);
-    if (kb_analyse(&tk, both, al + bl, kb_stemmer_for("en"), 1, NULL) ==
-            KB_OK &&
-        tk.n == 1 && tk.v[0].kind == KB_TOK_WORD &&
-        !kb_is_stopword(kb_tok_word(&tk, tk.v), tk.v[0].wlen))
+    if (kb_join_words(&tk, a, al, b, bl, kb_stemmer_for("en")))
         add_term(t, kb_tok_term(&tk, tk.v), tk.v[0].tlen,
                  kb_tok_word(&tk, tk.v), tk.v[0].wlen, subject);
     kb_tokens_free(&tk);

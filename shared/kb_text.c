@@ -601,3 +601,16 @@ int kb_joinable(const char *a, size_t al, const char *b, size_t bl)
             return 1;
     return 0;
 }
+
+int kb_join_words(kb_tokens *tk, const char *a, size_t al, const char *b,
+                  size_t bl, kb_stemmer *st)
+{
+    char both[96];
+    if (al + bl > sizeof both || !kb_joinable(a, al, b, bl))
+        return 0;
+    memcpy(both, a, al);
+    memcpy(both + al, b, bl);
+    return kb_analyse(tk, both, al + bl, st, 1, NULL) == KB_OK &&
+           tk->n == 1 && tk->v[0].kind == KB_TOK_WORD &&
+           !kb_is_stopword(kb_tok_word(tk, tk->v), tk->v[0].wlen);
+}

@@ -101,6 +101,12 @@ int kb_is_stopword(const char *w, size_t len);
  * in "login", "through" in "strikethrough"). Both are kb_tok_word's. */
 int kb_joinable(const char *a, size_t al, const char *b, size_t bl);
 
+/* The word a and b make written together ("back up" -> "backup"), when
+ * they may be one (kb_joinable): 1 with it, analysed by st, as the single
+ * token of *tk (no stop word); else 0. The caller frees *tk either way. */
+int kb_join_words(kb_tokens *tk, const char *a, size_t al, const char *b,
+                  size_t bl, kb_stemmer *st);
+
 /* 1 if the code point is CJK (Han, kana, Hangul). */
 int kb_is_cjk(int32_t cp);
 

@@ -549,6 +549,17 @@ static void test_text__words_apart_that_may_be_one(void)
     for (size_t i = 0; i < sizeof no / sizeof *no; i++)
         CHECK(!kb_joinable(no[i][0], strlen(no[i][0]), no[i][1],
                            strlen(no[i][1])));
+    /* The joined word, analysed: "back up" is "backup", "log in" stems
+     * as "login" does; "add it" is no word. */
+    kb_tokens tk = KB_TOKENS_INIT;
+    CHECK(kb_join_words(&tk, "back", 4, "up", 2, kb_stemmer_for("en")));
+    CHECK(tk.n == 1 && tk.v[0].tlen == 6 &&
+          !memcmp(kb_tok_term(&tk, tk.v), "backup", 6));
+    CHECK(kb_join_words(&tk, "log", 3, "ins", 3, kb_stemmer_for("en")));
+    CHECK(tk.n == 1 && tk.v[0].tlen == 5 &&
+          !memcmp(kb_tok_term(&tk, tk.v), "login", 5));
+    CHECK(!kb_join_words(&tk, "add", 3, "it", 2, kb_stemmer_for("en")));
+    kb_tokens_free(&tk);
 }
 
 /* Excerpts stem only the words that could become a sought term: every
