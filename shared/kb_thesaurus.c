@@ -12,11 +12,32 @@
 #define WORD_MAX 64 /* longer words are not looked up */
 
 typedef struct {
-    char *word;
-    char *related; /* "a,b,c"; an irregular form shares its base's */
+    char *list; /* "a,b,c" */
     size_t len, cap;
+} wlist;
+
+typedef struct {
+    char *word;
+    wlist related; /* an irregular form shares its base's */
+    wlist derived; /* forms made from the word, while loading */
     int alias;
 } entry;
+
+/* The data files, by part of speech: noun, verb, adj, adv. */
+typedef struct {
+    char *data[4];
+    size_t len[4];
+} wordnet;
+
+static const char *const pos_name[] = {"noun", "verb", "adj", "adv"};
+
+/* A pointer's part of speech ("s" is an adjective satellite), or -1. */
+static int pos_index(char c)
+{
+    return c == 'n' ? 0 : c == 'v' ? 1 : c == 'a' || c == 's' ? 2
+                                   : c == 'r'                 ? 3
+                                                              : -1;
+}
 
 struct kb_thesaurus {
     entry *v;
@@ -103,24 +124,25 @@ static int listed(const char *list, size_t len, const char *w, size_t n)
     return 0;
 }
 
-static int add_related(entry *e, const char *w, size_t n)
+/* Add w (n bytes) to l unless it is word itself or listed already. */
+static int add_word(wlist *l, const char *word, const char *w, size_t n)
 {
-    if ((strlen(e->word) == n && !memcmp(e->word, w, n)) ||
-        listed(e->related, e->len, w, n))
+    if ((strlen(word) == n && !memcmp(word, w, n)) ||
+        listed(l->list, l->len, w, n))
         return KB_OK;
-    if (e->len + n + 2 > e->cap) {
-        size_t cap = (e->len + n + 2) * 2;
-        char *r = realloc(e->related, cap);
+    if (l->len + n + 2 > l->cap) {
+        size_t cap = (l->len + n + 2) * 2;
+        char *r = realloc(l->list, cap);
         if (!r)
             return KB_ENOMEM;
-        e->related = r;
-        e->cap = cap;
+        l->list = r;
+        l->cap = cap;
     }
-    if (e->len)
-        e->related[e->len++] = ',';
-    memcpy(e->related + e->len, w, n);
-    e->len += n;
-    e->related[e->len] = '\0';
+    if (l->len)
+        l->list[l->len++] = ',';
+    memcpy(l->list + l->len, w, n);
+    l->len += n;
+    l->list[l->len] = '\0';
     return KB_OK;
 }
 
@@ -216,65 +238,120 @@ static size_t next_field(const char **p, const char **start)
     return (size_t)(e - s);
 }
 
-/* The words of the synset at offset off of data: added to e. Only the
- * line's first fields are read (offset, file, type, count, words). */
-static int add_synset(entry *e, const char *data, size_t dlen,
+/* A field of hex digits (at most 0xffff), or 0. */
+static unsigned long hex_field(const char *s, size_t n)
+{
+    unsigned long v = 0;
+    for (size_t i = 0; i < n; i++) {
+        int d = s[i] >= '0' && s[i] <= '9'   ? s[i] - '0'
+                : s[i] >= 'a' && s[i] <= 'f' ? s[i] - 'a' + 10
+                                             : -1;
+        if (d < 0 || v > 0xfff)
+            return 0;
+        v = v * 16 + (unsigned long)d;
+    }
+    return v;
+}
+
+/* A field of decimal digits (a byte offset or a count). */
+static unsigned long dec_field(const char *s, size_t n)
+{
+    unsigned long v = 0;
+    for (size_t i = 0; i < n && s[i] >= '0' && s[i] <= '9' && v < 1000000000;
+         i++)
+        v = v * 10 + (unsigned long)(s[i] - '0');
+    return v;
+}
+
+/* The synset line at offset off of data: *p past its word count, which
+ * it returns; 0 if there is no synset there. */
+static unsigned long synset_at(const char *data, size_t len,
+                               unsigned long off, const char **p)
+{
+    const char *f[4];
+    size_t fl[4];
+    if (off >= len)
+        return 0;
+    *p = data + off;
+    for (int i = 0; i < 4; i++)
+        fl[i] = next_field(p, &f[i]);
+    return fl[3] && dec_field(f[0], fl[0]) == off ? hex_field(f[3], fl[3])
+                                                   : 0;
+}
+
+/* Word k (from 1) of the synset at offset off of pos's data file, as a
+ * lemma into buf: its length, or 0. */
+static size_t synset_word(char *buf, const wordnet *wn, int pos,
+                          unsigned long off, unsigned long k)
+{
+    const char *p, *w;
+    size_t n = 0;
+    if (k == 0 || k > synset_at(wn->data[pos], wn->len[pos], off, &p))
+        return 0;
+    for (unsigned long i = 0; i < 2 * (k - 1); i++)
+        next_field(&p, &w); /* words before it, and their lex_ids */
+    return (n = next_field(&p, &w)) ? lemma(buf, w, n) : 0;
+}
+
+/* The words of the synset at offset off of pos's data file: added to e's
+ * related words, and the forms WordNet derives from e's own word in it
+ * ("+" pointers: "analysis" -> "analyze") to e's derived ones. */
+static int add_synset(entry *e, const wordnet *wn, int pos,
                       unsigned long off, const char *file, int ln,
                       char **errmsg)
 {
-    const char *p, *f[4], *w;
-    size_t fl[4], n;
+    const char *p, *w, *pf[4];
+    size_t n, pl[4], k;
     char word[WORD_MAX];
-    if (off >= dlen)
+    unsigned long self = 0;
+    if (off >= wn->len[pos])
         return kb_fail(errmsg, KB_ECORRUPT, "%s:%d: offset %lu past the "
                        "data file", file, ln, off);
-    p = data + off;
-    for (int i = 0; i < 4; i++)
-        fl[i] = next_field(&p, &f[i]);
-    unsigned long at = 0, wc = 0;
-    for (size_t i = 0; i < fl[0] && f[0][i] >= '0' && f[0][i] <= '9'; i++)
-        at = at * 10 + (unsigned long)(f[0][i] - '0');
-    for (size_t i = 0; i < fl[3]; i++) {
-        int d = f[3][i] >= '0' && f[3][i] <= '9'   ? f[3][i] - '0'
-                : f[3][i] >= 'a' && f[3][i] <= 'f' ? f[3][i] - 'a' + 10
-                                                   : -1;
-        if (d < 0 || wc > 0xffff) {
-            wc = 0;
-            break;
-        }
-        wc = wc * 16 + (unsigned long)d;
-    }
-    if (!fl[3] || at != off || wc == 0)
+    unsigned long wc = synset_at(wn->data[pos], wn->len[pos], off, &p);
+    if (wc == 0)
         return kb_fail(errmsg, KB_ECORRUPT, "%s:%d: no synset at offset %lu",
                        file, ln, off);
     for (unsigned long i = 0; i < wc; i++) {
         if (!(n = next_field(&p, &w)))
             return kb_fail(errmsg, KB_ECORRUPT, "%s:%d: synset at offset "
                            "%lu cut short", file, ln, off);
-        size_t k = lemma(word, w, n);
-        if (k && add_related(e, word, k) != KB_OK)
+        if ((k = lemma(word, w, n)) && !strcmp(word, e->word))
+            self = i + 1;
+        if (k && add_word(&e->related, e->word, word, k) != KB_OK)
             return KB_ENOMEM;
         next_field(&p, &w); /* lex_id */
+    }
+    n = next_field(&p, &w);
+    unsigned long np = self ? dec_field(w, n) : 0;
+    for (unsigned long i = 0; i < np; i++) {
+        /* symbol, offset, part of speech, source and target word (hex) */
+        for (int j = 0; j < 4; j++)
+            pl[j] = next_field(&p, &pf[j]);
+        int tp = pl[2] == 1 ? pos_index(pf[2][0]) : -1;
+        if (pl[0] != 1 || pf[0][0] != '+' || pl[3] != 4 || tp < 0 ||
+            hex_field(pf[3], 2) != self)
+            continue;
+        k = synset_word(word, wn, tp, dec_field(pf[1], pl[1]),
+                        hex_field(pf[3] + 2, 2));
+        if (k && add_word(&e->derived, e->word, word, k) != KB_OK)
+            return KB_ENOMEM;
     }
     return KB_OK;
 }
 
-/* One part of speech: index.POS over data.POS. */
-static int load_pos(kb_thesaurus *t, const char *dir, const char *pos,
-                    char **errmsg)
+/* One part of speech: index.POS over the data files. */
+static int load_pos(kb_thesaurus *t, const wordnet *wn, const char *dir,
+                    int pos, char **errmsg)
 {
-    char ipath[4096], dpath[4096], w[WORD_MAX];
-    char *idx = NULL, *data = NULL, *save = NULL;
-    size_t ilen = 0, dlen = 0;
+    char ipath[4096], w[WORD_MAX];
+    char *idx = NULL, *save = NULL;
+    size_t ilen = 0;
     int rc, ln = 0;
-    snprintf(ipath, sizeof ipath, "%s/index.%s", dir, pos);
-    snprintf(dpath, sizeof dpath, "%s/data.%s", dir, pos);
-    if ((rc = slurp(&idx, &ilen, ipath)) != KB_OK ||
-        (rc = slurp(&data, &dlen, dpath)) != KB_OK) {
+    snprintf(ipath, sizeof ipath, "%s/index.%s", dir, pos_name[pos]);
+    if ((rc = slurp(&idx, &ilen, ipath)) != KB_OK) {
         if (rc == KB_ENOTFOUND)
-            kb_fail(errmsg, rc, "%s: %s", idx ? dpath : ipath,
-                    strerror(errno));
-        goto done;
+            kb_fail(errmsg, rc, "%s: %s", ipath, strerror(errno));
+        return rc;
     }
     for (char *line = strtok_r(idx, "\n", &save); line;
          line = strtok_r(NULL, "\n", &save)) {
@@ -300,7 +377,7 @@ static int load_pos(kb_thesaurus *t, const char *dir, const char *pos,
         }
         for (unsigned long i = 0; i < nsyn; i++) {
             unsigned long off = strtoul(f[6 + nptr + i], NULL, 10);
-            if ((rc = add_synset(e, data, dlen, off, ipath, ln, errmsg)) !=
+            if ((rc = add_synset(e, wn, pos, off, ipath, ln, errmsg)) !=
                 KB_OK)
                 goto done;
         }
@@ -308,8 +385,26 @@ static int load_pos(kb_thesaurus *t, const char *dir, const char *pos,
     rc = KB_OK;
 done:
     free(idx);
-    free(data);
     return rc;
+}
+
+/* Each word's derived forms after its synonyms: the synonyms of every
+ * sense come first. */
+static int add_derived(kb_thesaurus *t)
+{
+    for (size_t i = 0; i < t->n; i++) {
+        entry *e = &t->v[i];
+        for (size_t j = 0; j < e->derived.len;) {
+            size_t n = strcspn(e->derived.list + j, ",");
+            if (add_word(&e->related, e->word, e->derived.list + j, n) !=
+                KB_OK)
+                return KB_ENOMEM;
+            j += n + 1;
+        }
+        free(e->derived.list);
+        e->derived = (wlist){NULL, 0, 0};
+    }
+    return KB_OK;
 }
 
 /* Irregular forms ("stolen steal"): each shares its first base's words.
@@ -332,9 +427,9 @@ static int load_exc(kb_thesaurus *t, const char *dir, const char *pos)
         if (!wk || !bk)
             continue;
         uint32_t s = *find_slot(t, b, bk);
-        if (!s || !t->v[s - 1].related || *find_slot(t, w, wk))
+        if (!s || !t->v[s - 1].related.list || *find_slot(t, w, wk))
             continue;
-        char *related = t->v[s - 1].related;
+        wlist related = t->v[s - 1].related;
         entry *e = get(t, w, wk);
         if (!e) {
             rc = KB_ENOMEM;
@@ -350,14 +445,25 @@ static int load_exc(kb_thesaurus *t, const char *dir, const char *pos)
 
 int kb_thesaurus_load(kb_thesaurus **out, const char *dir, char **errmsg)
 {
-    static const char *const pos[] = {"noun", "verb", "adj", "adv"};
     kb_thesaurus *t = calloc(1, sizeof *t);
+    wordnet wn = {{NULL}, {0}};
     int rc = t ? KB_OK : KB_ENOMEM;
     *out = NULL;
-    for (size_t i = 0; rc == KB_OK && i < 4; i++)
-        rc = load_pos(t, dir, pos[i], errmsg);
-    for (size_t i = 0; rc == KB_OK && i < 4; i++)
-        rc = load_exc(t, dir, pos[i]);
+    /* all four first: a derived form may be another part of speech */
+    for (int i = 0; rc == KB_OK && i < 4; i++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/data.%s", dir, pos_name[i]);
+        if ((rc = slurp(&wn.data[i], &wn.len[i], path)) == KB_ENOTFOUND)
+            kb_fail(errmsg, rc, "%s: %s", path, strerror(errno));
+    }
+    for (int i = 0; rc == KB_OK && i < 4; i++)
+        rc = load_pos(t, &wn, dir, i, errmsg);
+    if (rc == KB_OK)
+        rc = add_derived(t);
+    for (int i = 0; rc == KB_OK && i < 4; i++)
+        rc = load_exc(t, dir, pos_name[i]);
+    for (int i = 0; i < 4; i++)
+        free(wn.data[i]);
     if (rc != KB_OK) {
         if (rc == KB_ENOMEM)
             kb_fail(errmsg, rc, "out of memory reading %s", dir);
@@ -371,7 +477,7 @@ int kb_thesaurus_load(kb_thesaurus **out, const char *dir, char **errmsg)
 static const char *lookup(const kb_thesaurus *t, const char *w, size_t n)
 {
     uint32_t s = t->nslot ? *find_slot(t, w, n) : 0;
-    return s ? t->v[s - 1].related : NULL;
+    return s ? t->v[s - 1].related.list : NULL;
 }
 
 const char *kb_thesaurus_find(const kb_thesaurus *t, const char *w,
@@ -400,7 +506,7 @@ size_t kb_thesaurus_size(const kb_thesaurus *t)
 {
     size_t n = 0;
     for (size_t i = 0; t && i < t->n; i++)
-        n += t->v[i].related != NULL;
+        n += t->v[i].related.list != NULL;
     return n;
 }
 
@@ -411,7 +517,8 @@ void kb_thesaurus_free(kb_thesaurus *t)
     for (size_t i = 0; i < t->n; i++) {
         free(t->v[i].word);
         if (!t->v[i].alias)
-            free(t->v[i].related);
+            free(t->v[i].related.list);
+        free(t->v[i].derived.list);
     }
     free(t->v);
     free(t->slot);

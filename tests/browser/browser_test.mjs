@@ -184,7 +184,7 @@ test('search: "vpn keeps disconnecting" puts the VPN article first', async ({ pa
 });
 
 test('search: a manual\'s sections come together under its best one', async ({ page }) => {
-    const q = 'printer driver install';
+    const q = 'printer drivers windows';
     const [searched] = await Promise.all([
         page.waitForResponse((r) => r.url().startsWith(`${BASE}/v1/search?`)),
         search(page, q),

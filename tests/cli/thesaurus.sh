@@ -43,7 +43,7 @@ ids() { search "$1" | sed 's/:[^ ]*//g'; }
 score() { search "$1" | tr ' ' '\n' | sed -n "s/^$2://p"; }
 
 check "a missing database is logged with the file it lacks" \
-    "grep -q 'thesaurus: $T/none/index.noun: No such file or directory; searching without it' '$T/server.log'"
+    "grep -q 'thesaurus: $T/none/data.noun: No such file or directory; searching without it' '$T/server.log'"
 check "and searches run on the query's own words" '[ "$(ids erase)" = "faq-erase" ] && [ "$(ids delete)" = "faq-delete" ]'
 
 check "WordNet is installed (wordnet-base)" "[ -r $WN/index.noun ]"

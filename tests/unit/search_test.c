@@ -1116,9 +1116,9 @@ static void test_search__expansion_terms_widen_the_search(void)
 /* cfg with the test thesaurus loaded at weight w. */
 static int thesaurus_config(kb_config *cfg, double w)
 {
-    static const wn_synset syn[] = {{'v', "remove withdraw"},
-                                    {'n', "toner pigment"},
-                                    {'n', "gizmo usual scarce"}};
+    static const wn_synset syn[] = {{'v', "remove withdraw", NULL},
+                                    {'n', "toner pigment", NULL},
+                                    {'n', "gizmo usual scarce", NULL}};
     char dir[128];
     snprintf(dir, sizeof dir, "%s/wordnet", tmproot);
     mkdir(dir, 0755);
@@ -1151,10 +1151,10 @@ static void test_search__related_words_of_the_first_16_query_words(void)
     enum { NW = sizeof w / sizeof *w };
     wn_synset syn[NW + 1];
     char words[NW][16], dir[128], last[200] = "", first[200] = "withdraw";
-    syn[0] = (wn_synset){'v', "remove withdraw"};
+    syn[0] = (wn_synset){'v', "remove withdraw", NULL};
     for (int i = 0; i < NW; i++) {
         snprintf(words[i], sizeof words[i], "%s %szz", w[i], w[i]);
-        syn[i + 1] = (wn_synset){'n', words[i]};
+        syn[i + 1] = (wn_synset){'n', words[i], NULL};
         snprintf(last + strlen(last), sizeof last - strlen(last), "%s ",
                  w[i]);
         snprintf(first + strlen(first), sizeof first - strlen(first), " %s",

@@ -15,16 +15,18 @@
 #include <sys/stat.h>
 
 static const wn_synset synsets[] = {
-    {'v', "delete erase"},                   /* delete's first sense */
-    {'v', "delete cancel erase"},            /* its second: erase again */
-    {'n', "deletion omission"},
-    {'v', "remove take_away withdraw"},      /* a phrase among the words */
-    {'v', "take_away remove"},               /* a phrase as the lemma */
-    {'v', "steal"},                          /* no other word */
-    {'v', "slip steal"},
-    {'a', "Crossed(a) crosshatched"},        /* marker and case */
-    {'n', "mail post"},
-    {'v', "mail post send"},                 /* a word in two parts of speech */
+    {'v', "delete erase", "1:2.1"},           /* delete's first sense */
+    {'v', "delete cancel erase", NULL},       /* its second: erase again */
+    {'n', "deletion omission", "1:0.1"},      /* derived from delete */
+    {'v', "remove take_away withdraw", NULL}, /* a phrase among the words */
+    {'v', "take_away remove", NULL},          /* a phrase as the lemma */
+    {'v', "steal", NULL},                     /* no other word */
+    {'v', "slip steal", NULL},
+    {'a', "Crossed(a) crosshatched", NULL},   /* marker and case */
+    {'n', "mail post", NULL},
+    {'v', "mail post send", NULL},            /* in two parts of speech */
+    {'n', "analysis", "1:11.1"},              /* derived across them */
+    {'v', "analyze analyse", "1:10.1"},       /* analyse derives nothing */
 };
 
 static char dir[128];
@@ -48,11 +50,24 @@ static const char *find(const kb_thesaurus *t, const char *w)
 static void test_thesaurus__senses_in_order_without_repeats_or_the_word(void)
 {
     kb_thesaurus *t = load_fixture();
-    CHECK_STR(find(t, "delete"), "erase,cancel");
+    CHECK_STR(find(t, "delete"), "erase,cancel,deletion");
     CHECK_STR(find(t, "erase"), "delete,cancel");
     CHECK_STR(find(t, "mail"), "post,send"); /* noun, then verb */
     CHECK(find(t, "unfriend") == NULL);
     CHECK(find(t, "") == NULL);
+    kb_thesaurus_free(t);
+}
+
+static void test_thesaurus__derived_forms_follow_the_synonyms(void)
+{
+    kb_thesaurus *t = load_fixture();
+    CHECK_STR(find(t, "delete"), "erase,cancel,deletion");
+    CHECK_STR(find(t, "deletion"), "omission,delete");
+    CHECK_STR(find(t, "omission"), "deletion"); /* the pointer is deletion's */
+    CHECK_STR(find(t, "analysis"), "analyze");  /* noun to verb */
+    CHECK_STR(find(t, "analyze"), "analyse,analysis");
+    CHECK_STR(find(t, "analyse"), "analyze");
+    CHECK_STR(find(t, "deleted"), "erase,cancel,deletion");
     kb_thesaurus_free(t);
 }
 
@@ -69,8 +84,8 @@ static void test_thesaurus__phrases_are_left_out(void)
 static void test_thesaurus__inflected_and_irregular_forms_find_the_base(void)
 {
     kb_thesaurus *t = load_fixture();
-    CHECK_STR(find(t, "deleted"), "erase,cancel");
-    CHECK_STR(find(t, "deletes"), "erase,cancel");
+    CHECK_STR(find(t, "deleted"), "erase,cancel,deletion");
+    CHECK_STR(find(t, "deletes"), "erase,cancel,deletion");
     CHECK_STR(find(t, "removing"), "withdraw");
     CHECK_STR(find(t, "posts"), "mail,send");
     CHECK_STR(find(t, "stole"), "slip"); /* verb.exc: stole steal */
@@ -88,7 +103,7 @@ static void test_thesaurus__a_missing_database_is_named(void)
     snprintf(path, sizeof path, "%s/none", tmproot);
     CHECK_RC(kb_thesaurus_load(&t, path, &err), KB_ENOTFOUND);
     CHECK(t == NULL);
-    CHECK(err && strstr(err, "none/index.noun"));
+    CHECK(err && strstr(err, "none/data.noun"));
     kb_free(err);
     CHECK(kb_thesaurus_find(NULL, "delete", 6) == NULL);
     kb_thesaurus_free(NULL);
@@ -96,7 +111,7 @@ static void test_thesaurus__a_missing_database_is_named(void)
 
 static void test_thesaurus__irregular_forms_without_any_words_load_empty(void)
 {
-    static const wn_synset none[] = {{'n', "lonely"}}; /* no other word */
+    static const wn_synset none[] = {{'n', "lonely", NULL}}; /* alone */
     char d[160], *err = NULL;
     kb_thesaurus *t = NULL;
     snprintf(d, sizeof d, "%s/empty", tmproot);
@@ -188,6 +203,7 @@ int main(void)
         return 1;
     }
     RUN(test_thesaurus__senses_in_order_without_repeats_or_the_word);
+    RUN(test_thesaurus__derived_forms_follow_the_synonyms);
     RUN(test_thesaurus__phrases_are_left_out);
     RUN(test_thesaurus__inflected_and_irregular_forms_find_the_base);
     RUN(test_thesaurus__a_missing_database_is_named);

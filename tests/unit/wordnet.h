@@ -1,7 +1,7 @@
 /* wordnet.h - a small WordNet database in WordNet's own file format, for
  * the suites that load a thesaurus: wn_write(dir, synsets, n) writes
- * index.* and data.* (with the licence lines and byte offsets WordNet
- * has) and an empty or given verb.exc. */
+ * index.* and data.* (with the licence lines, byte offsets and "+"
+ * pointers WordNet has) and an empty or given verb.exc. */
 #ifndef KB_WORDNET_H
 #define KB_WORDNET_H
 
@@ -9,8 +9,10 @@
 #include <string.h>
 
 typedef struct {
-    char pos;          /* n, v, a or r */
-    const char *words; /* the synset's words, space-separated */
+    char pos;            /* n, v, a or r */
+    const char *words;   /* the synset's words, space-separated */
+    const char *derived; /* or NULL: "S:T.W ...", word S (from 1) derives
+                            from word W of synset T of the array */
 } wn_synset;
 
 static const char *wn_file(char pos)
@@ -44,6 +46,35 @@ static int wn_has(const char *words, const char *lemma)
     return 0;
 }
 
+/* Line i of its data file into buf, with the offsets in off. */
+static void wn_line(char *buf, size_t size, const wn_synset *s, size_t i,
+                    const long *off)
+{
+    char words[512], out[1024] = "", ptrs[512] = "";
+    int count = 0, np = 0;
+    snprintf(words, sizeof words, "%s", s[i].words);
+    for (char *w = strtok(words, " "); w; w = strtok(NULL, " ")) {
+        strcat(out, w);
+        strcat(out, " 0 ");
+        count++;
+    }
+    for (const char *d = s[i].derived; d && *d;) {
+        unsigned src, tgt, word;
+        int used = 0;
+        char p[64];
+        if (sscanf(d, "%u:%u.%u%n", &src, &tgt, &word, &used) != 3)
+            break;
+        snprintf(p, sizeof p, "+ %08ld %c %02x%02x ", off[tgt], s[tgt].pos,
+                 src, word);
+        strcat(ptrs, p);
+        np++;
+        for (d += used; *d == ' '; d++)
+            ;
+    }
+    snprintf(buf, size, "%08ld 00 %c %02x %s%03d %s| a test sense\n", off[i],
+             s[i].pos, count, out, np, ptrs);
+}
+
 /* Write the database; exc is verb.exc's text (or NULL). 0 on success. */
 static int wn_write(const char *dir, const wn_synset *s, size_t n,
                     const char *exc)
@@ -53,10 +84,21 @@ static int wn_write(const char *dir, const wn_synset *s, size_t n,
         "  1 This software and database is being provided to you, the "
         "LICENSEE,\n  2 by Princeton University under the following "
         "license.\n";
-    long off[64];
-    char path[512];
+    long off[64] = {0};
+    char path[512], line[2048];
     if (n > 64)
         return -1;
+    /* offsets first: a pointer may name a synset of a later file */
+    for (int p = 0; p < 4; p++) {
+        long at = (long)strlen(licence);
+        for (size_t i = 0; i < n; i++) {
+            if (s[i].pos != pos[p])
+                continue;
+            off[i] = at;
+            wn_line(line, sizeof line, s, i, off);
+            at += (long)strlen(line);
+        }
+    }
     for (int p = 0; p < 4; p++) {
         snprintf(path, sizeof path, "%s/data.%s", dir, wn_file(pos[p]));
         FILE *d = fopen(path, "w");
@@ -66,17 +108,8 @@ static int wn_write(const char *dir, const wn_synset *s, size_t n,
         for (size_t i = 0; i < n; i++) {
             if (s[i].pos != pos[p])
                 continue;
-            char words[512], out[1024] = "";
-            int count = 0;
-            snprintf(words, sizeof words, "%s", s[i].words);
-            for (char *w = strtok(words, " "); w; w = strtok(NULL, " ")) {
-                strcat(out, w);
-                strcat(out, " 0 ");
-                count++;
-            }
-            off[i] = ftell(d);
-            fprintf(d, "%08ld 00 %c %02x %s000 | a test sense\n", off[i],
-                    pos[p], count, out);
+            wn_line(line, sizeof line, s, i, off);
+            fputs(line, d);
         }
         fclose(d);
         /* index: each word's synsets in the order given */
