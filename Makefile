@@ -11,7 +11,7 @@ SYSCONFDIR ?= /etc
 
 CC  ?= cc
 CXX ?= g++
-PKGS     = xapian-core jansson libmicrohttpd libutf8proc libcmark libxml-2.0 nettle libzip
+PKGS     = xapian-core jansson libmicrohttpd libutf8proc libcmark libxml-2.0 nettle libzip opencc
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 OPT     ?= -O2 -g

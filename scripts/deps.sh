@@ -4,7 +4,7 @@
 set -e
 build="g++ make pkg-config libxapian-dev xapian-tools libjansson-dev libmicrohttpd-dev
 libstemmer-dev libutf8proc-dev libcmark-dev libxml2-dev libcsv-dev nettle-dev
-libzip-dev libjemalloc-dev poppler-utils wordnet-base"
+libzip-dev libopencc-dev libjemalloc-dev poppler-utils wordnet-base"
 test="curl"
 browser="chromium fonts-noto-cjk nodejs npm"
 bench="wrk sqlite3 libsqlite3-dev xapian-omega time valgrind"

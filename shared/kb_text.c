@@ -4,6 +4,7 @@
 #include "kb_error.h"
 
 #include <libstemmer.h>
+#include <opencc.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -168,6 +169,106 @@ static inline int is_cjk(int32_t c)
 }
 
 int kb_is_cjk(int32_t c) { return is_cjk(c); }
+
+/* --- Traditional Chinese characters folded to Simplified ---
+ * Built once, from OpenCC's t2s conversion of each ideograph of the basic
+ * plane on its own: about 4,100 characters ("為" -> "为", "帳" -> "帐").
+ * Index and queries fold alike, so either script finds the other. */
+typedef struct {
+    uint32_t from, to;
+} fold_pair;
+
+static pthread_once_t fold_once = PTHREAD_ONCE_INIT;
+static fold_pair *folds; /* by from */
+static size_t nfolds;
+static uint64_t fold_bits[0x10000 / 64]; /* the basic plane: has a fold */
+
+static void fold_init(void)
+{
+    static const uint32_t ranges[][2] = {{0x3400, 0x4DBF}, {0x4E00, 0x9FFF}};
+    opencc_t od = opencc_open(OPENCC_DEFAULT_CONFIG_TRAD_TO_SIMP);
+    size_t cap = 0;
+    if (od == (opencc_t)-1)
+        return; /* no OpenCC data: no folding */
+    for (size_t r = 0; r < sizeof ranges / sizeof *ranges; r++)
+        for (uint32_t c = ranges[r][0]; c <= ranges[r][1]; c++) {
+            char in[4] = {(char)(0xE0 | (c >> 12)),
+                          (char)(0x80 | ((c >> 6) & 63)),
+                          (char)(0x80 | (c & 63)), 0};
+            char *out = opencc_convert_utf8(od, in, 3);
+            utf8proc_int32_t to = 0;
+            if (out && utf8proc_iterate((const utf8proc_uint8_t *)out, -1,
+                                        &to) == (utf8proc_ssize_t)strlen(out) &&
+                to > 0 && (uint32_t)to != c) {
+                if (nfolds == cap) {
+                    size_t nc = cap ? 2 * cap : 4096;
+                    fold_pair *v = realloc(folds, nc * sizeof *v);
+                    if (!v) {
+                        opencc_convert_utf8_free(out);
+                        goto done;
+                    }
+                    folds = v;
+                    cap = nc;
+                }
+                folds[nfolds++] = (fold_pair){c, (uint32_t)to};
+                fold_bits[c >> 6] |= (uint64_t)1 << (c & 63);
+            }
+            if (out)
+                opencc_convert_utf8_free(out);
+        }
+done:
+    opencc_close(od);
+}
+
+/* c's Simplified form, or c. */
+static int32_t fold_char(int32_t c)
+{
+    if (c >= 0x10000 || !((fold_bits[c >> 6] >> (c & 63)) & 1))
+        return c;
+    size_t lo = 0, hi = nfolds;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (folds[mid].from < (uint32_t)c)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < nfolds && folds[lo].from == (uint32_t)c ? (int32_t)folds[lo].to
+                                                         : c;
+}
+
+/* s (n bytes of CJK text) with its Traditional characters folded, into
+ * out (room for 2 * n + 1 bytes): its length, or 0 if nothing folds.
+ * fold_init has run. */
+static size_t fold_cjk(char *out, const char *s, size_t n)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t w = 0, i = 0;
+    int folded = 0;
+    /* Most text has nothing to fold: the ideographs are 3 bytes each. */
+    while (i + 2 < n && (u[i] & 0xF0) == 0xE0) {
+        uint32_t c = (uint32_t)(u[i] & 15) << 12 | (uint32_t)(u[i + 1] & 63)
+                     << 6 | (u[i + 2] & 63);
+        if ((fold_bits[c >> 6] >> (c & 63)) & 1)
+            break;
+        i += 3;
+    }
+    if (i == n)
+        return 0;
+    for (i = 0; i < n;) {
+        utf8proc_int32_t c = 0;
+        utf8proc_ssize_t l = utf8proc_iterate((const utf8proc_uint8_t *)s + i,
+                                              (utf8proc_ssize_t)(n - i), &c);
+        if (l <= 0)
+            return 0;
+        int32_t f = fold_char(c);
+        folded |= f != c;
+        w += (size_t)utf8proc_encode_char(f, (utf8proc_uint8_t *)out + w);
+        i += (size_t)l;
+    }
+    out[w] = '\0';
+    return folded ? w : 0;
+}
 
 /* ASCII letters and digits, by byte. */
 static const uint8_t ascii_word[128] = {
@@ -401,6 +502,14 @@ static int add_cjk(an_state *a, const size_t *off, size_t i, size_t j,
             n = strlen(norm);
             break;
         }
+    /* The term folds Traditional to Simplified; the word is as written. */
+    char fold[2 * 4 * 2 + 1]; /* two characters, normalised */
+    const char *w = p;
+    size_t wn = n, fn = n * 2 + 1 <= sizeof fold ? fold_cjk(fold, p, n) : 0;
+    if (fn) {
+        p = fold;
+        n = fn;
+    }
     if (a->sought && a->sought->cjk &&
         !a->sought->cjk(a->sought->ctx, p, n, kind)) {
         free(norm);
@@ -419,6 +528,10 @@ static int add_cjk(an_state *a, const size_t *off, size_t i, size_t j,
     k->tlen = (uint32_t)n;
     k->word = k->term;
     k->wlen = k->tlen;
+    if (rc == KB_OK && fn) {
+        rc = pool_add(a->t, w, wn, &k->word);
+        k->wlen = (uint32_t)wn;
+    }
     free(norm);
     return rc;
 }
@@ -427,6 +540,7 @@ static int emit_cjk(an_state *a, const size_t *off, size_t n)
 {
     int rc = KB_OK;
     uint32_t base = a->pos;
+    pthread_once(&fold_once, fold_init);
     for (size_t i = 0; i < n && rc == KB_OK; i++) {
         rc = add_cjk(a, off, i, i + 1, KB_TOK_CJK1, base + (uint32_t)i);
         if (rc == KB_OK && i + 1 < n)

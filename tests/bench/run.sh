@@ -70,7 +70,7 @@ ROWS=$WORK/rows.tsv         # the table
 
 # --- the helper programs ---
 
-LIBS="$(pkg-config --libs xapian-core jansson libutf8proc libcmark libxml-2.0 nettle libzip) -lstemmer -lcsv -lsqlite3 -lstdc++ -lm -lpthread"
+LIBS="$(pkg-config --libs xapian-core jansson libutf8proc libcmark libxml-2.0 nettle libzip opencc) -lstemmer -lcsv -lsqlite3 -lstdc++ -lm -lpthread"
 # Flags are word lists: split on purpose.
 # shellcheck disable=SC2046,SC2086
 cc -std=c11 -D_DEFAULT_SOURCE -O2 -Wall -Wextra -Ishared -Iindexer \

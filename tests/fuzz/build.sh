@@ -15,7 +15,7 @@ cd "$top" || exit 2
 TARGETS=${*:-"query suggest doc_json readers office pii analyse config url thesaurus"}
 GCC=${GCC:-gcc}
 GXX=${GXX:-g++}
-PKGS="xapian-core jansson libutf8proc libcmark libxml-2.0 nettle libzip"
+PKGS="xapian-core jansson libutf8proc libcmark libxml-2.0 nettle libzip opencc"
 READERS="readers rd_markdown rd_html rd_records rd_attach rd_pdf rd_office"
 
 if [ -n "$SAN" ]; then

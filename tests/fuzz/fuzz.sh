@@ -24,7 +24,7 @@ WORK=${FUZZ_WORK:-build/fuzz-clang}
 case $WORK in /*) ;; *) WORK=$top/$WORK ;; esac # absolute or under the project
 CLANG=${CLANG:-clang}
 CLANGXX=${CLANGXX:-clang++}
-PKGS="xapian-core jansson libutf8proc libcmark libxml-2.0 nettle libzip"
+PKGS="xapian-core jansson libutf8proc libcmark libxml-2.0 nettle libzip opencc"
 READERS="readers rd_markdown rd_html rd_records rd_attach rd_pdf rd_office"
 
 case $SECONDS_PER in

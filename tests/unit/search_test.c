@@ -1343,6 +1343,40 @@ static void test_search__long_question_keeps_its_rarest_words(void)
     kb_xdb_close(w);
 }
 
+static void test_search__traditional_and_simplified_chinese_find_each_other(
+    void)
+{
+    char *err = NULL;
+    kb_search_opts o = opts(KB_AUD_PUBLIC);
+    json_t *r = NULL;
+    kb_xdb *w = new_index("scripts");
+    if (!w)
+        return;
+    put_faq(w, "zh-cn", "如何修改账户密码", "在设置页面修改密码。");
+    put_faq(w, "zh-tw", "印表機無法連線", "請重新啟動印表機。");
+    put_faq(w, "en", "Printer offline", "Restart the printer.");
+    CHECK_RC(kb_xdb_commit(w, &err), KB_OK);
+    /* Traditional finds Simplified, and marks the text as written. */
+    o.q = "修改賬戶密碼";
+    CHECK_RC(kb_search(&r, w, NULL, &o, NULL), KB_OK);
+    CHECK(nresults(r) == 1 && !strcmp(id_at(r, 0), "zh-cn"));
+    CHECK(strstr(field_of(r, "zh-cn", "title_html"),
+                 "如何<mark>修改账户密码</mark>") != NULL);
+    json_decref(r);
+    /* Simplified finds Traditional. */
+    o.q = "打印机无法连线";
+    CHECK_RC(kb_search(&r, w, NULL, &o, NULL), KB_OK);
+    CHECK(nresults(r) >= 1 && !strcmp(id_at(r, 0), "zh-tw"));
+    CHECK(strstr(field_of(r, "zh-tw", "title_html"), "<mark>") != NULL);
+    json_decref(r);
+    o.q = "连线";
+    CHECK_RC(kb_search(&r, w, NULL, &o, NULL), KB_OK);
+    CHECK(nresults(r) == 1 && !strcmp(id_at(r, 0), "zh-tw"));
+    json_decref(r);
+    kb_xdb_close(w);
+    kb_free(err);
+}
+
 static void test_search__words_written_apart_find_the_joined_word(void)
 {
     static const char *const docs[][3] = {
@@ -1441,6 +1475,7 @@ int main(void)
     RUN(test_search__group_weighs_thesaurus_words_as_the_sections_do);
     RUN(test_search__common_thesaurus_words_are_left_out);
     RUN(test_search__long_question_keeps_its_rarest_words);
+    RUN(test_search__traditional_and_simplified_chinese_find_each_other);
     RUN(test_search__words_written_apart_find_the_joined_word);
     kb_xdb_close(db);
     kb_stemmers_release();

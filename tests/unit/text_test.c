@@ -330,6 +330,37 @@ static void test_text__chinese_punctuation_breaks_a_run(void)
     kb_tokens_free(&tk);
 }
 
+static void test_text__traditional_chinese_folds_to_simplified(void)
+{
+    /* 帳戶密碼 searches as 帐户密码; offsets and words stay the text's own */
+    const char *t = "帳戶密碼", *s = "帐户密码";
+    kb_tokens tk = KB_TOKENS_INIT, sk = KB_TOKENS_INIT;
+    CHECK_RC(analyse(&tk, t, NULL, NULL), KB_OK);
+    CHECK_RC(analyse(&sk, s, NULL, NULL), KB_OK);
+    CHECK(tk.n == 7 && sk.n == 7);
+    for (size_t i = 0; i < tk.n && i < sk.n; i++) {
+        CHECK_STR(term(&tk, i), term(&sk, i));
+        CHECK(tk.v[i].start == sk.v[i].start && tk.v[i].end == sk.v[i].end);
+    }
+    CHECK(tok_is(&tk, "帐", KB_TOK_CJK1, 0, 3, 1));
+    CHECK(tok_is(&tk, "帐户", KB_TOK_CJK2, 0, 6, 1));
+    CHECK(tok_is(&tk, "密码", KB_TOK_CJK2, 6, 12, 3));
+    CHECK_STR(word(&tk, 0), "帳");
+    CHECK_STR(word(&sk, 0), "帐");
+    kb_tokens_free(&tk);
+    /* Simplified text, kana and hangul are left as they are. */
+    CHECK_RC(analyse(&tk, "为什么", NULL, NULL), KB_OK);
+    CHECK(find(&tk, "为什", KB_TOK_CJK2) >= 0);
+    CHECK_RC(analyse(&tk, "為什麼", NULL, NULL), KB_OK);
+    CHECK(find(&tk, "为什", KB_TOK_CJK2) >= 0 &&
+          find(&tk, "什么", KB_TOK_CJK2) >= 0);
+    CHECK_RC(analyse(&tk, "パスワード한국", NULL, NULL), KB_OK);
+    CHECK(find(&tk, "パス", KB_TOK_CJK2) >= 0 &&
+          find(&tk, "한국", KB_TOK_CJK2) >= 0);
+    kb_tokens_free(&tk);
+    kb_tokens_free(&sk);
+}
+
 static void test_text__kana_and_hangul_count_as_cjk(void)
 {
     CHECK(kb_is_cjk(0x5BC6)); /* 密 */
@@ -661,6 +692,7 @@ int main(void)
     RUN(test_text__single_chinese_character_has_no_bigram);
     RUN(test_text__mixed_vpn_chinese_splits_into_word_and_cjk);
     RUN(test_text__chinese_punctuation_breaks_a_run);
+    RUN(test_text__traditional_chinese_folds_to_simplified);
     RUN(test_text__kana_and_hangul_count_as_cjk);
     RUN(test_text__offsets_of_words_in_hello_world);
     RUN(test_text__firstpos_starts_positions_and_analyse_resets);
