@@ -57,7 +57,8 @@ static void problem(void *ctx, int line, const char *fmt, ...)
     if (r->progress)
         n += (size_t)snprintf(buf, sizeof buf, "\r\033[K");
     if (line > 0)
-        n += (size_t)snprintf(buf + n, sizeof buf - n, "%s:%d: ", r->file, line);
+        n +=
+            (size_t)snprintf(buf + n, sizeof buf - n, "%s:%d: ", r->file, line);
     else
         n += (size_t)snprintf(buf + n, sizeof buf - n, "%s: ", r->file);
     if (n < sizeof buf) {
@@ -86,9 +87,8 @@ static void tick(run *r, int force)
     r->last_tick = t;
     long docs = r->added + r->updated + r->unchanged;
     double rate = docs / (t - r->t0 > 1e-6 ? t - r->t0 : 1e-6);
-    int width = 30, fill = r->files_total
-                               ? width * r->files_done / r->files_total
-                               : 0;
+    int width = 30,
+        fill = r->files_total ? width * r->files_done / r->files_total : 0;
     fprintf(stderr, "\r[%.*s%*s] %d/%d files  %ld docs  %.0f docs/s\033[K",
             fill, "##############################", width - fill, "",
             r->files_done, r->files_total, docs, rate);
@@ -281,8 +281,7 @@ static int cmp_names(const void *a, const void *b)
 }
 
 /* Collect supported files below path, sorted, into list. */
-static void collect_files(const char *path, json_t *list, run *r,
-                          int explicit)
+static void collect_files(const char *path, json_t *list, run *r, int explicit)
 {
     struct stat st;
     if (stat(path, &st) != 0) {
@@ -462,8 +461,8 @@ static int cmd_backup(const char *db, const char *out)
  * db's write lock meanwhile keeps a running server's writes waiting (they
  * retry), and its readers notice the new folder on their next request.
  * what names the step in messages ("restore", "compact"). */
-static int replace_with_copy(const char *db, const char *src_path,
-                             long wait_s, const char *what)
+static int replace_with_copy(const char *db, const char *src_path, long wait_s,
+                             const char *what)
 {
     kb_xdb *src = NULL, *lock = NULL;
     char *msg = NULL, tmp[4200], old[4200];
@@ -637,8 +636,8 @@ static int index_part(const char *path, long shards, const json_t *files,
     r.files_done = r.files_total = 0;
     int rc = shards ? kb_shard_create(path, shards, &r.errmsg) : KB_OK;
     if (rc == KB_OK)
-        rc = kb_shard_open(&r.w, path, NULL, NULL,
-                           KB_XDB_WRITE | KB_XDB_NOSYNC, &r.errmsg);
+        rc = kb_shard_open(&r.w, path, NULL, NULL, KB_XDB_WRITE | KB_XDB_NOSYNC,
+                           &r.errmsg);
     if (rc == KB_OK)
         rc = kb_xdb_begin(r.w, &r.errmsg);
     if (rc == KB_OK)
@@ -647,8 +646,8 @@ static int index_part(const char *path, long shards, const json_t *files,
         rc = kb_xdb_commit(r.w, &r.errmsg);
     kb_xdb_close(r.w);
     json_decref(r.seen);
-    *c = (counts){r.added, r.updated, r.unchanged, r.archived, r.rejected,
-                  r.skipped};
+    *c = (counts){r.added,    r.updated,  r.unchanged,
+                  r.archived, r.rejected, r.skipped};
     if (rc != KB_OK) {
         fprintf(stderr, "deskdex-index: %s\n",
                 r.errmsg ? r.errmsg : kb_strerror(rc));
@@ -662,7 +661,7 @@ static int index_part(const char *path, long shards, const json_t *files,
 typedef struct {
     json_t *owner; /* id -> the job that stored it */
     int job;
-    char *dup;     /* an id two jobs stored, or NULL */
+    char *dup; /* an id two jobs stored, or NULL */
 } dup_ctx;
 
 /* A "d:ID" head record key of one part. */
@@ -744,8 +743,10 @@ static void remove_leftovers(const char *db)
             continue; /* still running (or not ours to judge) */
         char path[8500];
         snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        fprintf(stderr, "deskdex-index: removing %s, left by an indexer "
-                "that is gone (pid %ld)\n", path, pid);
+        fprintf(stderr,
+                "deskdex-index: removing %s, left by an indexer "
+                "that is gone (pid %ld)\n",
+                path, pid);
         kb_rmtree(path);
     }
     closedir(d);
@@ -842,8 +843,10 @@ static int index_parallel(const char *db, long shards, const json_t *files,
     }
     int dup = d.dup != NULL;
     if (dup && status < 2)
-        fprintf(stderr, "deskdex-index: id %s came from files of two jobs; "
-                "indexing again in one job\n", d.dup);
+        fprintf(stderr,
+                "deskdex-index: id %s came from files of two jobs; "
+                "indexing again in one job\n",
+                d.dup);
     free(d.dup);
     json_decref(d.owner);
     char *msg = NULL;
@@ -869,8 +872,10 @@ static int index_parallel(const char *db, long shards, const json_t *files,
                 rc = kb_shard_create(tmp, shards, &msg);
         }
         if (rc == KB_OK && rename(tmp, db) != 0)
-            rc = kb_fail(&msg, KB_EIO, "cannot move the merged index to %s: "
-                         "%s", db, strerror(errno));
+            rc = kb_fail(&msg, KB_EIO,
+                         "cannot move the merged index to %s: "
+                         "%s",
+                         db, strerror(errno));
         /* Stamped like every commit, for replicas. */
         if (rc == KB_OK)
             rc = kb_shard_open(&w, db, NULL, NULL, KB_XDB_WRITE, &msg);
@@ -916,7 +921,8 @@ static void usage(FILE *f)
         "Usage: deskdex-index --db DIR [options] PATH...\n"
         "       deskdex-index --db DIR --stats | --show ID [--version N] |"
         " --history ID\n"
-        "       deskdex-index --db DIR --backup OUT | --restore FROM | --compact\n"
+        "       deskdex-index --db DIR --backup OUT | --restore FROM | "
+        "--compact\n"
         "\n"
         "Reads manuals (.md .html .txt .pdf .docx .odt), FAQs (.md .json\n"
         ".jsonl .csv, and .pdf .docx .odt under faqs/) and resolved tickets\n"
@@ -963,9 +969,28 @@ static int parse_int(const char *s, long lo, long hi, long *out)
 
 int main(int argc, char **argv)
 {
-    enum { O_DB = 256, O_KIND, O_LANG, O_MAP, O_PRUNE, O_BATCH, O_WAIT,
-           O_JSON, O_QUIET, O_STATS, O_SHOW, O_VERSION_N, O_HISTORY, O_HELP,
-           O_VERSION, O_BACKUP, O_RESTORE, O_SHARDS, O_COMPACT, O_JOBS };
+    enum {
+        O_DB = 256,
+        O_KIND,
+        O_LANG,
+        O_MAP,
+        O_PRUNE,
+        O_BATCH,
+        O_WAIT,
+        O_JSON,
+        O_QUIET,
+        O_STATS,
+        O_SHOW,
+        O_VERSION_N,
+        O_HISTORY,
+        O_HELP,
+        O_VERSION,
+        O_BACKUP,
+        O_RESTORE,
+        O_SHARDS,
+        O_COMPACT,
+        O_JOBS
+    };
     static const struct option opts[] = {
         {"db", required_argument, 0, O_DB},
         {"kind", required_argument, 0, O_KIND},
@@ -1004,7 +1029,7 @@ int main(int argc, char **argv)
             if (strcmp(optarg, "manual") && strcmp(optarg, "faq") &&
                 strcmp(optarg, "ticket")) {
                 fprintf(stderr, "deskdex-index: --kind must be manual, faq "
-                        "or ticket\n");
+                                "or ticket\n");
                 return 2;
             }
             r.ro.kind = optarg;
@@ -1012,8 +1037,10 @@ int main(int argc, char **argv)
         case O_LANG: r.ro.lang = optarg; break;
         case O_MAP:
             if (nmaps == MAX_MAPS || !strchr(optarg, '=')) {
-                fprintf(stderr, "deskdex-index: --map takes DST=SRC (at most "
-                        "%d)\n", MAX_MAPS);
+                fprintf(stderr,
+                        "deskdex-index: --map takes DST=SRC (at most "
+                        "%d)\n",
+                        MAX_MAPS);
                 return 2;
             }
             maps[nmaps++] = optarg;
@@ -1041,15 +1068,19 @@ int main(int argc, char **argv)
         case O_COMPACT: compact = 1; break;
         case O_SHARDS:
             if (parse_int(optarg, 1, KB_XMAX_SHARDS, &shards)) {
-                fprintf(stderr, "deskdex-index: --shards takes 1 to %d, not "
-                        "\"%s\"\n", KB_XMAX_SHARDS, optarg);
+                fprintf(stderr,
+                        "deskdex-index: --shards takes 1 to %d, not "
+                        "\"%s\"\n",
+                        KB_XMAX_SHARDS, optarg);
                 return 2;
             }
             break;
         case O_JOBS:
             if (parse_int(optarg, 1, MAX_JOBS, &jobs)) {
-                fprintf(stderr, "deskdex-index: --jobs takes 1 to %d, not "
-                        "\"%s\"\n", MAX_JOBS, optarg);
+                fprintf(stderr,
+                        "deskdex-index: --jobs takes 1 to %d, not "
+                        "\"%s\"\n",
+                        MAX_JOBS, optarg);
                 return 2;
             }
             break;
@@ -1079,9 +1110,11 @@ int main(int argc, char **argv)
         return 2;
     }
     if ((backup || restore || compact) && kb_shard_is_set(db)) {
-        fprintf(stderr, "deskdex-index: %s is a set of shards: back up, "
+        fprintf(stderr,
+                "deskdex-index: %s is a set of shards: back up, "
                 "restore or compact each shard folder (and dict) on its "
-                "own\n", db);
+                "own\n",
+                db);
         return 2;
     }
     if (backup)
@@ -1103,7 +1136,7 @@ int main(int argc, char **argv)
             free(msg);
             return 2;
         }
-        int ex = show ? cmd_show(rd, show, (int)version)
+        int ex = show      ? cmd_show(rd, show, (int)version)
                  : history ? cmd_history(rd, history)
                            : cmd_stats(rd);
         kb_xdb_close(rd);
@@ -1119,7 +1152,7 @@ int main(int argc, char **argv)
     struct stat dst;
     if (jobs > 1 && stat(db, &dst) == 0) {
         fprintf(stderr, "deskdex-index: --jobs builds a new index: the --db "
-                "folder exists (index into it without --jobs)\n");
+                        "folder exists (index into it without --jobs)\n");
         return 2;
     }
     if (jobs > 1) {
@@ -1148,12 +1181,13 @@ int main(int argc, char **argv)
         return 2;
     }
     while ((rc = kb_shard_open(&r.w, db, NULL, NULL, KB_XDB_WRITE,
-                               &r.errmsg)) ==
-               KB_ELOCKED &&
+                               &r.errmsg)) == KB_ELOCKED &&
            waited < wait_s) {
         if (waited == 0)
-            fprintf(stderr, "deskdex-index: %s is locked by another writer; "
-                    "waiting up to %lds\n", db, wait_s);
+            fprintf(stderr,
+                    "deskdex-index: %s is locked by another writer; "
+                    "waiting up to %lds\n",
+                    db, wait_s);
         usleep(200000);
         waited += 0.2;
     }
@@ -1192,13 +1226,15 @@ int main(int argc, char **argv)
 
     double secs = now_s() - r.t0;
     if (rc != KB_OK) {
-        fprintf(stderr, "deskdex-index: %s (nothing of this batch was "
-                "stored)\n", r.errmsg ? r.errmsg : kb_strerror(rc));
+        fprintf(stderr,
+                "deskdex-index: %s (nothing of this batch was "
+                "stored)\n",
+                r.errmsg ? r.errmsg : kb_strerror(rc));
         free(r.errmsg);
         return 2;
     }
-    counts all = {r.added, r.updated, r.unchanged, r.archived, r.rejected,
-                  r.skipped};
+    counts all = {r.added,    r.updated,  r.unchanged,
+                  r.archived, r.rejected, r.skipped};
     summary(json, quiet, r.files_total, &all, secs);
     free(r.errmsg);
     if (compact && cmd_compact(db, wait_s) != 0)

@@ -8,13 +8,14 @@
 #include <string.h>
 #include <strings.h>
 
-int kb_attach_kind(const char *path, const kb_read_opts *o,
-                   const kb_sink *sink, int *faq)
+int kb_attach_kind(const char *path, const kb_read_opts *o, const kb_sink *sink,
+                   int *faq)
 {
     const char *kind = o->kind ? o->kind : kb_read_kind_from_path(path);
     *faq = kind && strcasecmp(kind, "faq") == 0;
     if (kind && strcasecmp(kind, "ticket") == 0) {
-        sink->problem(sink->ctx, 0, "tickets are read from JSON Lines or CSV,"
+        sink->problem(sink->ctx, 0,
+                      "tickets are read from JSON Lines or CSV,"
                       " not from attachments");
         return KB_EDOC;
     }
@@ -22,8 +23,7 @@ int kb_attach_kind(const char *path, const kb_read_opts *o,
 }
 
 /* Count Han, kana and Hangul characters and Latin letters. */
-static void count_letters(const char *s, size_t len, size_t *cjk,
-                          size_t *latin)
+static void count_letters(const char *s, size_t len, size_t *cjk, size_t *latin)
 {
     for (size_t i = 0; i < len;) {
         unsigned char c = (unsigned char)s[i];
@@ -66,8 +66,8 @@ static void clean_utf8(kb_buf *out, const char *s, size_t len)
 }
 
 int kb_attach_section(kb_sections *s, json_t *meta, const kb_read_opts *o,
-                      int faq, int level, const char *title,
-                      const char *body, size_t len, int pos)
+                      int faq, int level, const char *title, const char *body,
+                      size_t len, int pos)
 {
     /* The section is emitted at the next heading or at finish, and takes
      * its language from meta then: set it after this heading closed the

@@ -23,9 +23,9 @@ static int is_name(const xmlNode *n, const char *name)
 static int is_block(const xmlNode *n)
 {
     static const char *const blocks[] = {
-        "p", "div", "li", "ul", "ol", "tr", "table", "pre", "blockquote",
-        "section", "article", "h4", "h5", "h6", "dt", "dd", "br", "hr",
-        "td", "th", NULL};
+        "p",   "div",        "li",      "ul",      "ol", "tr", "table",
+        "pre", "blockquote", "section", "article", "h4", "h5", "h6",
+        "dt",  "dd",         "br",      "hr",      "td", "th", NULL};
     for (int i = 0; blocks[i]; i++)
         if (is_name(n, blocks[i]))
             return 1;
@@ -80,9 +80,9 @@ static void walk(walker *w, xmlNode *n)
             }
             continue;
         }
-        if (is_name(n, "head") || is_name(n, "script") ||
-            is_name(n, "style") || is_name(n, "noscript") ||
-            is_name(n, "nav") || is_name(n, "template"))
+        if (is_name(n, "head") || is_name(n, "script") || is_name(n, "style") ||
+            is_name(n, "noscript") || is_name(n, "nav") ||
+            is_name(n, "template"))
             continue;
         int level = 0;
         if (is_name(n, "h1"))
@@ -96,8 +96,7 @@ static void walk(walker *w, xmlNode *n)
             kb_buf_reset(&w->head);
             collect(n->children, &w->head);
             xmlChar *id = xmlGetProp(n, (const xmlChar *)"id");
-            kb_sections_heading(w->s, level,
-                                w->head.data ? w->head.data : "",
+            kb_sections_heading(w->s, level, w->head.data ? w->head.data : "",
                                 (const char *)id, (int)xmlGetLineNo(n));
             xmlFree(id);
             continue;
@@ -156,10 +155,10 @@ int kb_read_html(const char *path, const char *buf, size_t len,
         sink->problem(sink->ctx, 0, "HTML file over 64 MiB");
         return KB_ETOOBIG;
     }
-    htmlDocPtr doc = htmlReadMemory(buf, (int)len, path, "UTF-8",
-                                    HTML_PARSE_RECOVER | HTML_PARSE_NOERROR |
-                                        HTML_PARSE_NOWARNING |
-                                        HTML_PARSE_NONET);
+    htmlDocPtr doc =
+        htmlReadMemory(buf, (int)len, path, "UTF-8",
+                       HTML_PARSE_RECOVER | HTML_PARSE_NOERROR |
+                           HTML_PARSE_NOWARNING | HTML_PARSE_NONET);
     if (!doc) {
         sink->problem(sink->ctx, 1, "not parseable as HTML");
         return KB_EDOC;

@@ -67,9 +67,9 @@ static void emit_section(kb_sections *s)
     if (trimmed_empty(&s->body) && !s->faq)
         return; /* a heading that only introduces subsections */
     json_t *rec = json_object();
-    static const char *const inherit[] = {"product", "category", "tags",
-                                          "visibility", "status", "lang",
-                                          "review_by", NULL};
+    static const char *const inherit[] = {"product",    "category", "tags",
+                                          "visibility", "status",   "lang",
+                                          "review_by",  NULL};
     for (int i = 0; inherit[i]; i++) {
         json_t *v = json_object_get(s->meta, inherit[i]);
         if (v)
@@ -249,7 +249,8 @@ static size_t front_matter(const char *buf, size_t len, json_t *meta,
             else
                 json_decref(sv);
         } else if (e > i) {
-            sink->problem(sink->ctx, line, "front matter line without "
+            sink->problem(sink->ctx, line,
+                          "front matter line without "
                           "\"key: value\"");
         }
         i = end + 1;
@@ -295,12 +296,8 @@ static void block_text(cmark_node *b, kb_buf *out)
                 kb_buf_adds(out, cmark_node_get_literal(n));
                 kb_buf_addc(out, '\n');
                 break;
-            case CMARK_NODE_SOFTBREAK:
-                kb_buf_addc(out, ' ');
-                break;
-            case CMARK_NODE_LINEBREAK:
-                kb_buf_addc(out, '\n');
-                break;
+            case CMARK_NODE_SOFTBREAK: kb_buf_addc(out, ' '); break;
+            case CMARK_NODE_LINEBREAK: kb_buf_addc(out, '\n'); break;
             case CMARK_NODE_ITEM: {
                 cmark_node *list = cmark_node_parent(n);
                 if (cmark_node_get_list_type(list) == CMARK_ORDERED_LIST) {
@@ -317,8 +314,7 @@ static void block_text(cmark_node *b, kb_buf *out)
             case CMARK_NODE_HEADING:
                 /* level 4+ headings stay inside the section as text */
                 break;
-            default:
-                break;
+            default: break;
             }
         } else if (ev == CMARK_EVENT_EXIT) {
             if (t == CMARK_NODE_PARAGRAPH || t == CMARK_NODE_HEADING)
@@ -364,13 +360,14 @@ int kb_read_markdown(const char *path, const char *buf, size_t len,
         kind = kb_read_kind_from_path(path);
     int faq = kind && strcasecmp(kind, "faq") == 0;
     if (kind && strcasecmp(kind, "ticket") == 0) {
-        sink->problem(sink->ctx, 1, "tickets are read from JSON Lines or CSV,"
+        sink->problem(sink->ctx, 1,
+                      "tickets are read from JSON Lines or CSV,"
                       " not Markdown");
         json_decref(meta);
         return KB_EDOC;
     }
-    cmark_node *doc = cmark_parse_document(buf + off, len - off,
-                                           CMARK_OPT_DEFAULT);
+    cmark_node *doc =
+        cmark_parse_document(buf + off, len - off, CMARK_OPT_DEFAULT);
     kb_sections *s = kb_sections_new(path, o, sink, meta, faq);
     kb_buf text = KB_BUF_INIT(16u << 20);
     int rc = KB_OK;
@@ -390,8 +387,8 @@ int kb_read_markdown(const char *path, const char *buf, size_t len,
             if (cmark_node_get_heading_level(b) == 1 &&
                 !json_object_get(meta, "title"))
                 json_object_set_new(meta, "title", json_string(t));
-            kb_sections_heading(s, cmark_node_get_heading_level(b), t,
-                                anchor, line);
+            kb_sections_heading(s, cmark_node_get_heading_level(b), t, anchor,
+                                line);
         } else if (cmark_node_get_type(b) != CMARK_NODE_HTML_BLOCK &&
                    cmark_node_get_type(b) != CMARK_NODE_THEMATIC_BREAK) {
             kb_buf_reset(&text);

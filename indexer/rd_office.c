@@ -35,9 +35,10 @@ static int ole_problem(const char *buf, size_t len, const char *what,
     if (enc)
         sink->problem(sink->ctx, 0, "encrypted %s (needs a password)", what);
     else
-        sink->problem(sink->ctx, 0, "not a %s: an OLE file (a legacy Word "
-                      ".doc?); save it as .%s", what,
-                      strcmp(what, "DOCX") == 0 ? "docx" : "odt");
+        sink->problem(sink->ctx, 0,
+                      "not a %s: an OLE file (a legacy Word "
+                      ".doc?); save it as .%s",
+                      what, strcmp(what, "DOCX") == 0 ? "docx" : "odt");
     return 1;
 }
 
@@ -81,9 +82,10 @@ static int read_part(zip_t *za, const char *name, size_t max, kb_buf *out,
         return KB_EDOC;
     }
     if ((st.valid & ZIP_STAT_SIZE) && st.size > max) {
-        sink->problem(sink->ctx, 0, "%s would unpack to %llu MiB, over the "
-                      "%zu MiB limit (a ZIP bomb?); not read", name,
-                      (unsigned long long)(st.size >> 20), max >> 20);
+        sink->problem(sink->ctx, 0,
+                      "%s would unpack to %llu MiB, over the "
+                      "%zu MiB limit (a ZIP bomb?); not read",
+                      name, (unsigned long long)(st.size >> 20), max >> 20);
         return KB_ETOOBIG;
     }
     zip_file_t *zf = zip_fopen_index(za, (zip_uint64_t)idx, 0);
@@ -99,8 +101,8 @@ static int read_part(zip_t *za, const char *name, size_t max, kb_buf *out,
     for (;;) {
         zip_int64_t n = zip_fread(zf, chunk, sizeof chunk);
         if (n < 0) {
-            sink->problem(sink->ctx, 0, "not a readable %s: %s: %s", what,
-                          name, zip_file_strerror(zf));
+            sink->problem(sink->ctx, 0, "not a readable %s: %s: %s", what, name,
+                          zip_file_strerror(zf));
             rc = KB_EDOC;
             break;
         }
@@ -108,8 +110,10 @@ static int read_part(zip_t *za, const char *name, size_t max, kb_buf *out,
             break;
         rc = kb_buf_add(out, chunk, (size_t)n);
         if (rc == KB_ETOOBIG) {
-            sink->problem(sink->ctx, 0, "%s unpacks to over the %zu MiB "
-                          "limit (a ZIP bomb?); not read", name, max >> 20);
+            sink->problem(sink->ctx, 0,
+                          "%s unpacks to over the %zu MiB "
+                          "limit (a ZIP bomb?); not read",
+                          name, max >> 20);
             break;
         }
         if (rc != KB_OK)
@@ -133,9 +137,8 @@ static void no_problem(void *ctx, int line, const char *fmt, ...)
 /* A part as an XML tree, or NULL. A required part that is missing or bad
  * is reported (*rc KB_EDOC or KB_ETOOBIG); an optional one (styles,
  * metadata) is left out quietly, with *rc KB_OK. */
-static xmlDocPtr read_xml(zip_t *za, const char *name, size_t max,
-                          int required, const char *what, const kb_sink *sink,
-                          int *rc)
+static xmlDocPtr read_xml(zip_t *za, const char *name, size_t max, int required,
+                          const char *what, const kb_sink *sink, int *rc)
 {
     kb_buf b;
     kb_sink quiet = {NULL, no_problem, NULL};
@@ -146,8 +149,10 @@ static xmlDocPtr read_xml(zip_t *za, const char *name, size_t max,
     }
     if (*rc == KB_ENOTFOUND) {
         if (required) {
-            sink->problem(sink->ctx, 0, "not a readable %s: no %s in the "
-                          "ZIP", what, name);
+            sink->problem(sink->ctx, 0,
+                          "not a readable %s: no %s in the "
+                          "ZIP",
+                          what, name);
             *rc = KB_EDOC;
         }
         return NULL;
@@ -162,12 +167,12 @@ static xmlDocPtr read_xml(zip_t *za, const char *name, size_t max,
     if (!doc) {
         const xmlError *e = xmlGetLastError();
         char why[200];
-        snprintf(why, sizeof why, "%s", e && e->message ? e->message
-                                                        : "malformed XML");
+        snprintf(why, sizeof why, "%s",
+                 e && e->message ? e->message : "malformed XML");
         why[strcspn(why, "\n")] = '\0';
         if (required)
-            sink->problem(sink->ctx, 0, "not a readable %s: %s: %s", what,
-                          name, why);
+            sink->problem(sink->ctx, 0, "not a readable %s: %s: %s", what, name,
+                          why);
         *rc = required ? KB_EDOC : KB_OK;
     }
     return doc;
@@ -214,8 +219,8 @@ static void read_doc_meta(const xmlNode *n, json_t *meta, kb_buf *kw)
         if (is_el(n, "user-defined") || is_el(n, "property")) {
             char *name = attr(n, "name");
             xmlChar *v = xmlNodeGetContent(n);
-            if (name && strncasecmp(name, "deskdex-", 8) == 0 && name[8] &&
-                v && utf8_ok((const char *)v) && utf8_ok(name))
+            if (name && strncasecmp(name, "deskdex-", 8) == 0 && name[8] && v &&
+                utf8_ok((const char *)v) && utf8_ok(name))
                 json_object_set_new(meta, name + 8,
                                     json_string((const char *)v));
             xmlFree(name);
@@ -275,8 +280,8 @@ static void flush(walker *w)
         w->sections++;
         w->rc = kb_attach_section(w->s, w->meta, w->o, w->faq, w->level,
                                   w->head.len ? w->head.data : NULL,
-                                  w->text.data ? w->text.data : "",
-                                  w->text.len, w->pos);
+                                  w->text.data ? w->text.data : "", w->text.len,
+                                  w->pos);
     }
     kb_buf_reset(&w->head);
     kb_buf_reset(&w->text);
@@ -285,12 +290,12 @@ static void flush(walker *w)
 static void trim(kb_buf *b)
 {
     size_t s = 0;
-    while (s < b->len && (b->data[s] == ' ' || b->data[s] == '\t' ||
-                          b->data[s] == '\n'))
+    while (s < b->len &&
+           (b->data[s] == ' ' || b->data[s] == '\t' || b->data[s] == '\n'))
         s++;
-    while (b->len > s && (b->data[b->len - 1] == ' ' ||
-                          b->data[b->len - 1] == '\t' ||
-                          b->data[b->len - 1] == '\n'))
+    while (b->len > s &&
+           (b->data[b->len - 1] == ' ' || b->data[b->len - 1] == '\t' ||
+            b->data[b->len - 1] == '\n'))
         b->len--;
     if (b->data) {
         memmove(b->data, b->data + s, b->len - s);
@@ -354,8 +359,7 @@ static int docx_name_level(const char *name)
 static void docx_styles(xmlDocPtr d, json_t *styles)
 {
     const xmlNode *root = xmlDocGetRootElement(d);
-    for (const xmlNode *st = root ? root->children : NULL; st;
-         st = st->next) {
+    for (const xmlNode *st = root ? root->children : NULL; st; st = st->next) {
         if (!is_el(st, "style"))
             continue;
         char *id = attr(st, "styleId");
@@ -414,8 +418,8 @@ static int docx_para_level(const walker *w, const xmlNode *p)
 
 static int docx_is_toc(const xmlNode *sdt)
 {
-    const xmlNode *g = child(child(child(sdt, "sdtPr"), "docPartObj"),
-                             "docPartGallery");
+    const xmlNode *g =
+        child(child(child(sdt, "sdtPr"), "docPartObj"), "docPartGallery");
     char *v = attr(g, "val");
     int toc = v && strstr(v, "Table of Contents");
     xmlFree(v);
@@ -565,9 +569,8 @@ static void odt_blocks(walker *w, const xmlNode *n, int *has_title)
             }
             end_para(w, -1);
         } else if (is_el(n, "table-of-content") ||
-                   is_el(n, "tracked-changes") ||
-                   is_el(n, "sequence-decls") || is_el(n, "forms") ||
-                   is_el(n, "annotation")) {
+                   is_el(n, "tracked-changes") || is_el(n, "sequence-decls") ||
+                   is_el(n, "forms") || is_el(n, "annotation")) {
             continue;
         } else {
             odt_blocks(w, n->children, has_title);
@@ -604,13 +607,13 @@ static int read_office(const char *path, const char *buf, size_t len,
         /* An ODT saved with a password encrypts its parts inside a
          * plain ZIP; the manifest says so. */
         kb_buf man;
-        rc = read_part(za, "META-INF/manifest.xml", META_MAX, &man, what,
-                       sink);
+        rc = read_part(za, "META-INF/manifest.xml", META_MAX, &man, what, sink);
         if (rc == KB_OK) {
             int enc = strstr(man.data, "encryption-data") != NULL;
             kb_buf_free(&man);
             if (enc) {
-                sink->problem(sink->ctx, 0, "encrypted ODT (needs a "
+                sink->problem(sink->ctx, 0,
+                              "encrypted ODT (needs a "
                               "password)");
                 rc = KB_EDOC;
                 goto done;
@@ -626,8 +629,7 @@ static int read_office(const char *path, const char *buf, size_t len,
         body = child(child(root, "body"), "text");
         meta_from(za, "meta.xml", meta, what, sink);
     } else {
-        doc = read_xml(za, "word/document.xml", PART_MAX, 1, what, sink,
-                       &rc);
+        doc = read_xml(za, "word/document.xml", PART_MAX, 1, what, sink, &rc);
         if (!doc)
             goto done;
         aux = read_xml(za, "word/styles.xml", META_MAX, 0, what, sink, &rc);

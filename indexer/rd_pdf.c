@@ -80,11 +80,12 @@ static int run_tool(char *const argv[], int pdf_fd, kb_buf *out, kb_buf *err,
     int e = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
     if (e != 0) {
         pid = -1;
-        rc = e == ENOENT
-                 ? kb_fail(errmsg, KB_EDOC, "%s is not installed (Debian "
-                           "poppler-utils)", argv[0])
-                 : kb_fail(errmsg, KB_EDOC, "cannot run %s: %s", argv[0],
-                           strerror(e));
+        rc = e == ENOENT ? kb_fail(errmsg, KB_EDOC,
+                                   "%s is not installed (Debian "
+                                   "poppler-utils)",
+                                   argv[0])
+                         : kb_fail(errmsg, KB_EDOC, "cannot run %s: %s",
+                                   argv[0], strerror(e));
         goto done;
     }
     close_fd(&op[1]);
@@ -97,8 +98,8 @@ static int run_tool(char *const argv[], int pdf_fd, kb_buf *out, kb_buf *err,
     while (open > 0 && !kill_it) {
         long left = deadline - now_ms();
         if (left <= 0) {
-            rc = kb_fail(errmsg, KB_EDOC, "%s took over %d s; stopped",
-                         argv[0], TOOL_SECONDS);
+            rc = kb_fail(errmsg, KB_EDOC, "%s took over %d s; stopped", argv[0],
+                         TOOL_SECONDS);
             kill_it = 1;
             break;
         }
@@ -115,9 +116,10 @@ static int run_tool(char *const argv[], int pdf_fd, kb_buf *out, kb_buf *err,
                 int arc = kb_buf_add(out, chunk, (size_t)r);
                 if (arc != KB_OK) {
                     rc = arc == KB_ETOOBIG
-                             ? kb_fail(errmsg, KB_ETOOBIG, "%s printed over "
-                                       "%zu MiB of text; stopped", argv[0],
-                                       out->cap >> 20)
+                             ? kb_fail(errmsg, KB_ETOOBIG,
+                                       "%s printed over "
+                                       "%zu MiB of text; stopped",
+                                       argv[0], out->cap >> 20)
                              : kb_fail(errmsg, arc, "out of memory");
                     kill_it = 1;
                 }
@@ -147,8 +149,8 @@ static int run_tool(char *const argv[], int pdf_fd, kb_buf *out, kb_buf *err,
             break;
         }
         if (now_ms() >= deadline) {
-            rc = kb_fail(errmsg, KB_EDOC, "%s took over %d s; stopped",
-                         argv[0], TOOL_SECONDS);
+            rc = kb_fail(errmsg, KB_EDOC, "%s took over %d s; stopped", argv[0],
+                         TOOL_SECONDS);
             kill_it = 1;
             kill(pid, SIGKILL);
         } else {
@@ -326,8 +328,8 @@ static int add_fragment(lines *L, xmlNode *t, int page)
             return KB_ENOMEM;
         }
         int sp = !wide_join(last->text, ol, s);
-        snprintf(m, ol + n + 2, "%s%s%.*s", last->text, sp ? " " : "",
-                 (int)n, s);
+        snprintf(m, ol + n + 2, "%s%s%.*s", last->text, sp ? " " : "", (int)n,
+                 s);
         free(last->text);
         last->text = m;
         /* The line counts as its widest font: a larger run at its start
@@ -366,8 +368,7 @@ static int read_lines(const char *xml, size_t len, lines *L)
 {
     xmlDocPtr doc = xmlReadMemory(xml, (int)len, NULL, "UTF-8",
                                   XML_PARSE_NONET | XML_PARSE_RECOVER |
-                                      XML_PARSE_NOERROR |
-                                      XML_PARSE_NOWARNING);
+                                      XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
     if (!doc)
         return KB_EDOC;
     int rc = KB_OK;
@@ -449,9 +450,8 @@ static int level_of(const int *hsizes, int nh, int size)
     return level;
 }
 
-static int emit_headed(const lines *L, int body, kb_sections *s,
-                       json_t *meta, const kb_read_opts *o, int faq,
-                       const kb_sink *sink)
+static int emit_headed(const lines *L, int body, kb_sections *s, json_t *meta,
+                       const kb_read_opts *o, int faq, const kb_sink *sink)
 {
     int hsizes[64], nh = 0;
     for (size_t i = 0; i < L->n; i++) {
@@ -484,10 +484,9 @@ static int emit_headed(const lines *L, int body, kb_sections *s,
             /* Close what came before: text before any heading, or the
              * previous heading with its text. */
             if (head.len || text.len) {
-                rc = kb_attach_section(s, meta, o, faq, level,
-                                       head.len ? head.data : NULL,
-                                       text.data ? text.data : "",
-                                       text.len, pos);
+                rc = kb_attach_section(
+                    s, meta, o, faq, level, head.len ? head.data : NULL,
+                    text.data ? text.data : "", text.len, pos);
                 started = 1;
             }
             kb_buf_reset(&head);
@@ -496,8 +495,7 @@ static int emit_headed(const lines *L, int body, kb_sections *s,
                 kb_buf_adds(&head, l->text);
                 level = level_of(hsizes, nh, l->size);
                 pos = l->page;
-                if (level == 1 && !started &&
-                    !json_object_get(meta, "title"))
+                if (level == 1 && !started && !json_object_get(meta, "title"))
                     json_object_set_new(meta, "title", json_string(l->text));
             }
             prev = l;
@@ -525,9 +523,9 @@ static int emit_headed(const lines *L, int body, kb_sections *s,
 
 /* --- no headings: one section per page of pdftotext -layout --- */
 
-static int emit_pages(const char *txt, size_t len, kb_sections *s,
-                      json_t *meta, const kb_read_opts *o, int faq,
-                      const char *title, int *pages)
+static int emit_pages(const char *txt, size_t len, kb_sections *s, json_t *meta,
+                      const kb_read_opts *o, int faq, const char *title,
+                      int *pages)
 {
     int page = 1, rc = KB_OK;
     *pages = 0;
@@ -541,8 +539,8 @@ static int emit_pages(const char *txt, size_t len, kb_sections *s,
         if (!blank) {
             (*pages)++;
             snprintf(head, sizeof head, "%s (page %d)", title, page);
-            rc = kb_attach_section(s, meta, o, faq, faq ? 2 : 1, head,
-                                   txt + i, end - i, page);
+            rc = kb_attach_section(s, meta, o, faq, faq ? 2 : 1, head, txt + i,
+                                   end - i, page);
         }
         i = end + 1;
     }
@@ -618,12 +616,13 @@ int kb_read_pdf(const char *path, const char *buf, size_t len,
         goto done;
     read_info(out.data, meta);
     kb_buf_reset(&out);
-    char *xml[] = {"pdftohtml", "-xml", "-i", "-stdout", "-q", "-nodrm",
-                   "-enc", "UTF-8", file, NULL};
+    char *xml[] = {"pdftohtml", "-xml", "-i",    "-stdout", "-q",
+                   "-nodrm",    "-enc", "UTF-8", file,      NULL};
     if ((rc = run_poppler(xml, fd, &out, sink)) != KB_OK)
         goto done;
     if (read_lines(out.data ? out.data : "", out.len, &L) != KB_OK) {
-        sink->problem(sink->ctx, 0, "not a readable PDF: pdftohtml gave "
+        sink->problem(sink->ctx, 0,
+                      "not a readable PDF: pdftohtml gave "
                       "no usable XML");
         rc = KB_EDOC;
         goto done;
@@ -640,8 +639,8 @@ int kb_read_pdf(const char *path, const char *buf, size_t len,
         rc = emit_headed(&L, body, s, meta, o, faq, sink);
     } else {
         kb_buf_reset(&out);
-        char *txt[] = {"pdftotext", "-layout", "-enc", "UTF-8", "-q", file,
-                       "-", NULL};
+        char *txt[] = {"pdftotext", "-layout", "-enc", "UTF-8",
+                       "-q",        file,      "-",    NULL};
         if ((rc = run_poppler(txt, fd, &out, sink)) != KB_OK)
             goto done;
         char title[256];
@@ -656,7 +655,8 @@ int kb_read_pdf(const char *path, const char *buf, size_t len,
         if (rc == KB_OK && pages == 0) {
             /* A scanned PDF: say so rather than archive what the file
              * gave before. */
-            sink->problem(sink->ctx, 0, "no text in this PDF (scanned pages "
+            sink->problem(sink->ctx, 0,
+                          "no text in this PDF (scanned pages "
                           "need OCR first)");
             rc = KB_EDOC;
         }

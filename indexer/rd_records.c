@@ -33,8 +33,8 @@ int kb_read_jsonl(const char *path, const char *buf, size_t len,
             b++;
         if (b < end) {
             json_error_t je;
-            json_t *rec = json_loadb(buf + b, end - b, JSON_REJECT_DUPLICATES,
-                                     &je);
+            json_t *rec =
+                json_loadb(buf + b, end - b, JSON_REJECT_DUPLICATES, &je);
             if (!rec)
                 sink->problem(sink->ctx, line, "invalid JSON: %s (column %d)",
                               je.text, je.column);
@@ -71,8 +71,10 @@ int kb_read_json(const char *path, const char *buf, size_t len,
             if (rc)
                 break;
             if (!json_is_object(rec))
-                sink->problem(sink->ctx, 0, "record %zu: expected a JSON "
-                              "object", i + 1);
+                sink->problem(sink->ctx, 0,
+                              "record %zu: expected a JSON "
+                              "object",
+                              i + 1);
             else
                 rc = emit(o, sink, rec, path, (int)i + 1);
         }
@@ -101,8 +103,8 @@ typedef struct {
 static void on_field(void *s, size_t n, void *data)
 {
     csv_state *st = data;
-    json_t *v = (s && memchr(s, '\0', n)) ? NULL
-                                           : json_stringn(s ? s : "", s ? n : 0);
+    json_t *v =
+        (s && memchr(s, '\0', n)) ? NULL : json_stringn(s ? s : "", s ? n : 0);
     if (!v) { /* invalid UTF-8 or a NUL byte: the row is rejected */
         st->bad_utf8 = 1;
         v = json_string("");
@@ -133,10 +135,9 @@ static void on_row(int c, void *data)
         json_string_length(json_array_get(st->row, 0)) == 0)
         goto reset; /* blank line */
     if (json_array_size(st->row) != json_array_size(st->header)) {
-        st->sink->problem(st->sink->ctx, st->row_line,
-                          "expected %zu fields, found %zu",
-                          json_array_size(st->header),
-                          json_array_size(st->row));
+        st->sink->problem(
+            st->sink->ctx, st->row_line, "expected %zu fields, found %zu",
+            json_array_size(st->header), json_array_size(st->row));
         goto reset;
     }
     json_t *rec = json_object();
@@ -159,8 +160,8 @@ int kb_read_csv(const char *path, const char *buf, size_t len,
                 const kb_read_opts *o, const kb_sink *sink)
 {
     struct csv_parser p;
-    csv_state st = {.path = path, .o = o, .sink = sink, .row = json_array(),
-                    .row_line = 1};
+    csv_state st = {
+        .path = path, .o = o, .sink = sink, .row = json_array(), .row_line = 1};
     if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI) != 0)
         return KB_ENOMEM;
     size_t i = 0;
@@ -169,8 +170,7 @@ int kb_read_csv(const char *path, const char *buf, size_t len,
         const char *nl = memchr(buf + i, '\n', len - i);
         size_t end = nl ? (size_t)(nl - buf) + 1 : len;
         st.line++;
-        if (csv_parse(&p, buf + i, end - i, on_field, on_row, &st) !=
-            end - i) {
+        if (csv_parse(&p, buf + i, end - i, on_field, on_row, &st) != end - i) {
             sink->problem(sink->ctx, st.line, "malformed CSV: %s",
                           csv_strerror(csv_error(&p)));
             st.rc = KB_EDOC;

@@ -17,9 +17,9 @@ static const char *ext(const char *path)
 
 int kb_read_supported(const char *path)
 {
-    static const char *const exts[] = {"md", "markdown", "html", "htm", "txt",
-                                       "jsonl", "ndjson", "json", "csv",
-                                       "pdf", "docx", "odt", NULL};
+    static const char *const exts[] = {
+        "md",   "markdown", "html", "htm",  "txt", "jsonl", "ndjson",
+        "json", "csv",      "pdf",  "docx", "odt", NULL};
     const char *e = ext(path);
     for (int i = 0; exts[i]; i++)
         if (strcasecmp(e, exts[i]) == 0)
@@ -31,9 +31,9 @@ const char *kb_read_kind_from_path(const char *path)
 {
     static const struct {
         const char *dir, *kind;
-    } map[] = {{"manuals", "manual"}, {"manual", "manual"}, {"faqs", "faq"},
-               {"faq", "faq"},         {"tickets", "ticket"},
-               {"ticket", "ticket"}};
+    } map[] = {{"manuals", "manual"}, {"manual", "manual"},
+               {"faqs", "faq"},       {"faq", "faq"},
+               {"tickets", "ticket"}, {"ticket", "ticket"}};
     const char *kind = NULL;
     /* The innermost matching folder wins. */
     for (const char *p = path; *p;) {
@@ -88,8 +88,8 @@ void kb_file_id(char *out, size_t n, const char *path)
     int alnum = 0;
     for (const char *p = base; *p && w + 1 < n; p++) {
         char c = (*p >= 'A' && *p <= 'Z') ? (char)(*p + 32) : *p;
-        int ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                 c == '_' || c == '-' || (c == '.' && w > 0);
+        int ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
+                 c == '-' || (c == '.' && w > 0);
         alnum |= ok && c != '-' && c != '_' && c != '.';
         if (ok)
             out[w++] = c;

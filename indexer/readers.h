@@ -23,7 +23,10 @@ typedef struct kb_read_opts {
     size_t nmaps;
 } kb_read_opts;
 
-#define KB_READ_OPTS_INIT {NULL, NULL, NULL, 0}
+#define KB_READ_OPTS_INIT                                                      \
+    {                                                                          \
+        NULL, NULL, NULL, 0                                                    \
+    }
 
 /* 1 if the file name has an extension some reader takes. */
 int kb_read_supported(const char *path);
@@ -92,11 +95,11 @@ int kb_read_odt(const char *path, const char *buf, size_t len,
 
 /* Shared by them (rd_attach.c). kb_attach_kind sets *faq from --kind or
  * the folder; a ticket kind is reported and returns KB_EDOC. */
-int kb_attach_kind(const char *path, const kb_read_opts *o,
-                   const kb_sink *sink, int *faq);
+int kb_attach_kind(const char *path, const kb_read_opts *o, const kb_sink *sink,
+                   int *faq);
 /* One heading (title NULL: text before any heading) with its body text.
  * Without --lang, a section that is mostly Chinese gets lang zh. pos is the
  * page (PDF) or paragraph number, used where a line number would be. */
 int kb_attach_section(kb_sections *s, json_t *meta, const kb_read_opts *o,
-                      int faq, int level, const char *title,
-                      const char *body, size_t len, int pos);
+                      int faq, int level, const char *title, const char *body,
+                      size_t len, int pos);

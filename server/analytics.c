@@ -32,7 +32,7 @@
 
 #define QUERY_LOG_MAX 300 /* characters of a query kept in the log */
 #define TOP_LOGGED 10
-#define LOW_CLICK_MIN 3     /* searches before a query can be "low click" */
+#define LOW_CLICK_MIN 3 /* searches before a query can be "low click" */
 #define LOW_CLICK_CTR 0.2
 #define PURGE_EVERY 3600.0
 
@@ -154,13 +154,16 @@ int analytics_open(const kb_config *cfg, char **errmsg)
     FILE *f = NULL;
     if (*p && !(f = fopen(p, "a"))) {
         if (*want)
-            return kb_fail(errmsg, KB_EIO, "analytics log %s cannot be "
-                           "opened: %s", p, strerror(errno));
+            return kb_fail(errmsg, KB_EIO,
+                           "analytics log %s cannot be "
+                           "opened: %s",
+                           p, strerror(errno));
         /* The default place beside the index may not be writable (a
          * front-end's stub file under /etc): serve without the log. */
-        fprintf(stderr, "deskdex-server: analytics log %s cannot be opened "
-                "(%s); searches are not logged: set analytics_log\n", p,
-                strerror(errno));
+        fprintf(stderr,
+                "deskdex-server: analytics log %s cannot be opened "
+                "(%s); searches are not logged: set analytics_log\n",
+                p, strerror(errno));
         p[0] = '\0';
     }
     pthread_mutex_lock(&lock);
@@ -291,14 +294,14 @@ void analytics_search(request *r, const char *route, const char *q,
         json_array_append(top, json_object_get(h, "id"));
     }
     json_t *total = json_object_get(res, "total");
-    json_int_t n = json_is_integer(total) ? json_integer_value(total)
-                                          : (json_int_t)json_array_size(results);
+    json_int_t n = json_is_integer(total)
+                       ? json_integer_value(total)
+                       : (json_int_t)json_array_size(results);
     double ms = (now_seconds() - r->t0) * 1000;
     json_t *e = json_pack("{s:s,s:f,s:s,s:s,s:s,s:s,s:I,s:o,s:f}", "t", route,
-                          "ts", round(wall() * 1000) / 1000, "qid", qid,
-                          "q", mq, "key", key ? key : "", "role",
-                          roles[r->role], "n", n, "top", top, "ms",
-                          round(ms * 1000) / 1000);
+                          "ts", round(wall() * 1000) / 1000, "qid", qid, "q",
+                          mq, "key", key ? key : "", "role", roles[r->role],
+                          "n", n, "top", top, "ms", round(ms * 1000) / 1000);
     free(mq);
     free(key);
     if (!e)
@@ -351,7 +354,8 @@ static void add_search(agg *g, json_t *e, const char *route)
     if (*sid && !strcmp(route, "related")) {
         json_t *s = json_object_get(g->sessions, sid);
         if (!s)
-            json_object_set_new(g->sessions, sid, json_pack("[i,i,i]", 1, 0, 0));
+            json_object_set_new(g->sessions, sid,
+                                json_pack("[i,i,i]", 1, 0, 0));
     }
     if (strcmp(route, "search"))
         return; /* type-ahead and suggestions are not counted as queries */
@@ -368,15 +372,18 @@ static void add_search(agg *g, json_t *e, const char *route)
                       0, "clicked", 0, "forms");
         json_object_set_new(g->keys, key, k);
     }
-    json_object_set_new(k, "count", json_integer(json_integer_value(
-                                        json_object_get(k, "count")) + 1));
+    json_object_set_new(
+        k, "count",
+        json_integer(json_integer_value(json_object_get(k, "count")) + 1));
     if (n == 0)
-        json_object_set_new(k, "zero", json_integer(json_integer_value(
-                                           json_object_get(k, "zero")) + 1));
+        json_object_set_new(
+            k, "zero",
+            json_integer(json_integer_value(json_object_get(k, "zero")) + 1));
     json_t *forms = json_object_get(k, "forms");
     if (json_object_size(forms) < 20 || json_object_get(forms, q))
-        json_object_set_new(forms, q, json_integer(json_integer_value(
-                                          json_object_get(forms, q)) + 1));
+        json_object_set_new(
+            forms, q,
+            json_integer(json_integer_value(json_object_get(forms, q)) + 1));
 }
 
 static void add_click(agg *g, json_t *e)
@@ -392,10 +399,13 @@ static void add_click(agg *g, json_t *e)
         goto position;
     json_object_set_new(g->clicked, qid, json_true());
     g->searches_clicked++;
-    json_t *k = json_object_get(g->keys, json_string_value(json_array_get(q, 0)));
+    json_t *k =
+        json_object_get(g->keys, json_string_value(json_array_get(q, 0)));
     if (k)
-        json_object_set_new(k, "clicked", json_integer(json_integer_value(
-                                              json_object_get(k, "clicked")) + 1));
+        json_object_set_new(
+            k, "clicked",
+            json_integer(json_integer_value(json_object_get(k, "clicked")) +
+                         1));
 position:
     if (q && !strcmp(json_string_value(json_array_get(q, 2)), "search") &&
         pos >= 1 && pos <= TOP_LOGGED)
@@ -512,11 +522,12 @@ static const char *shown(json_t *k)
     const char *best = kb_doc_str(k, "query"), *f;
     json_int_t most = 0;
     json_t *n;
-    json_object_foreach(json_object_get(k, "forms"), f, n)
-        if (json_integer_value(n) > most) {
-            most = json_integer_value(n);
-            best = f;
-        }
+    json_object_foreach(json_object_get(k, "forms"), f,
+                        n) if (json_integer_value(n) > most)
+    {
+        most = json_integer_value(n);
+        best = f;
+    }
     return best;
 }
 
@@ -554,8 +565,10 @@ static json_t *first_rows(json_t *rows, row_cmp cmp, int limit)
 static const char *sort_field;
 static int by_field_desc(const void *a, const void *b)
 {
-    json_int_t x = json_integer_value(json_object_get(*(json_t *const *)a, sort_field));
-    json_int_t y = json_integer_value(json_object_get(*(json_t *const *)b, sort_field));
+    json_int_t x =
+        json_integer_value(json_object_get(*(json_t *const *)a, sort_field));
+    json_int_t y =
+        json_integer_value(json_object_get(*(json_t *const *)b, sort_field));
     if (x != y)
         return x < y ? 1 : -1;
     return strcmp(kb_doc_str(*(json_t *const *)a, "query"),
@@ -584,8 +597,8 @@ static json_t *query_report(agg *g, int which, int limit)
         json_int_t cl = json_integer_value(json_object_get(k, "clicked"));
         if (which == Q_ZERO && !z)
             continue;
-        if (which == Q_LOW &&
-            (c < LOW_CLICK_MIN || z == c || (double)cl / (double)c >= LOW_CLICK_CTR))
+        if (which == Q_LOW && (c < LOW_CLICK_MIN || z == c ||
+                               (double)cl / (double)c >= LOW_CLICK_CTR))
             continue;
         if (which == Q_GAP && !z && !(c >= 2 && cl == 0))
             continue;
@@ -599,16 +612,16 @@ static json_t *ctr_report(agg *g)
     json_t *pos = json_array();
     for (int p = 1; p <= TOP_LOGGED; p++)
         json_array_append_new(
-            pos, json_pack("{s:i,s:i,s:i,s:f}", "position", p, "impressions",
-                           (int)g->impressions[p], "clicks", (int)g->clicks[p],
-                           "ctr", ratio((double)g->clicks[p],
-                                        (double)g->impressions[p])));
+            pos, json_pack(
+                     "{s:i,s:i,s:i,s:f}", "position", p, "impressions",
+                     (int)g->impressions[p], "clicks", (int)g->clicks[p], "ctr",
+                     ratio((double)g->clicks[p], (double)g->impressions[p])));
     return json_pack("{s:i,s:i,s:f,s:i,s:f,s:o}", "searches", (int)g->searches,
                      "searches_clicked", (int)g->searches_clicked, "ctr",
                      ratio((double)g->searches_clicked, (double)g->searches),
                      "zero_results", (int)g->zero, "zero_rate",
-                     ratio((double)g->zero, (double)g->searches),
-                     "by_position", pos);
+                     ratio((double)g->zero, (double)g->searches), "by_position",
+                     pos);
 }
 
 static json_t *deflection_report(agg *g)
@@ -625,8 +638,8 @@ static json_t *deflection_report(agg *g)
         deflected += o && !sub;
     }
     return json_pack("{s:i,s:i,s:i,s:i,s:f,s:b}", "sessions", (int)sessions,
-                     "opened_article", (int)opened, "submitted",
-                     (int)submitted, "deflected", (int)deflected, "rate",
+                     "opened_article", (int)opened, "submitted", (int)submitted,
+                     "deflected", (int)deflected, "rate",
                      ratio((double)deflected, (double)opened),
                      "submission_reported", g->submits > 0);
 }
@@ -652,13 +665,12 @@ static json_t *helpfulness_report(agg *g, kb_xdb *db, int limit, int falling)
         if (falling && strcmp(t, "falling"))
             continue;
         json_int_t h = geti(v, 0), n = geti(v, 1);
-        json_t *row = json_pack("{s:s,s:I,s:I,s:I,s:f,s:s}", "id", id,
-                                "votes", h + n, "helpful", h, "not_helpful", n,
-                                "ratio", ratio((double)h, (double)(h + n)),
-                                "trend", t);
+        json_t *row = json_pack("{s:s,s:I,s:I,s:I,s:f,s:s}", "id", id, "votes",
+                                h + n, "helpful", h, "not_helpful", n, "ratio",
+                                ratio((double)h, (double)(h + n)), "trend", t);
         json_t *doc = NULL;
-        if (db && kb_store_get(kb_shard_for(db, id), id, 0, &doc, NULL) ==
-                      KB_OK)
+        if (db &&
+            kb_store_get(kb_shard_for(db, id), id, 0, &doc, NULL) == KB_OK)
             json_object_set_new(row, "title",
                                 json_string(kb_doc_str(doc, "title")));
         json_decref(doc);
@@ -728,24 +740,28 @@ static json_t *gaps_report(agg *g, int limit)
             seeds[ns].buf = buf;
             memcpy(seeds[ns].t, t, sizeof t);
             seeds[ns].n = n;
-            seeds[ns].c = json_pack("{s:s,s:s,s:i,s:i,s:i,s:[]}", "label",
-                                    kb_doc_str(row, "query"), "terms",
-                                    kb_doc_str(row, "key"), "searches", 0,
-                                    "zero_results", 0, "queries", 0,
-                                    "examples");
+            seeds[ns].c = json_pack(
+                "{s:s,s:s,s:i,s:i,s:i,s:[]}", "label", kb_doc_str(row, "query"),
+                "terms", kb_doc_str(row, "key"), "searches", 0, "zero_results",
+                0, "queries", 0, "examples");
             json_array_append(clusters, seeds[ns].c);
             ns++;
         } else {
             free(buf);
         }
         json_t *c0 = seeds[best].c;
-        json_object_set_new(c0, "searches", json_integer(json_integer_value(
-                                    json_object_get(c0, "searches")) + c));
-        json_object_set_new(c0, "zero_results",
-                            json_integer(json_integer_value(json_object_get(
-                                             c0, "zero_results")) + z));
-        json_object_set_new(c0, "queries", json_integer(json_integer_value(
-                                   json_object_get(c0, "queries")) + 1));
+        json_object_set_new(
+            c0, "searches",
+            json_integer(json_integer_value(json_object_get(c0, "searches")) +
+                         c));
+        json_object_set_new(
+            c0, "zero_results",
+            json_integer(
+                json_integer_value(json_object_get(c0, "zero_results")) + z));
+        json_object_set_new(
+            c0, "queries",
+            json_integer(json_integer_value(json_object_get(c0, "queries")) +
+                         1));
         json_t *ex = json_object_get(c0, "examples");
         if (json_array_size(ex) < 5)
             json_array_append_new(ex, json_pack("{s:s,s:I}", "query",
@@ -784,11 +800,11 @@ static int on_doc(void *vctx, const char *key, size_t klen)
     const char *st = kb_doc_str(doc, "status");
     if (kb_is_date(rb) && strcmp(st, "archived") &&
         strcmp(kb_doc_str(doc, "kind"), "ticket")) {
-        json_t *row = json_pack("{s:s,s:s,s:s,s:s,s:s,s:I}", "id", id, "title",
-                                kb_doc_str(doc, "title"), "kind",
-                                kb_doc_str(doc, "kind"), "review_by", rb,
-                                "status", st, "version",
-                                json_integer_value(json_object_get(doc, "version")));
+        json_t *row =
+            json_pack("{s:s,s:s,s:s,s:s,s:s,s:I}", "id", id, "title",
+                      kb_doc_str(doc, "title"), "kind", kb_doc_str(doc, "kind"),
+                      "review_by", rb, "status", st, "version",
+                      json_integer_value(json_object_get(doc, "version")));
         if (strcmp(rb, c->today) < 0)
             json_array_append_new(c->overdue, row);
         else if (strcmp(rb, c->soon) <= 0)
@@ -804,8 +820,9 @@ static int by_review(const void *a, const void *b)
 {
     int d = strcmp(kb_doc_str(*(json_t *const *)a, "review_by"),
                    kb_doc_str(*(json_t *const *)b, "review_by"));
-    return d ? d : strcmp(kb_doc_str(*(json_t *const *)a, "id"),
-                          kb_doc_str(*(json_t *const *)b, "id"));
+    return d ? d
+             : strcmp(kb_doc_str(*(json_t *const *)a, "id"),
+                      kb_doc_str(*(json_t *const *)b, "id"));
 }
 
 static json_t *by_date(json_t *rows, int limit)
@@ -852,8 +869,8 @@ static json_t *stale_report(agg *g, kb_xdb *db, int due_days, int limit)
 static pthread_mutex_t report_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static const char *const reports[] = {
-    "summary", "top-queries", "zero-results", "low-click", "ctr",
-    "deflection", "helpfulness", "gaps", "stale", NULL};
+    "summary",    "top-queries", "zero-results", "low-click", "ctr",
+    "deflection", "helpfulness", "gaps",         "stale",     NULL};
 
 enum MHD_Result h_analytics(request *r);
 enum MHD_Result h_analytics(request *r)
@@ -864,9 +881,11 @@ enum MHD_Result h_analytics(request *r)
         if (!strcmp(name, reports[i]))
             which = i;
     if (which < 0)
-        return reply_error(r, KB_ENOTFOUND, "no report %s; reports: summary, "
+        return reply_error(r, KB_ENOTFOUND,
+                           "no report %s; reports: summary, "
                            "top-queries, zero-results, low-click, ctr, "
-                           "deflection, helpfulness, gaps, stale", name);
+                           "deflection, helpfulness, gaps, stale",
+                           name);
     long window, limit, due;
     if (arg_int(r, "days", 30, 1, 36500, &window) < 0 ||
         arg_int(r, "limit", 20, 1, 1000, &limit) < 0 ||
@@ -888,23 +907,36 @@ enum MHD_Result h_analytics(request *r)
         int lim = (int)limit;
         switch (which) {
         case 0:
-            out = json_pack(
-                "{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "top_queries",
-                query_report(&g, Q_TOP, lim), "zero_results",
-                query_report(&g, Q_ZERO, lim), "low_click",
-                query_report(&g, Q_LOW, lim), "ctr", ctr_report(&g),
-                "deflection", deflection_report(&g), "helpfulness",
-                helpfulness_report(&g, db, lim, 0), "gaps",
-                gaps_report(&g, lim), "stale",
-                stale_report(&g, db, (int)due, lim));
+            out = json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "top_queries",
+                            query_report(&g, Q_TOP, lim), "zero_results",
+                            query_report(&g, Q_ZERO, lim), "low_click",
+                            query_report(&g, Q_LOW, lim), "ctr", ctr_report(&g),
+                            "deflection", deflection_report(&g), "helpfulness",
+                            helpfulness_report(&g, db, lim, 0), "gaps",
+                            gaps_report(&g, lim), "stale",
+                            stale_report(&g, db, (int)due, lim));
             break;
-        case 1: out = json_pack("{s:o}", "queries", query_report(&g, Q_TOP, (int)limit)); break;
-        case 2: out = json_pack("{s:o}", "queries", query_report(&g, Q_ZERO, (int)limit)); break;
-        case 3: out = json_pack("{s:o}", "queries", query_report(&g, Q_LOW, (int)limit)); break;
+        case 1:
+            out = json_pack("{s:o}", "queries",
+                            query_report(&g, Q_TOP, (int)limit));
+            break;
+        case 2:
+            out = json_pack("{s:o}", "queries",
+                            query_report(&g, Q_ZERO, (int)limit));
+            break;
+        case 3:
+            out = json_pack("{s:o}", "queries",
+                            query_report(&g, Q_LOW, (int)limit));
+            break;
         case 4: out = ctr_report(&g); break;
         case 5: out = deflection_report(&g); break;
-        case 6: out = json_pack("{s:o}", "articles", helpfulness_report(&g, db, (int)limit, 0)); break;
-        case 7: out = json_pack("{s:o}", "clusters", gaps_report(&g, (int)limit)); break;
+        case 6:
+            out = json_pack("{s:o}", "articles",
+                            helpfulness_report(&g, db, (int)limit, 0));
+            break;
+        case 7:
+            out = json_pack("{s:o}", "clusters", gaps_report(&g, (int)limit));
+            break;
         case 8: out = stale_report(&g, db, (int)due, (int)limit); break;
         }
     }

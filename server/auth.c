@@ -43,8 +43,10 @@ int auth_load(const char *path, char **errmsg)
                            je.text);
         if (!json_is_array(root)) {
             json_decref(root);
-            return kb_fail(errmsg, KB_EINVALID, "%s: expected an array of "
-                           "{\"name\",\"role\",\"sha256\"}", path);
+            return kb_fail(errmsg, KB_EINVALID,
+                           "%s: expected an array of "
+                           "{\"name\",\"role\",\"sha256\"}",
+                           path);
         }
         nk = calloc(json_array_size(root) + 1, sizeof *nk);
         size_t i;
@@ -53,8 +55,7 @@ int auth_load(const char *path, char **errmsg)
         {
             const char *name = json_string_value(json_object_get(e, "name"));
             const char *role = json_string_value(json_object_get(e, "role"));
-            const char *hash =
-                json_string_value(json_object_get(e, "sha256"));
+            const char *hash = json_string_value(json_object_get(e, "sha256"));
             kb_audience a;
             if (!role)
                 role = "";
@@ -69,22 +70,24 @@ int auth_load(const char *path, char **errmsg)
             else {
                 free(nk);
                 json_decref(root);
-                return kb_fail(errmsg, KB_EINVALID, "%s: key %zu: role must "
-                               "be public, agent, editor or admin", path,
-                               i + 1);
+                return kb_fail(errmsg, KB_EINVALID,
+                               "%s: key %zu: role must "
+                               "be public, agent, editor or admin",
+                               path, i + 1);
             }
             if (!name || !hash || strlen(hash) != 64 || strlen(name) >= 64) {
                 free(nk);
                 json_decref(root);
-                return kb_fail(errmsg, KB_EINVALID, "%s: key %zu: needs a "
+                return kb_fail(errmsg, KB_EINVALID,
+                               "%s: key %zu: needs a "
                                "name (under 64 bytes) and a 64-hex sha256",
                                path, i + 1);
             }
             snprintf(nk[n].name, sizeof nk[n].name, "%s", name);
             for (int j = 0; j < 64; j++)
-                nk[n].hash[j] = (char)((hash[j] >= 'A' && hash[j] <= 'F')
-                                           ? hash[j] + 32
-                                           : hash[j]);
+                nk[n].hash[j] =
+                    (char)((hash[j] >= 'A' && hash[j] <= 'F') ? hash[j] + 32
+                                                              : hash[j]);
             nk[n].role = a;
             n++;
         }
@@ -109,8 +112,8 @@ void auth_free(void)
 
 int auth_check(request *r)
 {
-    const char *h = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
-                                                "Authorization");
+    const char *h =
+        MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Authorization");
     r->role = KB_AUD_PUBLIC;
     r->key_name = "-";
     if (!h)

@@ -23,27 +23,28 @@
 
 typedef struct entry {
     uint64_t hash;
-    char *key;       /* the request's key */
-    size_t bytes;    /* held by the entry, against cache_max_bytes */
+    char *key;    /* the request's key */
+    size_t bytes; /* held by the entry, against cache_max_bytes */
     uint64_t ino, rev, gen;
-    double expires;  /* monotonic seconds */
-    char *res;       /* the answer before per-request fields, as compact
-                        JSON: a third of the memory of its json_t */
+    double expires; /* monotonic seconds */
+    char *res;      /* the answer before per-request fields, as compact
+                       JSON: a third of the memory of its json_t */
     size_t len;
-    char *qkey;      /* the query's key for the log, or NULL */
+    char *qkey; /* the query's key for the log, or NULL */
 } entry;
 
 static entry *slots;
 static size_t nslots;
 static size_t max_bytes, used_bytes;
 static double ttl;
-static uint64_t gen; /* bumped by cache_clear */
-static size_t sweep_at;  /* where the next partial sweep starts */
+static uint64_t gen;    /* bumped by cache_clear */
+static size_t sweep_at; /* where the next partial sweep starts */
 static uint64_t swept_rev, swept_ino, swept_gen; /* of the last full one */
 #define SWEEP 64 /* slots a partial sweep looks at */
 static unsigned long hits, misses;
 static pthread_mutex_t locks[NLOCKS];
-static pthread_mutex_t stats_lock = PTHREAD_MUTEX_INITIALIZER; /* bytes, counts */
+static pthread_mutex_t stats_lock =
+    PTHREAD_MUTEX_INITIALIZER; /* bytes, counts */
 
 static void entry_drop(entry *e)
 {
@@ -99,18 +100,17 @@ static uint64_t fnv1a(const char *s, size_t n)
 /* Length-prefixed, so no argument can pass for two. */
 static int key_add(kb_buf *b, const char *s)
 {
-    return s ? kb_buf_printf(b, "%zu:%s|", strlen(s), s)
-             : kb_buf_adds(b, "-|");
+    return s ? kb_buf_printf(b, "%zu:%s|", strlen(s), s) : kb_buf_adds(b, "-|");
 }
 
 char *cache_key(const char *route, const request *r, const kb_search_opts *o)
 {
     kb_buf b = KB_BUF_INIT(1u << 16);
-    int rc = kb_buf_printf(&b, "%s|%d|%d|%d|%d|%d|%d|", route, (int)r->role,
-                           o->limit, o->offset, o->facets, o->partial,
-                           o->group);
-    const char *args[] = {o->q, o->kind, o->product, o->category, o->tag,
-                          o->lang};
+    int rc =
+        kb_buf_printf(&b, "%s|%d|%d|%d|%d|%d|%d|", route, (int)r->role,
+                      o->limit, o->offset, o->facets, o->partial, o->group);
+    const char *args[] = {o->q,        o->kind, o->product,
+                          o->category, o->tag,  o->lang};
     for (size_t i = 0; rc == KB_OK && i < sizeof args / sizeof *args; i++)
         rc = key_add(&b, args[i]);
     if (rc != KB_OK) {
@@ -203,13 +203,14 @@ static void sweep(uint64_t ino, uint64_t rev)
     }
 }
 
-void cache_put(const char *key, kb_xdb *db, const json_t *res,
-               const char *qkey)
+void cache_put(const char *key, kb_xdb *db, const json_t *res, const char *qkey)
 {
     uint64_t ino, rev;
     if (!nslots || !key || !where(db, &ino, &rev))
         return;
-    entry n = {.hash = fnv1a(key, strlen(key)), .ino = ino, .rev = rev,
+    entry n = {.hash = fnv1a(key, strlen(key)),
+               .ino = ino,
+               .rev = rev,
                .expires = now_seconds() + ttl};
     n.res = json_dumps(res, JSON_COMPACT);
     n.len = n.res ? strlen(n.res) : 0;
@@ -252,7 +253,8 @@ void cache_metrics(kb_buf *b)
     unsigned long h = hits, m = misses;
     size_t used = used_bytes;
     pthread_mutex_unlock(&stats_lock);
-    kb_buf_printf(b, "# HELP deskdex_cache_hits_total Searches answered "
+    kb_buf_printf(b,
+                  "# HELP deskdex_cache_hits_total Searches answered "
                   "from the answer cache.\n# TYPE deskdex_cache_hits_total "
                   "counter\ndeskdex_cache_hits_total %lu\n"
                   "# HELP deskdex_cache_misses_total Searches the cache did "

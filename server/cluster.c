@@ -34,10 +34,13 @@ int cluster_refuse(request *r)
     if (!g_srv.fixed.read_only || r->route < 0 || !g_routes[r->route].writes)
         return 0; /* reads, suggest, and events (this server's own log) */
     if (*g_srv.fixed.primary_url)
-        reply_error(r, KB_EREADONLY, "this server is a read-only replica; "
-                    "send writes to the writer at %s", g_srv.fixed.primary_url);
+        reply_error(r, KB_EREADONLY,
+                    "this server is a read-only replica; "
+                    "send writes to the writer at %s",
+                    g_srv.fixed.primary_url);
     else
-        reply_error(r, KB_EREADONLY, "this server is a read-only replica; "
+        reply_error(r, KB_EREADONLY,
+                    "this server is a read-only replica; "
                     "send writes to the writer");
     return 1;
 }
@@ -63,11 +66,11 @@ static struct {
     pthread_mutex_t lock;
     pthread_t thread;
     int running, stop;
-    char *url;          /* the writer, copied at start */
-    int primary_up;     /* the last probe reached the writer */
-    double lag;         /* seconds behind the writer (0: caught up) */
-    double apply;       /* last seen delay from a commit to this replica */
-    double checked;     /* monotonic time of the last probe */
+    char *url;      /* the writer, copied at start */
+    int primary_up; /* the last probe reached the writer */
+    double lag;     /* seconds behind the writer (0: caught up) */
+    double apply;   /* last seen delay from a commit to this replica */
+    double checked; /* monotonic time of the last probe */
 } lag = {PTHREAD_MUTEX_INITIALIZER, 0, 0, 0, NULL, 0, 0, -1, 0};
 
 static double wall_seconds(void)
@@ -117,8 +120,10 @@ static json_t *http_get_json(const char *url, const char *path, int ms)
     if (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0)
         goto done;
     char req[1024];
-    int rl = snprintf(req, sizeof req, "GET %s%s HTTP/1.0\r\nHost: %s\r\n"
-                      "Connection: close\r\n\r\n", prefix, path, host);
+    int rl = snprintf(req, sizeof req,
+                      "GET %s%s HTTP/1.0\r\nHost: %s\r\n"
+                      "Connection: close\r\n\r\n",
+                      prefix, path, host);
     if (rl <= 0 || (size_t)rl >= sizeof req || write(fd, req, (size_t)rl) != rl)
         goto done;
     size_t cap = 1 << 20, len = 0;
@@ -174,8 +179,8 @@ static void *lag_main(void *arg)
             kb_xdb_close(db);
             db = NULL;
         }
-        json_t *h = http_get_json(lag.url, "/healthz",
-                                  g_srv.fixed.shard_timeout_ms);
+        json_t *h =
+            http_get_json(lag.url, "/healthz", g_srv.fixed.shard_timeout_ms);
         json_t *prim = json_object_get(h, "commits");
         double now = now_seconds(), wall = wall_seconds();
         double worst = 0, apply = -1;
@@ -249,9 +254,8 @@ void cluster_health(json_t *h, kb_xdb *db)
     /* Commit stamps, one per shard then the dictionary: what replicas
      * compare their own with. */
     json_object_set_new(h, "commits", commits);
-    json_object_set_new(h, "role", json_string(g_srv.fixed.read_only
-                                                   ? "replica"
-                                                   : "writer"));
+    json_object_set_new(
+        h, "role", json_string(g_srv.fixed.read_only ? "replica" : "writer"));
     if (n > 1 || kb_xdb_shard(db, 0) != db) {
         json_t *arr = json_array();
         for (size_t i = 0; i < n; i++) {

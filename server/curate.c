@@ -33,12 +33,11 @@ static int promote_write(kb_xdb *w, void *vctx, char **errmsg)
     /* Checked again under the write lock: two editors may race. */
     if (kb_store_current(aw, id, &cur, NULL) == KB_OK && cur > 0)
         return kb_fail(errmsg, KB_ECONFLICT, "document %s already exists", id);
-    int rc = kb_store_put(aw, c->article, c->who, &c->outcome, &c->version,
-                          errmsg);
+    int rc =
+        kb_store_put(aw, c->article, c->who, &c->outcome, &c->version, errmsg);
     /* The link lives with the ticket, where reads of the ticket look. */
     if (rc == KB_OK)
-        rc = kb_set_promoted(kb_shard_for(w, c->ticket), c->ticket, id,
-                             errmsg);
+        rc = kb_set_promoted(kb_shard_for(w, c->ticket), c->ticket, id, errmsg);
     return rc;
 }
 
@@ -56,12 +55,12 @@ enum MHD_Result h_promote(request *r)
     const char *bad = NULL;
     if (!json_is_object(in))
         bad = "send a JSON object (or no body)";
-    else if (jid && (!json_is_string(jid) ||
-                     !kb_doc_id_ok(json_string_value(jid))))
+    else if (jid &&
+             (!json_is_string(jid) || !kb_doc_id_ok(json_string_value(jid))))
         bad = "field \"id\" must be 1-128 of A-Z a-z 0-9 . _ : -";
-    else if (jk && (!json_is_string(jk) ||
-                    (strcmp(json_string_value(jk), "faq") &&
-                     strcmp(json_string_value(jk), "manual"))))
+    else if (jk &&
+             (!json_is_string(jk) || (strcmp(json_string_value(jk), "faq") &&
+                                      strcmp(json_string_value(jk), "manual"))))
         bad = "field \"kind\" must be \"faq\" or \"manual\"";
     else if (jv && (!json_is_string(jv) ||
                     (strcmp(json_string_value(jv), "public") &&
@@ -76,8 +75,10 @@ enum MHD_Result h_promote(request *r)
     kb_xdb *db = reader(&msg);
     if (!db) {
         json_decref(in);
-        enum MHD_Result ret = reply_error(r, KB_EUNAVAIL, "index unavailable: "
-                                          "%s", msg ? msg : "cannot open");
+        enum MHD_Result ret = reply_error(r, KB_EUNAVAIL,
+                                          "index unavailable: "
+                                          "%s",
+                                          msg ? msg : "cannot open");
         free(msg);
         return ret;
     }
@@ -101,17 +102,18 @@ enum MHD_Result h_promote(request *r)
     enum MHD_Result ret;
     if (rc == KB_OK) {
         json_object_set_new(c.article, "version", json_integer(c.version));
-        ret = reply_json(r, 201, json_pack("{s:s,s:s,s:i,s:s,s:O}", "id",
-                                           kb_doc_str(c.article, "id"),
-                                           "promoted_from", ticket, "version",
-                                           c.version, "status", "draft",
-                                           "document", c.article));
+        ret = reply_json(r, 201,
+                         json_pack("{s:s,s:s,s:i,s:s,s:O}", "id",
+                                   kb_doc_str(c.article, "id"), "promoted_from",
+                                   ticket, "version", c.version, "status",
+                                   "draft", "document", c.article));
     } else {
         ret = reply_error(r, rc == KB_EINVALID ? KB_EDOC : rc, "%s",
                           msg ? msg : kb_strerror(rc));
     }
-    guard_audit(r, "promote", rc == KB_OK ? kb_doc_str(c.article, "id") : ticket,
-                c.version, 0, (unsigned)r->status);
+    guard_audit(r, "promote",
+                rc == KB_OK ? kb_doc_str(c.article, "id") : ticket, c.version,
+                0, (unsigned)r->status);
     json_decref(c.article);
     free(msg);
     return ret;
@@ -131,9 +133,8 @@ static int publish_write(kb_xdb *w, void *vctx, char **errmsg)
     w = kb_shard_for(w, c->id);
     int rc = kb_store_get(w, c->id, 0, &doc, errmsg);
     if (rc != KB_OK)
-        return rc == KB_ENOTFOUND
-                   ? kb_fail(errmsg, rc, "no document %s", c->id)
-                   : rc;
+        return rc == KB_ENOTFOUND ? kb_fail(errmsg, rc, "no document %s", c->id)
+                                  : rc;
     const char *st = kb_doc_str(doc, "status");
     if (!strcmp(st, "published")) {
         c->version = (int)json_integer_value(json_object_get(doc, "version"));
@@ -142,8 +143,10 @@ static int publish_write(kb_xdb *w, void *vctx, char **errmsg)
     }
     if (strcmp(st, "draft")) {
         json_decref(doc);
-        return kb_fail(errmsg, KB_ECONFLICT, "document %s is %s; only a "
-                       "draft can be published", c->id, st);
+        return kb_fail(errmsg, KB_ECONFLICT,
+                       "document %s is %s; only a "
+                       "draft can be published",
+                       c->id, st);
     }
     json_object_set_new(doc, "status", json_string("published"));
     json_t *canon = NULL;
@@ -163,9 +166,9 @@ enum MHD_Result h_publish(request *r)
     int rc = with_writer(publish_write, &c, &msg);
     enum MHD_Result ret =
         rc == KB_OK
-            ? reply_json(r, 200, json_pack("{s:s,s:i,s:s}", "id", c.id,
-                                           "version", c.version, "status",
-                                           "published"))
+            ? reply_json(r, 200,
+                         json_pack("{s:s,s:i,s:s}", "id", c.id, "version",
+                                   c.version, "status", "published"))
             : reply_error(r, rc, "%s", msg ? msg : kb_strerror(rc));
     guard_audit(r, "publish", c.id, c.version, 0, (unsigned)r->status);
     free(msg);
@@ -240,9 +243,13 @@ enum MHD_Result h_pin_add(request *r)
         return ret;
     }
     json_decref(doc);
-    pin_ctx c = {q, id, r->key_name, NULL,
+    pin_ctx c = {q,
+                 id,
+                 r->key_name,
+                 NULL,
                  time(NULL) + (time_t)(days ? json_integer_value(days)
-                                            : PIN_DEFAULT_DAYS) * 86400,
+                                            : PIN_DEFAULT_DAYS) *
+                                  86400,
                  NULL};
     int rc = with_writer(pin_write, &c, &msg);
     json_decref(in);
@@ -270,9 +277,10 @@ enum MHD_Result h_pin_delete(request *r)
     char *msg = NULL;
     int rc = with_writer(unpin_write, &c, &msg);
     enum MHD_Result ret =
-        rc == KB_OK ? reply_json(r, 200, json_pack("{s:s,s:b}", "pin", c.pin,
-                                                   "removed", 1))
-                    : reply_error(r, rc, "%s", msg ? msg : kb_strerror(rc));
+        rc == KB_OK
+            ? reply_json(r, 200,
+                         json_pack("{s:s,s:b}", "pin", c.pin, "removed", 1))
+            : reply_error(r, rc, "%s", msg ? msg : kb_strerror(rc));
     guard_audit(r, "unpin", NULL, 0, 0, (unsigned)r->status);
     free(msg);
     return ret;

@@ -34,8 +34,8 @@ static unsigned long hash(const char *s)
 
 void client_address(request *r, char *out, size_t n)
 {
-    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
-        r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     snprintf(out, n, "-");
     if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET) {
         const struct sockaddr_in *in =
@@ -129,9 +129,8 @@ void guard_audit(request *r, const char *action, const char *id, int version,
     client_address(r, ip, sizeof ip);
     static const char *const roles[] = {"public", "agent", "editor", "admin"};
     json_t *e = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:i}", "time", ts,
-                          "key", r->key_name, "role", roles[r->role],
-                          "client", ip, "action", action, "method",
-                          r->method, "route",
+                          "key", r->key_name, "role", roles[r->role], "client",
+                          ip, "action", action, "method", r->method, "route",
                           r->route >= 0 ? g_routes[r->route].path : "-",
                           "status", (int)status);
     if (!e)

@@ -36,7 +36,10 @@ static void reader_exit(void *p)
     kb_xdb_close(p);
     t_reader = NULL;
 }
-static void reader_key_init(void) { pthread_key_create(&reader_key, reader_exit); }
+static void reader_key_init(void)
+{
+    pthread_key_create(&reader_key, reader_exit);
+}
 
 uint64_t reader_identity(void) { return t_ident; }
 
@@ -93,8 +96,8 @@ kb_xdb *reader(char **errmsg)
 limits cfg_limits(void)
 {
     pthread_rwlock_rdlock(&g_srv.cfg_lock);
-    limits l = {g_srv.cfg.max_query, g_srv.cfg.max_limit,
-                g_srv.cfg.max_offset, g_srv.cfg.lock_wait_ms};
+    limits l = {g_srv.cfg.max_query, g_srv.cfg.max_limit, g_srv.cfg.max_offset,
+                g_srv.cfg.lock_wait_ms};
     pthread_rwlock_unlock(&g_srv.cfg_lock);
     return l;
 }
@@ -113,7 +116,8 @@ int with_writer(write_fn fn, void *ctx, char **errmsg)
         waited += 0.05;
     }
     if (rc == KB_ELOCKED)
-        rc = kb_fail(errmsg, KB_EUNAVAIL, "the index is locked by another "
+        rc = kb_fail(errmsg, KB_EUNAVAIL,
+                     "the index is locked by another "
                      "writer; try again");
     if (rc == KB_OK)
         rc = kb_xdb_begin(w, errmsg);
@@ -157,11 +161,9 @@ static void common_headers(request *r, struct MHD_Response *resp)
                 MHD_add_response_header(resp, "Access-Control-Allow-Origin",
                                         k == 1 ? "*" : origin);
                 MHD_add_response_header(resp, "Vary", "Origin");
-                MHD_add_response_header(resp,
-                                        "Access-Control-Allow-Headers",
+                MHD_add_response_header(resp, "Access-Control-Allow-Headers",
                                         "Authorization, Content-Type");
-                MHD_add_response_header(resp,
-                                        "Access-Control-Allow-Methods",
+                MHD_add_response_header(resp, "Access-Control-Allow-Methods",
                                         "GET, POST, DELETE, OPTIONS");
                 break;
             }
@@ -243,7 +245,9 @@ enum MHD_Result reply_json(request *r, unsigned status, json_t *body)
 static unsigned http_status(int rc)
 {
     switch (rc) {
-    case KB_EINVALID: case KB_EQUERY: case KB_EUTF8: return 400;
+    case KB_EINVALID:
+    case KB_EQUERY:
+    case KB_EUTF8: return 400;
     case KB_EAUTH: return 401;
     case KB_EDENIED: return 403;
     case KB_ENOTFOUND: return 404;
@@ -253,8 +257,10 @@ static unsigned http_status(int rc)
     case KB_EMEDIA: return 415;
     case KB_EDOC: return 422;
     case KB_ERATE: return 429;
-    case KB_ELOCKED: case KB_EOPEN: case KB_EUNAVAIL: case KB_ENETWORK:
-        return 503;
+    case KB_ELOCKED:
+    case KB_EOPEN:
+    case KB_EUNAVAIL:
+    case KB_ENETWORK: return 503;
     case KB_EREADONLY: return 421;
     default: return 500;
     }
@@ -284,8 +290,7 @@ const char *arg(request *r, const char *name)
     return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
-int arg_int(request *r, const char *name, long def, long lo, long hi,
-            long *out)
+int arg_int(request *r, const char *name, long def, long lo, long hi, long *out)
 {
     const char *s = arg(r, name);
     *out = def;
@@ -294,8 +299,10 @@ int arg_int(request *r, const char *name, long def, long lo, long hi,
     char *end = NULL;
     long v = strtol(s, &end, 10);
     if (!*s || *end || v < lo || v > hi || end - s > 12) {
-        reply_error(r, KB_EINVALID, "parameter %s must be an integer from "
-                    "%ld to %ld", name, lo, hi);
+        reply_error(r, KB_EINVALID,
+                    "parameter %s must be an integer from "
+                    "%ld to %ld",
+                    name, lo, hi);
         return -1;
     }
     *out = v;
@@ -352,27 +359,29 @@ static enum MHD_Result dispatch(request *r)
                 ret = reply_error(r, KB_ERATE, "too many requests");
             else
                 ret = reply_error(r, rc, "unknown or revoked key");
-            guard_audit(r, "refused", r->params[0], 0, 0,
-                        (unsigned)r->status);
+            guard_audit(r, "refused", r->params[0], 0, 0, (unsigned)r->status);
             return ret;
         }
-        if (r->role < g_routes[i].min_role || (g_routes[i].needs_key &&
-                                               !strcmp(r->key_name, "-"))) {
+        if (r->role < g_routes[i].min_role ||
+            (g_routes[i].needs_key && !strcmp(r->key_name, "-"))) {
             if (!strcmp(r->key_name, "-"))
-                ret = reply_error(r, KB_EAUTH, "this route needs a key "
+                ret = reply_error(r, KB_EAUTH,
+                                  "this route needs a key "
                                   "(Authorization: Bearer KEY)");
             else
-                ret = reply_error(r, KB_EDENIED, "the key's role may not do "
+                ret = reply_error(r, KB_EDENIED,
+                                  "the key's role may not do "
                                   "this");
-            guard_audit(r, "refused", r->params[0], 0, 0,
-                        (unsigned)r->status);
+            guard_audit(r, "refused", r->params[0], 0, 0, (unsigned)r->status);
             return ret;
         }
         if (strcmp(g_routes[i].path, "/healthz") != 0 &&
             strcmp(g_routes[i].path, "/metrics") != 0 &&
             guard_rate(r, &r->retry_after) != KB_OK) {
-            ret = reply_error(r, KB_ERATE, "too many requests; retry in "
-                              "%.0f s", r->retry_after);
+            ret = reply_error(r, KB_ERATE,
+                              "too many requests; retry in "
+                              "%.0f s",
+                              r->retry_after);
             guard_audit(r, "refused", r->params[0], 0, 0, 429);
             return ret;
         }
@@ -385,8 +394,10 @@ static enum MHD_Result dispatch(request *r)
         r->route = path_known;
         if (!strcmp(r->method, "OPTIONS"))
             return reply_bytes(r, 204, "text/plain", "", 0, 0);
-        enum MHD_Result ret = reply_error(r, KB_EMETHOD, "%s is not allowed "
-                                          "on %s", r->method, url);
+        enum MHD_Result ret = reply_error(r, KB_EMETHOD,
+                                          "%s is not allowed "
+                                          "on %s",
+                                          r->method, url);
         r->route = -1; /* counted as unmatched, not as the route's method */
         return ret;
     }
@@ -473,7 +484,8 @@ enum MHD_Result http_handler(void *cls, struct MHD_Connection *conn,
     int bad = 0;
     MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, check_args, &bad);
     if (bad)
-        return reply_error(r, KB_EUTF8, "a query parameter is not valid "
+        return reply_error(r, KB_EUTF8,
+                           "a query parameter is not valid "
                            "UTF-8");
     return dispatch(r);
 }
@@ -505,9 +517,8 @@ void http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         char path[256];
         size_t k = 0;
         for (const char *p = r->url; *p && k < sizeof path - 1; p++)
-            path[k++] = (*p == ' ' || *p == '"' || (unsigned char)*p < 0x20)
-                            ? '_'
-                            : *p;
+            path[k++] =
+                (*p == ' ' || *p == '"' || (unsigned char)*p < 0x20) ? '_' : *p;
         path[k] = '\0';
         fprintf(g_srv.access_log,
                 "time=%s client=%s method=%s path=\"%s\" status=%d "
@@ -518,8 +529,7 @@ void http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                 : r->role == KB_AUD_AGENT  ? "agent"
                                            : "public",
                 r->key_name,
-                toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? ""
-                                                           : " aborted=1");
+                toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=1");
         fflush(g_srv.access_log);
     }
     kb_buf_free(&r->body);

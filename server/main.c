@@ -103,8 +103,10 @@ static void prepare(kb_config *c)
 {
     char *msg = NULL;
     if (kb_config_prepare(c, &msg) != KB_OK)
-        fprintf(stderr, "deskdex-server: thesaurus: %s; searching without "
-                "it\n", msg ? msg : "cannot load");
+        fprintf(stderr,
+                "deskdex-server: thesaurus: %s; searching without "
+                "it\n",
+                msg ? msg : "cannot load");
     free(msg);
 }
 
@@ -180,8 +182,10 @@ static void reload(void)
     if (rc == KB_OK)
         prepare(&nc);
     if (rc != KB_OK) {
-        fprintf(stderr, "deskdex-server: reload failed, keeping the old "
-                "settings: %s\n", msg ? msg : kb_strerror(rc));
+        fprintf(stderr,
+                "deskdex-server: reload failed, keeping the old "
+                "settings: %s\n",
+                msg ? msg : kb_strerror(rc));
         kb_config_free(&nc);
         free(msg);
         return;
@@ -219,9 +223,24 @@ static void reload(void)
 
 int main(int argc, char **argv)
 {
-    enum { O_DB = 256, O_LISTEN, O_CONFIG, O_KEYS, O_WWW, O_THREADS, O_LOG,
-           O_HASH, O_HELP, O_VERSION, O_AUDIT, O_CERT, O_KEY, O_DICT,
-           O_RO, O_PRIMARY };
+    enum {
+        O_DB = 256,
+        O_LISTEN,
+        O_CONFIG,
+        O_KEYS,
+        O_WWW,
+        O_THREADS,
+        O_LOG,
+        O_HASH,
+        O_HELP,
+        O_VERSION,
+        O_AUDIT,
+        O_CERT,
+        O_KEY,
+        O_DICT,
+        O_RO,
+        O_PRIMARY
+    };
     static const struct option opts[] = {
         {"db", required_argument, 0, O_DB},
         {"listen", required_argument, 0, O_LISTEN},
@@ -255,7 +274,10 @@ int main(int argc, char **argv)
         case O_KEYS: g_srv.keys_path = optarg; break;
         case O_WWW: www = optarg; break;
         case O_LOG: log = optarg; break;
-        case O_AUDIT: audit = optarg; g_srv.audit_cli = optarg; break;
+        case O_AUDIT:
+            audit = optarg;
+            g_srv.audit_cli = optarg;
+            break;
         case O_CERT: cert = optarg; break;
         case O_KEY: key = optarg; break;
         case O_DICT: dict = optarg; break;
@@ -263,7 +285,7 @@ int main(int argc, char **argv)
         case O_PRIMARY:
             if (strncmp(optarg, "http://", 7) != 0) {
                 fprintf(stderr, "deskdex-server: --primary takes "
-                        "http://HOST:PORT\n");
+                                "http://HOST:PORT\n");
                 return 2;
             }
             primary = optarg;
@@ -281,7 +303,8 @@ int main(int argc, char **argv)
             char hex[65];
             auth_hash_key(optarg, hex);
             printf("{\"name\": \"NAME\", \"role\": \"agent\", \"sha256\": "
-                   "\"%s\"}\n", hex);
+                   "\"%s\"}\n",
+                   hex);
             return 0;
         }
         case O_HELP: usage(stdout); return 0;
@@ -348,8 +371,10 @@ int main(int argc, char **argv)
     copy_fixed(&g_srv.fixed, cfg);
     struct sockaddr_in sa;
     if (parse_listen(cfg->listen, &sa) != 0) {
-        fprintf(stderr, "deskdex-server: bad listen address \"%s\" (want "
-                "IPv4:PORT)\n", cfg->listen);
+        fprintf(stderr,
+                "deskdex-server: bad listen address \"%s\" (want "
+                "IPv4:PORT)\n",
+                cfg->listen);
         return 2;
     }
     if (!strcmp(cfg->access_log, "-"))
@@ -373,24 +398,25 @@ int main(int argc, char **argv)
         tls_key = slurp(cfg->tls_key);
         if (!tls_cert || !tls_key) {
             fprintf(stderr, "deskdex-server: TLS needs a readable certificate "
-                    "and key (--tls-cert, --tls-key)\n");
+                            "and key (--tls-cert, --tls-key)\n");
             return 2;
         }
     }
     /* The index must open now: fail fast on a wrong path. */
     kb_xdb *probe = NULL;
     if (cluster_open(&probe, KB_XDB_READ, &msg) != KB_OK) {
-        fprintf(stderr, "deskdex-server: cannot open index %s: %s\n",
-                cfg->db, msg ? msg : "");
+        fprintf(stderr, "deskdex-server: cannot open index %s: %s\n", cfg->db,
+                msg ? msg : "");
         return 2;
     }
     size_t nsh = kb_xdb_nshards(probe);
     for (size_t i = 0; nsh > 1 && i < nsh; i++) {
         const char *where = "";
         if (!kb_xdb_shard_up(probe, i, &where))
-            fprintf(stderr, "deskdex-server: shard %zu (%s:%u) does not "
-                    "answer yet; answers are partial until it does\n", i,
-                    where, kb_xdb_shard_port(probe, i));
+            fprintf(stderr,
+                    "deskdex-server: shard %zu (%s:%u) does not "
+                    "answer yet; answers are partial until it does\n",
+                    i, where, kb_xdb_shard_port(probe, i));
     }
     kb_xdb_close(probe);
     if (cache_init((size_t)cfg->cache_entries, (size_t)cfg->cache_max_bytes,
@@ -417,10 +443,9 @@ int main(int argc, char **argv)
         (unsigned)cfg->threads, MHD_OPTION_CONNECTION_LIMIT,
         (unsigned)cfg->max_conns, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)cfg->timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        (size_t)(128 * 1024), MHD_OPTION_NOTIFY_COMPLETED, http_completed,
-        NULL, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
-        MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
-        MHD_OPTION_STRICT_FOR_CLIENT, 1,
+        (size_t)(128 * 1024), MHD_OPTION_NOTIFY_COMPLETED, http_completed, NULL,
+        MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_UNESCAPE_CALLBACK,
+        unescape, NULL, MHD_OPTION_STRICT_FOR_CLIENT, 1,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cfg->max_conns_per_ip,
         tls_cert ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, tls_key,
         MHD_OPTION_HTTPS_MEM_CERT, tls_cert, MHD_OPTION_END);
@@ -432,8 +457,7 @@ int main(int argc, char **argv)
         MHD_get_daemon_info(g_srv.daemon, MHD_DAEMON_INFO_BIND_PORT);
     fprintf(stderr, "deskdex-server %s: serving %s on %s://%s:%u/\n",
             KB_VERSION, cfg->db, tls_cert ? "https" : "http",
-            inet_ntoa(sa.sin_addr),
-            di ? di->port : ntohs(sa.sin_port));
+            inet_ntoa(sa.sin_addr), di ? di->port : ntohs(sa.sin_port));
     fflush(stderr);
     cluster_start();
 

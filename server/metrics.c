@@ -100,15 +100,17 @@ char *metrics_render(size_t *len)
             const char *status;
             json_t *n;
             json_object_foreach(by, status, n)
-                kb_buf_printf(&b, "deskdex_documents{kind=\"%s\",status="
-                              "\"%s\"} %lld\n", kind, status,
-                              (long long)json_integer_value(n));
+                kb_buf_printf(&b,
+                              "deskdex_documents{kind=\"%s\",status="
+                              "\"%s\"} %lld\n",
+                              kind, status, (long long)json_integer_value(n));
         }
-        kb_buf_printf(&b, "# HELP deskdex_index_revision Revision of the "
-                      "index.\n# TYPE deskdex_index_revision gauge\n"
-                      "deskdex_index_revision %lld\n",
-                      (long long)json_integer_value(
-                          json_object_get(st, "revision")));
+        kb_buf_printf(
+            &b,
+            "# HELP deskdex_index_revision Revision of the "
+            "index.\n# TYPE deskdex_index_revision gauge\n"
+            "deskdex_index_revision %lld\n",
+            (long long)json_integer_value(json_object_get(st, "revision")));
         json_decref(st);
     }
     if (db)
@@ -118,7 +120,8 @@ char *metrics_render(size_t *len)
     double since = g_srv.last_commit > 0
                        ? (double)time(NULL) - g_srv.last_commit
                        : now_seconds() - g_srv.started;
-    kb_buf_printf(&b, "# HELP deskdex_seconds_since_commit Seconds since "
+    kb_buf_printf(&b,
+                  "# HELP deskdex_seconds_since_commit Seconds since "
                   "this server last committed a write (or started).\n"
                   "# TYPE deskdex_seconds_since_commit gauge\n"
                   "deskdex_seconds_since_commit %.0f\n"

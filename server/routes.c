@@ -22,7 +22,8 @@
 static json_t *took(json_t *body, request *r)
 {
     double ms = (now_seconds() - r->t0) * 1000;
-    json_object_set_new(body, "took_ms", json_real((double)(long)(ms * 1000) / 1000));
+    json_object_set_new(body, "took_ms",
+                        json_real((double)(long)(ms * 1000) / 1000));
     return body;
 }
 
@@ -99,8 +100,7 @@ static json_t *feedback_counts(kb_xdb *db, const char *id, int v)
     char key[KB_ID_MAX + 32], *val = NULL;
     snprintf(key, sizeof key, "f:%s:%d", id, v);
     json_t *c = NULL;
-    if (kb_xdb_get_metadata(db, key, strlen(key), &val, NULL, NULL) ==
-            KB_OK &&
+    if (kb_xdb_get_metadata(db, key, strlen(key), &val, NULL, NULL) == KB_OK &&
         val)
         c = json_loads(val, 0, NULL);
     free(val);
@@ -124,8 +124,8 @@ json_t *body_json(request *r) { return body_json_as(r, 0); }
 
 json_t *body_json_as(request *r, int plain_ok)
 {
-    const char *ct = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
-                                                 "Content-Type");
+    const char *ct =
+        MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Content-Type");
     if (!content_type_is(ct, "application/json") &&
         !(plain_ok && content_type_is(ct, "text/plain"))) {
         reply_error(r, KB_EMEDIA, "send Content-Type: application/json");
@@ -136,14 +136,16 @@ json_t *body_json_as(request *r, int plain_ok)
         return NULL;
     }
     json_error_t je;
-    json_t *j = json_loadb(r->body.data, r->body.len, JSON_REJECT_DUPLICATES,
-                           &je);
+    json_t *j =
+        json_loadb(r->body.data, r->body.len, JSON_REJECT_DUPLICATES, &je);
     if (!j) {
         if (kb_utf8_invalid_at(r->body.data, r->body.len) >= 0)
             reply_error(r, KB_EUTF8, "the body is not valid UTF-8");
         else
-            reply_error(r, KB_EINVALID, "invalid JSON at line %d column %d: "
-                        "%s", je.line, je.column, je.text);
+            reply_error(r, KB_EINVALID,
+                        "invalid JSON at line %d column %d: "
+                        "%s",
+                        je.line, je.column, je.text);
     }
     return j;
 }
@@ -169,8 +171,8 @@ static enum MHD_Result h_health(request *r)
     uint64_t rev = 0;
     kb_xdb_doccount(db, &n, NULL);
     kb_xdb_revision(db, &rev, NULL);
-    json_t *h = json_pack("{s:s,s:i,s:I}", "status", "ok", "documents",
-                          (int)n, "revision", (json_int_t)rev);
+    json_t *h = json_pack("{s:s,s:i,s:I}", "status", "ok", "documents", (int)n,
+                          "revision", (json_int_t)rev);
     cluster_health(h, db);
     return reply_json(r, 200, h);
 }
@@ -227,7 +229,10 @@ static enum MHD_Result send_file(request *r, const char *name)
 }
 
 static enum MHD_Result h_page(request *r) { return send_file(r, "index.html"); }
-static enum MHD_Result h_widget(request *r) { return send_file(r, "widget.js"); }
+static enum MHD_Result h_widget(request *r)
+{
+    return send_file(r, "widget.js");
+}
 static enum MHD_Result h_demo(request *r)
 {
     return send_file(r, "demo-ticket-form.html");
@@ -236,7 +241,10 @@ static enum MHD_Result h_editor(request *r)
 {
     return send_file(r, "editor.html");
 }
-static enum MHD_Result h_asset(request *r) { return send_file(r, r->params[0]); }
+static enum MHD_Result h_asset(request *r)
+{
+    return send_file(r, r->params[0]);
+}
 static enum MHD_Result h_openapi(request *r)
 {
     return send_file(r, "openapi.json");
@@ -269,9 +277,8 @@ void mark_overdue(request *r, json_t *results)
         return;
     size_t i;
     json_t *h;
-    json_array_foreach(results, i, h)
-        if (analytics_overdue(h))
-            json_object_set_new(h, "overdue", json_true());
+    json_array_foreach(results, i, h) if (analytics_overdue(h))
+        json_object_set_new(h, "overdue", json_true());
 }
 
 /* Run a search or related query with the pins of its query, log it and
@@ -281,7 +288,8 @@ static enum MHD_Result answer_search(request *r, kb_search_opts *o,
 {
     const char *sid = arg(r, "session");
     if (sid && !analytics_session_ok(sid))
-        return reply_error(r, KB_EINVALID, "session must be 1-64 letters, "
+        return reply_error(r, KB_EINVALID,
+                           "session must be 1-64 letters, "
                            "digits, - or _");
     kb_xdb *db = need_reader(r);
     if (!db)
@@ -291,8 +299,8 @@ static enum MHD_Result answer_search(request *r, kb_search_opts *o,
     json_t *res = cache_get(ckey, db, &key);
     if (!res) {
         if (*o->q && kb_query_key(&key, o->q, strlen(o->q), NULL) == KB_OK &&
-            kb_pins_for(&pins, kb_xdb_dictionary(db), key, time(NULL),
-                        NULL) == KB_OK)
+            kb_pins_for(&pins, kb_xdb_dictionary(db), key, time(NULL), NULL) ==
+                KB_OK)
             o->pinned = pins;
         pthread_rwlock_rdlock(&g_srv.cfg_lock);
         int rc = kb_search(&res, db, &g_srv.cfg, o, &msg);
@@ -374,10 +382,10 @@ static enum MHD_Result h_doc_get(request *r)
     int cur = 0;
     kb_store_current(db, r->params[0], &cur, NULL);
     json_object_set_new(doc, "current_version", json_integer(cur));
-    json_object_set_new(
-        doc, "feedback",
-        feedback_counts(db, r->params[0],
-                        (int)json_integer_value(json_object_get(doc, "version"))));
+    json_object_set_new(doc, "feedback",
+                        feedback_counts(db, r->params[0],
+                                        (int)json_integer_value(
+                                            json_object_get(doc, "version"))));
     if (r->role < KB_AUD_AGENT)
         json_object_del(doc, "changed_by");
     if (r->role >= KB_AUD_EDITOR) {
@@ -414,9 +422,9 @@ static enum MHD_Result h_versions(request *r)
         json_array_append(out, v);
     }
     json_decref(h);
-    return reply_json(r, 200, took(json_pack("{s:s,s:o}", "id", r->params[0],
-                                             "versions", out),
-                                   r));
+    return reply_json(
+        r, 200,
+        took(json_pack("{s:s,s:o}", "id", r->params[0], "versions", out), r));
 }
 
 /* A document's text as lines, for diffs. */
@@ -446,12 +454,10 @@ static json_t *line_diff(json_t *a, json_t *b)
     if (n > DIFF_MAX_LINES || m > DIFF_MAX_LINES) {
         size_t i;
         json_t *l;
-        json_array_foreach(a, i, l)
-            json_array_append_new(out, json_pack("{s:s,s:O}", "op", "-",
-                                                 "line", l));
-        json_array_foreach(b, i, l)
-            json_array_append_new(out, json_pack("{s:s,s:O}", "op", "+",
-                                                 "line", l));
+        json_array_foreach(a, i, l) json_array_append_new(
+            out, json_pack("{s:s,s:O}", "op", "-", "line", l));
+        json_array_foreach(b, i, l) json_array_append_new(
+            out, json_pack("{s:s,s:O}", "op", "+", "line", l));
         return out;
     }
     /* Longest common subsequence, then walk it. */
@@ -461,25 +467,25 @@ static json_t *line_diff(json_t *a, json_t *b)
 #define T(i, j) t[(i) * (m + 1) + (j)]
     for (size_t i = n; i-- > 0;)
         for (size_t j = m; j-- > 0;)
-            T(i, j) = json_equal(json_array_get(a, i), json_array_get(b, j))
-                          ? (unsigned short)(T(i + 1, j + 1) + 1)
-                          : (T(i + 1, j) > T(i, j + 1) ? T(i + 1, j)
-                                                       : T(i, j + 1));
+            T(i, j) =
+                json_equal(json_array_get(a, i), json_array_get(b, j))
+                    ? (unsigned short)(T(i + 1, j + 1) + 1)
+                    : (T(i + 1, j) > T(i, j + 1) ? T(i + 1, j) : T(i, j + 1));
     size_t i = 0, j = 0;
     while (i < n || j < m) {
         if (i < n && j < m &&
             json_equal(json_array_get(a, i), json_array_get(b, j))) {
-            json_array_append_new(out, json_pack("{s:s,s:O}", "op", " ",
-                                                 "line", json_array_get(a, i)));
+            json_array_append_new(out, json_pack("{s:s,s:O}", "op", " ", "line",
+                                                 json_array_get(a, i)));
             i++;
             j++;
         } else if (j < m && (i == n || T(i, j + 1) > T(i + 1, j))) {
-            json_array_append_new(out, json_pack("{s:s,s:O}", "op", "+",
-                                                 "line", json_array_get(b, j)));
+            json_array_append_new(out, json_pack("{s:s,s:O}", "op", "+", "line",
+                                                 json_array_get(b, j)));
             j++;
         } else {
-            json_array_append_new(out, json_pack("{s:s,s:O}", "op", "-",
-                                                 "line", json_array_get(a, i)));
+            json_array_append_new(out, json_pack("{s:s,s:O}", "op", "-", "line",
+                                                 json_array_get(a, i)));
             i++;
         }
     }
@@ -515,9 +521,9 @@ static enum MHD_Result h_diff(request *r)
     json_t *e;
     json_array_foreach(d, i, e)
         kb_buf_printf(&u, "%s%s\n", kb_doc_str(e, "op"), kb_doc_str(e, "line"));
-    json_t *res = json_pack("{s:s,s:i,s:i,s:o,s:s}", "id", r->params[0],
-                            "from", (int)from, "to", (int)to, "lines", d,
-                            "unified", u.data ? u.data : "");
+    json_t *res = json_pack("{s:s,s:i,s:i,s:o,s:s}", "id", r->params[0], "from",
+                            (int)from, "to", (int)to, "lines", d, "unified",
+                            u.data ? u.data : "");
     kb_buf_free(&u);
     json_decref(la);
     json_decref(lb);
@@ -547,12 +553,11 @@ static int post_write(kb_xdb *w, void *vctx, char **errmsg)
         if (rc != KB_OK)
             return rc;
         json_array_append_new(
-            c->results,
-            json_pack("{s:s,s:i,s:s}", "id", kb_doc_str(d, "id"), "version",
-                      version, "status",
-                      outcome == KB_PUT_ADDED     ? "added"
-                      : outcome == KB_PUT_UPDATED ? "updated"
-                                                  : "unchanged"));
+            c->results, json_pack("{s:s,s:i,s:s}", "id", kb_doc_str(d, "id"),
+                                  "version", version, "status",
+                                  outcome == KB_PUT_ADDED     ? "added"
+                                  : outcome == KB_PUT_UPDATED ? "updated"
+                                                              : "unchanged"));
     }
     return KB_OK;
 }
@@ -566,8 +571,10 @@ static enum MHD_Result h_post_docs(request *r)
     json_decref(in);
     if (json_array_size(list) == 0 || json_array_size(list) > MAX_POST_DOCS) {
         json_decref(list);
-        return reply_error(r, KB_EINVALID, "send one document or an array "
-                           "of 1 to %d", MAX_POST_DOCS);
+        return reply_error(r, KB_EINVALID,
+                           "send one document or an array "
+                           "of 1 to %d",
+                           MAX_POST_DOCS);
     }
     post_ctx c = {json_array(), json_array(), r->key_name};
     json_t *skipped = json_array();
@@ -581,16 +588,17 @@ static enum MHD_Result h_post_docs(request *r)
         int rc = kb_doc_from_json(&doc, rec, NULL, &msg);
         if (rc == KB_ENOTFOUND) {
             json_array_append_new(
-                skipped, json_pack("{s:s?,s:s}", "id",
-                                   json_string_value(json_object_get(rec, "id")),
-                                   "status", "skipped: ticket not resolved"));
+                skipped,
+                json_pack("{s:s?,s:s}", "id",
+                          json_string_value(json_object_get(rec, "id")),
+                          "status", "skipped: ticket not resolved"));
             free(msg);
             continue;
         }
         if (rc != KB_OK) {
-            enum MHD_Result ret = reply_error(
-                r, KB_EDOC, "document %zu: %s", i + 1,
-                msg ? msg : kb_strerror(rc));
+            enum MHD_Result ret =
+                reply_error(r, KB_EDOC, "document %zu: %s", i + 1,
+                            msg ? msg : kb_strerror(rc));
             free(msg);
             json_decref(list);
             json_decref(c.docs);
@@ -604,8 +612,8 @@ static enum MHD_Result h_post_docs(request *r)
     }
     json_decref(list);
     char *msg = NULL;
-    int rc = json_array_size(c.docs) ? with_writer(post_write, &c, &msg)
-                                     : KB_OK;
+    int rc =
+        json_array_size(c.docs) ? with_writer(post_write, &c, &msg) : KB_OK;
     enum MHD_Result ret;
     if (rc != KB_OK) {
         ret = reply_error(r, rc, "nothing was stored: %s",
@@ -613,16 +621,16 @@ static enum MHD_Result h_post_docs(request *r)
         guard_audit(r, "write-failed", NULL, 0, 0, (unsigned)r->status);
     } else {
         int added = 0;
-        json_array_foreach(c.results, i, rec)
-            added |= !strcmp(kb_doc_str(rec, "status"), "added");
+        json_array_foreach(c.results, i, rec) added |=
+            !strcmp(kb_doc_str(rec, "status"), "added");
         json_t *written = json_deep_copy(c.results);
         json_array_extend(c.results, skipped);
         ret = reply_json(r, added ? 201 : 200,
                          took(json_pack("{s:O}", "results", c.results), r));
-        json_array_foreach(written, i, rec)
-            guard_audit(r, kb_doc_str(rec, "status"), kb_doc_str(rec, "id"),
-                        (int)json_integer_value(json_object_get(rec, "version")),
-                        0, (unsigned)r->status);
+        json_array_foreach(written, i, rec) guard_audit(
+            r, kb_doc_str(rec, "status"), kb_doc_str(rec, "id"),
+            (int)json_integer_value(json_object_get(rec, "version")), 0,
+            (unsigned)r->status);
         json_decref(written);
     }
     free(msg);
@@ -644,8 +652,8 @@ typedef struct {
 static int archive_write(kb_xdb *w, void *vctx, char **errmsg)
 {
     doc_ctx *c = vctx;
-    return kb_store_archive(kb_shard_for(w, c->id), c->id, c->who,
-                            &c->version, errmsg);
+    return kb_store_archive(kb_shard_for(w, c->id), c->id, c->who, &c->version,
+                            errmsg);
 }
 
 static int rollback_write(kb_xdb *w, void *vctx, char **errmsg)
@@ -666,9 +674,8 @@ static enum MHD_Result doc_write(request *r, write_fn fn, doc_ctx *c,
     enum MHD_Result ret =
         rc == KB_OK
             ? reply_json(r, 200,
-                         took(json_pack("{s:s,s:i,s:s}", "id", c->id,
-                                        count_key, c->version, "status",
-                                        status),
+                         took(json_pack("{s:s,s:i,s:s}", "id", c->id, count_key,
+                                        c->version, "status", status),
                               r))
             : reply_error(r, rc, "%s", msg ? msg : kb_strerror(rc));
     guard_audit(r, action, c->id, c->version, c->to, (unsigned)r->status);
@@ -694,10 +701,10 @@ static enum MHD_Result h_rollback(request *r)
     int rc = with_writer(rollback_write, &c, &msg);
     enum MHD_Result ret =
         rc == KB_OK
-            ? reply_json(r, 200, took(json_pack("{s:s,s:i,s:i}", "id", c.id,
-                                                "version", c.version,
-                                                "rolled_back_to", c.to),
-                                      r))
+            ? reply_json(r, 200,
+                         took(json_pack("{s:s,s:i,s:i}", "id", c.id, "version",
+                                        c.version, "rolled_back_to", c.to),
+                              r))
             : reply_error(r, rc, "%s", msg ? msg : kb_strerror(rc));
     guard_audit(r, "rollback", c.id, c.version, c.to, (unsigned)r->status);
     free(msg);
@@ -712,8 +719,8 @@ static int feedback_write(kb_xdb *w, void *vctx, char **errmsg)
     snprintf(key, sizeof key, "f:%s:%d", c->id, c->version);
     json_t *cnt = feedback_counts(w, c->id, c->version);
     const char *k = c->helpful ? "helpful" : "not_helpful";
-    json_object_set_new(cnt, k,
-                        json_integer(json_integer_value(json_object_get(cnt, k)) + 1));
+    json_object_set_new(
+        cnt, k, json_integer(json_integer_value(json_object_get(cnt, k)) + 1));
     char *s = json_dumps(cnt, JSON_COMPACT);
     int rc = s ? kb_xdb_set_metadata(w, key, strlen(key), s, strlen(s), errmsg)
                : KB_ENOMEM;
@@ -730,7 +737,8 @@ static enum MHD_Result h_feedback(request *r)
     json_t *h = json_object_get(in, "helpful");
     if (!json_is_boolean(h)) {
         json_decref(in);
-        return reply_error(r, KB_EDOC, "field \"helpful\" must be true or "
+        return reply_error(r, KB_EDOC,
+                           "field \"helpful\" must be true or "
                            "false");
     }
     kb_xdb *db = doc_reader(r);
@@ -743,12 +751,16 @@ static enum MHD_Result h_feedback(request *r)
     if (qid && !analytics_qid_ok(qid)) {
         json_decref(doc);
         json_decref(in);
-        return reply_error(r, KB_EDOC, "field \"query_id\" must be 1-32 "
+        return reply_error(r, KB_EDOC,
+                           "field \"query_id\" must be 1-32 "
                            "letters, digits, - or _");
     }
-    doc_ctx c = {r->params[0], r->key_name, 0,
+    doc_ctx c = {r->params[0],
+                 r->key_name,
+                 0,
                  (int)json_integer_value(json_object_get(doc, "version")),
-                 json_is_true(h), NULL};
+                 json_is_true(h),
+                 NULL};
     json_t *ev = json_pack("{s:s,s:s,s:i,s:b}", "t", "feedback", "id", c.id,
                            "v", c.version, "helpful", c.helpful);
     if (ev && qid)
@@ -762,12 +774,12 @@ static enum MHD_Result h_feedback(request *r)
     else
         json_decref(ev);
     enum MHD_Result ret =
-        rc == KB_OK ? reply_json(r, 200, took(json_pack("{s:s,s:i,s:O}", "id",
-                                                        c.id, "version",
-                                                        c.version, "feedback",
-                                                        c.counts),
-                                              r))
-                    : reply_error(r, rc, "%s", msg ? msg : kb_strerror(rc));
+        rc == KB_OK
+            ? reply_json(r, 200,
+                         took(json_pack("{s:s,s:i,s:O}", "id", c.id, "version",
+                                        c.version, "feedback", c.counts),
+                              r))
+            : reply_error(r, rc, "%s", msg ? msg : kb_strerror(rc));
     json_decref(c.counts);
     free(msg);
     return ret;
@@ -813,10 +825,11 @@ static enum MHD_Result h_backup(request *r)
     kb_xdb_revision(db, &rev, NULL);
     enum MHD_Result ret =
         rc == KB_OK
-            ? reply_json(r, 200, took(json_pack("{s:s,s:I,s:f}", "path", out,
-                                                "revision", (json_int_t)rev,
-                                                "seconds", now_seconds() - t0),
-                                      r))
+            ? reply_json(r, 200,
+                         took(json_pack("{s:s,s:I,s:f}", "path", out,
+                                        "revision", (json_int_t)rev, "seconds",
+                                        now_seconds() - t0),
+                              r))
             : reply_error(r, rc == KB_EOPEN || rc == KB_EIO ? KB_EIO : rc,
                           "backup failed: %s", msg ? msg : kb_strerror(rc));
     guard_audit(r, "backup", NULL, 0, 0, (unsigned)r->status);

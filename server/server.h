@@ -21,8 +21,8 @@ typedef struct request {
     kb_buf body;
     int body_too_big;
     double t0;
-    int route;       /* index in the route table, -1 none */
-    int status;      /* what was answered */
+    int route;  /* index in the route table, -1 none */
+    int status; /* what was answered */
     kb_audience role;
     const char *key_name; /* borrowed from the key table, or "-" */
     char params[4][160];  /* {id} and friends from the path */
@@ -39,7 +39,7 @@ typedef struct server {
                       * without a lock: main.c's copy_fixed */
     char *config_path;
     char *keys_path;
-    const char *audit_cli; /* --audit-log, which outlives reloads */
+    const char *audit_cli;      /* --audit-log, which outlives reloads */
     pthread_mutex_t write_lock; /* one writer at a time in this process */
     pthread_rwlock_t cfg_lock;  /* SIGHUP swaps keys and synonyms */
     double started;
@@ -144,7 +144,8 @@ int analytics_overdue(const json_t *doc);
  * its version file's inode and modification time). */
 uint64_t reader_identity(void);
 
-/* --- cache.c: answers of search and related while the index is unchanged --- */
+/* --- cache.c: answers of search and related while the index is unchanged ---
+ */
 /* entries slots, bytes of answers at most, each kept seconds; any 0: off. */
 int cache_init(size_t entries, size_t bytes, int seconds);
 void cache_free(void);

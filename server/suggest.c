@@ -18,13 +18,13 @@ enum MHD_Result h_suggest(request *r)
         return MHD_YES;
     if (!json_is_object(in)) {
         json_decref(in);
-        return reply_error(r, KB_EINVALID, "send a JSON object with "
+        return reply_error(r, KB_EINVALID,
+                           "send a JSON object with "
                            "\"subject\" and \"description\"");
     }
     kb_suggest_opts o = KB_SUGGEST_OPTS_INIT;
     const char *fields[] = {"subject", "description", "product", "category"};
-    const char **dst[] = {&o.subject, &o.description, &o.product,
-                          &o.category};
+    const char **dst[] = {&o.subject, &o.description, &o.product, &o.category};
     for (int i = 0; i < 4; i++) {
         json_t *v = json_object_get(in, fields[i]);
         if (v && !json_is_string(v) && !json_is_null(v)) {
@@ -39,21 +39,22 @@ enum MHD_Result h_suggest(request *r)
     o.audience = r->role;
     if ((!o.subject || !*o.subject) && (!o.description || !*o.description)) {
         json_decref(in);
-        return reply_error(r, KB_EDOC, "field \"subject\" or \"description\" "
+        return reply_error(r, KB_EDOC,
+                           "field \"subject\" or \"description\" "
                            "is required");
     }
     int max_limit = cfg_limits().max_limit;
     if (lim && (!json_is_integer(lim) || json_integer_value(lim) < 1 ||
                 json_integer_value(lim) > max_limit)) {
         json_decref(in);
-        return reply_error(r, KB_EINVALID, "limit must be 1 to %d",
-                           max_limit);
+        return reply_error(r, KB_EINVALID, "limit must be 1 to %d", max_limit);
     }
     if (lim)
         o.limit = (int)json_integer_value(lim);
     if (o.exclude && !json_is_array(o.exclude)) {
         json_decref(in);
-        return reply_error(r, KB_EDOC, "field \"exclude\" must be an array "
+        return reply_error(r, KB_EDOC,
+                           "field \"exclude\" must be an array "
                            "of ids");
     }
     char *msg = NULL;
@@ -89,8 +90,8 @@ enum MHD_Result h_suggest(request *r)
     }
     mark_overdue(r, json_object_get(out, "results"));
     analytics_search(r, "suggest",
-                     o.subject && *o.subject ? o.subject : o.description,
-                     NULL, NULL, out);
+                     o.subject && *o.subject ? o.subject : o.description, NULL,
+                     NULL, out);
     cluster_mark(out, db);
     json_decref(in);
     double ms = (now_seconds() - r->t0) * 1000;

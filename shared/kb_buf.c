@@ -36,7 +36,10 @@ int kb_buf_add(kb_buf *b, const void *p, size_t n)
     return KB_OK;
 }
 
-int kb_buf_adds(kb_buf *b, const char *s) { return kb_buf_add(b, s, strlen(s)); }
+int kb_buf_adds(kb_buf *b, const char *s)
+{
+    return kb_buf_add(b, s, strlen(s));
+}
 
 int kb_buf_addc(kb_buf *b, char c) { return kb_buf_add(b, &c, 1); }
 

@@ -14,7 +14,10 @@ typedef struct kb_buf {
     size_t cap; /* maximum len */
 } kb_buf;
 
-#define KB_BUF_INIT(capbytes) {NULL, 0, 0, (capbytes)}
+#define KB_BUF_INIT(capbytes)                                                  \
+    {                                                                          \
+        NULL, 0, 0, (capbytes)                                                 \
+    }
 
 /* Append n bytes. Returns KB_OK, KB_ETOOBIG or KB_ENOMEM. */
 int kb_buf_add(kb_buf *b, const void *p, size_t n);

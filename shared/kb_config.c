@@ -67,8 +67,7 @@ int kb_config_defaults(kb_config *c)
     c->cache_seconds = 5;
     return (c->listen && c->db && c->www && c->access_log && c->cors_origins &&
             c->audit_log && c->tls_cert && c->tls_key && c->backup_dir &&
-            c->analytics_log && c->dictionary && c->primary_url &&
-            c->thesaurus)
+            c->analytics_log && c->dictionary && c->primary_url && c->thesaurus)
                ? KB_OK
                : KB_ENOMEM;
 }
@@ -304,17 +303,22 @@ static int apply(kb_config *c, const char *k, const char *v)
     struct {
         const char *name;
         long lo, hi;
-    } ints[] = {{"threads", 1, 256},         {"max_body", 1, 1L << 30},
-                {"max_query", 16, 1 << 20},  {"max_limit", 1, 10000},
-                {"max_offset", 0, 1000000},  {"timeout", 1, 3600},
-                {"max_connections", 1, 65536}, {"lock_wait_ms", 0, 600000},
+    } ints[] = {{"threads", 1, 256},
+                {"max_body", 1, 1L << 30},
+                {"max_query", 16, 1 << 20},
+                {"max_limit", 1, 10000},
+                {"max_offset", 0, 1000000},
+                {"timeout", 1, 3600},
+                {"max_connections", 1, 65536},
+                {"lock_wait_ms", 0, 600000},
                 {"max_connections_per_ip", 1, 65536},
                 {"analytics_retention_days", 1, 36500},
                 {"analytics_max_bytes", 4096, 1L << 40},
                 {"analytics_keep", 1, 1000},
                 {"shard_timeout_ms", 10, 600000},
                 {"shard_connect_timeout_ms", 10, 600000},
-                {"shard_retry_ms", 10, 3600000}, {"lag_probe_ms", 10, 60000},
+                {"shard_retry_ms", 10, 3600000},
+                {"lag_probe_ms", 10, 60000},
                 {"cache_entries", 0, 1L << 24},
                 {"cache_max_bytes", 0, 1L << 40},
                 {"cache_seconds", 1, 86400},

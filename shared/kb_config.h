@@ -37,29 +37,29 @@ typedef struct kb_config {
     int timeout;        /* timeout = 30 seconds per connection */
     int max_conns;      /* max_connections = 512 */
     int max_conns_per_ip; /* max_connections_per_ip = 64 */
-    double k1, b;       /* k1 = 2.0, b = 0.75 (BM25) */
-    double title_weight;/* title_weight = 0.5: extra weight of title words */
+    double k1, b;         /* k1 = 2.0, b = 0.75 (BM25) */
+    double title_weight;  /* title_weight = 0.5: extra weight of title words */
     double cjk_unigram_weight; /* cjk_unigram_weight = 1.0 */
-    char *thesaurus;    /* thesaurus = /usr/share/wordnet ("": none) */
-    double thesaurus_weight; /* thesaurus_weight = 0.3 of a query word's */
-    int thesaurus_words;/* thesaurus_words = 5 related words per word */
-    struct kb_thesaurus *th; /* loaded by kb_config_prepare, or NULL */
-    int lock_wait_ms;   /* lock_wait_ms = 5000: wait for the write lock */
-    double stale_weight;/* stale_weight = 1.0: score factor past review_by */
-    char *analytics_log;/* analytics_log = (DB-analytics.jsonl); "off" */
-    int analytics_days; /* analytics_retention_days = 90 */
+    char *thesaurus;           /* thesaurus = /usr/share/wordnet ("": none) */
+    double thesaurus_weight;   /* thesaurus_weight = 0.3 of a query word's */
+    int thesaurus_words;       /* thesaurus_words = 5 related words per word */
+    struct kb_thesaurus *th;   /* loaded by kb_config_prepare, or NULL */
+    int lock_wait_ms;    /* lock_wait_ms = 5000: wait for the write lock */
+    double stale_weight; /* stale_weight = 1.0: score factor past review_by */
+    char *analytics_log; /* analytics_log = (DB-analytics.jsonl); "off" */
+    int analytics_days;  /* analytics_retention_days = 90 */
     long analytics_max_bytes; /* analytics_max_bytes = 67108864, then rotate */
-    int analytics_keep; /* analytics_keep = 8 rotated files */
-    char *dictionary;   /* dictionary = (none: "dict" beside a set's stub) */
-    int shard_timeout_ms;         /* shard_timeout_ms = 2000 */
+    int analytics_keep;       /* analytics_keep = 8 rotated files */
+    char *dictionary;     /* dictionary = (none: "dict" beside a set's stub) */
+    int shard_timeout_ms; /* shard_timeout_ms = 2000 */
     int shard_connect_timeout_ms; /* shard_connect_timeout_ms = 500 */
     int shard_retry_ms;           /* shard_retry_ms = 2000 */
-    int read_only;      /* read_only = false: a replica refuses writes */
-    char *primary_url;  /* primary_url = (none): the writer, for replicas */
-    int lag_probe_ms;   /* lag_probe_ms = 100: how often a replica checks */
-    long cache_entries; /* cache_entries = 4096 answers (0: off) */
+    int read_only;        /* read_only = false: a replica refuses writes */
+    char *primary_url;    /* primary_url = (none): the writer, for replicas */
+    int lag_probe_ms;     /* lag_probe_ms = 100: how often a replica checks */
+    long cache_entries;   /* cache_entries = 4096 answers (0: off) */
     long cache_max_bytes; /* cache_max_bytes = 33554432 */
-    int cache_seconds;  /* cache_seconds = 5: longest an answer is kept */
+    int cache_seconds;    /* cache_seconds = 5: longest an answer is kept */
     kb_synonym *syn;
     size_t nsyn;
 } kb_config;

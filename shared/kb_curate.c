@@ -143,15 +143,13 @@ int kb_pin_add(json_t **out, kb_xdb *w, const char *query, const char *id,
     kb_sha256_hex(seed, strlen(seed), hex);
     hex[16] = '\0';
     kb_now_rfc3339(ts);
-    json_t *pin = json_pack("{s:s,s:s,s:s,s:s,s:I,s:s,s:s}", "pin", hex,
-                            "query", query, "key", key, "id", id, "expires",
-                            (json_int_t)expires, "created", ts, "by",
-                            who ? who : "-");
+    json_t *pin =
+        json_pack("{s:s,s:s,s:s,s:s,s:I,s:s,s:s}", "pin", hex, "query", query,
+                  "key", key, "id", id, "expires", (json_int_t)expires,
+                  "created", ts, "by", who ? who : "-");
     size_t i, at = json_array_size(pins);
     json_t *p;
-    json_array_foreach(pins, i, p)
-        if (!strcmp(kb_doc_str(p, "id"), id))
-            at = i;
+    json_array_foreach(pins, i, p) if (!strcmp(kb_doc_str(p, "id"), id)) at = i;
     if (!pin)
         rc = KB_ENOMEM;
     else if (at < json_array_size(pins))
@@ -205,13 +203,12 @@ int kb_pin_remove(kb_xdb *w, const char *pin, char **errmsg)
         json_t *pins = load_json(w, mk);
         size_t j;
         json_t *p;
-        json_array_foreach(pins, j, p)
-            if (!strcmp(kb_doc_str(p, "pin"), pin))
-                break;
+        json_array_foreach(pins, j,
+                           p) if (!strcmp(kb_doc_str(p, "pin"), pin)) break;
         if (j < json_array_size(pins)) {
             json_array_remove(pins, j);
             rc = kb_meta_set_json(w, mk, json_array_size(pins) ? pins : NULL,
-                           errmsg);
+                                  errmsg);
             json_decref(pins);
             break;
         }
@@ -242,7 +239,8 @@ int kb_pins_list(json_t **out, kb_xdb *db, time_t now, char **errmsg)
         json_array_foreach(pins, j, p)
         {
             json_int_t exp = json_integer_value(json_object_get(p, "expires"));
-            json_object_set_new(p, "expired", json_boolean(exp <= (json_int_t)now));
+            json_object_set_new(p, "expired",
+                                json_boolean(exp <= (json_int_t)now));
             json_array_append(*out, p);
         }
         json_decref(pins);

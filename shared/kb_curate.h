@@ -48,8 +48,7 @@ int kb_pins_list(json_t **out, kb_xdb *db, time_t now, char **errmsg);
  * ticket was stored before a masking rule existed. KB_EINVALID when the
  * source is not a ticket. */
 int kb_promote_draft(json_t **out, const json_t *ticket, const char *id,
-                     const char *kind, const char *visibility,
-                     char **errmsg);
+                     const char *kind, const char *visibility, char **errmsg);
 
 /* The article a ticket was promoted to (new string), or NULL. */
 char *kb_promoted_to(kb_xdb *db, const char *ticket_id);

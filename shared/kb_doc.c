@@ -4,12 +4,12 @@
 #include "kb_pii.h"
 
 #include <nettle/sha2.h>
-#include <utf8proc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <utf8proc.h>
 
 const char *kb_doc_str(const json_t *doc, const char *key)
 {
@@ -30,7 +30,8 @@ char *kb_doc_pack(const json_t *doc, size_t *len)
     json_t *v;
     if (!head)
         return NULL;
-    json_object_foreach((json_t *)doc, key, v) {
+    json_object_foreach((json_t *)doc, key, v)
+    {
         size_t i = 0;
         while (i < NPACKED && strcmp(key, packed_texts[i]))
             i++;
@@ -154,9 +155,10 @@ void kb_now_rfc3339(char buf[32])
 
 /* Fields whose change makes a new version. */
 static const char *const content_keys[] = {
-    "kind", "title", "body", "resolution", "section", "anchor", "parent",
-    "product", "category", "tags", "lang", "visibility", "status",
-    "review_by", "ticket_status", "resolved_at", "promoted_from", NULL};
+    "kind",        "title",         "body",    "resolution", "section",
+    "anchor",      "parent",        "product", "category",   "tags",
+    "lang",        "visibility",    "status",  "review_by",  "ticket_status",
+    "resolved_at", "promoted_from", NULL};
 
 int kb_doc_hash(const json_t *doc, char hex[65])
 {
@@ -205,17 +207,16 @@ static int take(json_t *out, const json_t *in, const char *key,
         snprintf(num, sizeof num, "%lld", (long long)json_integer_value(v));
         s = num;
     } else if (v)
-        return kb_fail(errmsg, KB_EDOC, "field \"%s\" must be a string",
-                       name);
+        return kb_fail(errmsg, KB_EDOC, "field \"%s\" must be a string", name);
     if (strlen(s) > 4u << 20)
         return kb_fail(errmsg, KB_EDOC, "field \"%s\" is over 4 MiB", name);
     /* Trim surrounding white space. */
     size_t b = 0, e = strlen(s);
-    while (b < e && (s[b] == ' ' || s[b] == '\t' || s[b] == '\n' ||
-                     s[b] == '\r'))
+    while (b < e &&
+           (s[b] == ' ' || s[b] == '\t' || s[b] == '\n' || s[b] == '\r'))
         b++;
-    while (e > b && (s[e - 1] == ' ' || s[e - 1] == '\t' ||
-                     s[e - 1] == '\n' || s[e - 1] == '\r'))
+    while (e > b && (s[e - 1] == ' ' || s[e - 1] == '\t' || s[e - 1] == '\n' ||
+                     s[e - 1] == '\r'))
         e--;
     json_t *str = json_stringn(s + b, e - b);
     if (!str)
@@ -241,8 +242,10 @@ static int lower_in(json_t *doc, const char *key, const char *const *allowed,
             json_object_set_new(doc, key, json_string(allowed[i]));
             return KB_OK;
         }
-    return kb_fail(errmsg, KB_EDOC, "field \"%s\": \"%s\" is not one of the "
-                   "allowed values", key, v);
+    return kb_fail(errmsg, KB_EDOC,
+                   "field \"%s\": \"%s\" is not one of the "
+                   "allowed values",
+                   key, v);
 }
 
 static int take_tags(json_t *out, const json_t *in, char **errmsg)
@@ -256,7 +259,8 @@ static int take_tags(json_t *out, const json_t *in, char **errmsg)
         {
             if (!json_is_string(t)) {
                 json_decref(tags);
-                return kb_fail(errmsg, KB_EDOC, "field \"tags\" must hold "
+                return kb_fail(errmsg, KB_EDOC,
+                               "field \"tags\" must hold "
                                "strings");
             }
             if (json_string_length(t) && json_array_size(tags) < 64)
@@ -280,7 +284,8 @@ static int take_tags(json_t *out, const json_t *in, char **errmsg)
         }
     } else if (v && !json_is_null(v)) {
         json_decref(tags);
-        return kb_fail(errmsg, KB_EDOC, "field \"tags\" must be an array of "
+        return kb_fail(errmsg, KB_EDOC,
+                       "field \"tags\" must be an array of "
                        "strings");
     }
     json_object_set_new(out, "tags", tags);
@@ -344,10 +349,8 @@ int kb_doc_from_json(json_t **out, const json_t *in, const char *kind,
 {
     static const char *const kinds[] = {"manual", "faq", "ticket", NULL};
     static const char *const vis[] = {"public", "internal", NULL};
-    static const char *const stat[] = {"draft", "published", "archived",
-                                       NULL};
-    static const char *const n_title[] = {"title", "question", "subject",
-                                          NULL};
+    static const char *const stat[] = {"draft", "published", "archived", NULL};
+    static const char *const n_title[] = {"title", "question", "subject", NULL};
     static const char *const n_body[] = {"body", "answer", "description",
                                          "text", NULL};
     json_t *d = NULL;
@@ -383,7 +386,8 @@ int kb_doc_from_json(json_t **out, const json_t *in, const char *kind,
         goto fail;
     }
     if (!kb_doc_id_ok(kb_doc_str(d, "id"))) {
-        rc = kb_fail(errmsg, KB_EDOC, "field \"id\" must be 1-128 of "
+        rc = kb_fail(errmsg, KB_EDOC,
+                     "field \"id\" must be 1-128 of "
                      "A-Z a-z 0-9 . _ : -");
         goto fail;
     }
@@ -392,18 +396,23 @@ int kb_doc_from_json(json_t **out, const json_t *in, const char *kind,
         const char *const *names;
         const char *def;
     } f[] = {
-        {"title", n_title, NULL},     {"body", n_body, NULL},
-        {"resolution", NULL, NULL},   {"section", NULL, NULL},
-        {"anchor", NULL, NULL},       {"parent", NULL, NULL},
-        {"product", NULL, NULL},      {"category", NULL, NULL},
-        {"lang", NULL, "en"},         {"review_by", NULL, NULL},
-        {"source", NULL, NULL},       {"resolved_at", NULL, NULL},
+        {"title", n_title, NULL},
+        {"body", n_body, NULL},
+        {"resolution", NULL, NULL},
+        {"section", NULL, NULL},
+        {"anchor", NULL, NULL},
+        {"parent", NULL, NULL},
+        {"product", NULL, NULL},
+        {"category", NULL, NULL},
+        {"lang", NULL, "en"},
+        {"review_by", NULL, NULL},
+        {"source", NULL, NULL},
+        {"resolved_at", NULL, NULL},
         {"promoted_from", NULL, NULL},
         {"visibility", NULL, ticket ? "internal" : "public"},
     };
     for (size_t i = 0; i < sizeof f / sizeof *f; i++)
-        if ((rc = take(d, in, f[i].key, f[i].names, f[i].def, errmsg)) !=
-            KB_OK)
+        if ((rc = take(d, in, f[i].key, f[i].names, f[i].def, errmsg)) != KB_OK)
             goto fail;
     if (!*kb_doc_str(d, "lang"))
         json_object_set_new(d, "lang", json_string("en"));
@@ -437,8 +446,8 @@ int kb_doc_from_json(json_t **out, const json_t *in, const char *kind,
                             json_string(json_is_string(st)
                                             ? json_string_value(st)
                                             : "published"));
-        static const char *const masked[] = {"title", "body", "resolution",
-                                             "product", "category", NULL};
+        static const char *const masked[] = {
+            "title", "body", "resolution", "product", "category", NULL};
         for (int i = 0; masked[i]; i++)
             if ((rc = mask_field(d, masked[i])) != KB_OK)
                 goto fail;

@@ -14,8 +14,7 @@ static int isal(char c) { return isalnum((unsigned char)c); }
 
 static int email_local(char c)
 {
-    return isal(c) || c == '.' || c == '_' || c == '%' || c == '+' ||
-           c == '-';
+    return isal(c) || c == '.' || c == '_' || c == '%' || c == '+' || c == '-';
 }
 
 #define MAX_LOCAL 64   /* RFC 5321 limits: every scan stays bounded, */

@@ -14,38 +14,41 @@
 #include <strings.h>
 #include <time.h>
 
-#define MAX_CHUNKS 64       /* words looked at in one query */
-#define WILDCARD_MAX 30     /* terms a prefix* may expand to */
-#define TYPED_MAX 8         /* completions of a word being typed: the most
-                               frequent, as each merges a posting list into
-                               every keystroke's search (type-ahead p99 on
-                               100,000 documents: 9.6 ms at 30, 5.8 at 8) */
-#define FACET_SAMPLE 200    /* hits examined for facet counts */
-#define RELATED_MAX_SHARE 0.05 /* a thesaurus word in more documents than
-                               this tells answers apart little (idf under
-                               3) and costs most: reading its long posting
-                               list (instructions per short question on the
-                               bench corpus: +49% with every related word,
-                               +21% without these; StackFAQ articles MRR
-                               85.7 and 85.4) */
-#define RELATED_CHEAP 1000  /* ...unless its posting list is this short */
-#define RELATED_WORDS_MAX 16 /* query words whose related words are looked
-                               up: a question has fewer, a pasted ticket
-                               text of 60 words would pay for all of them
-                               (+31% instructions, against +17% with 16) */
-#define LONG_WORDS 24       /* a longer question (a pasted ticket text) is
-                               searched by this many of its words, the
-                               rarest: they carry its meaning, and the
-                               common ones cost most */
-#define LONG_SEEN 256       /* words of a long question weighed for it */
-#define JOIN_MAX 48         /* longest first half of a joined word */
+#define MAX_CHUNKS 64    /* words looked at in one query */
+#define WILDCARD_MAX 30  /* terms a prefix* may expand to */
+#define FACET_SAMPLE 200 /* hits examined for facet counts */
+#define LONG_SEEN 256    /* words of a long question weighed for it */
+#define JOIN_MAX 48      /* longest first half of a joined word */
+
+/* Completions of a word being typed: the most frequent, as each merges a
+ * posting list into every keystroke's search (type-ahead p99 on 100,000
+ * documents: 9.6 ms at 30, 5.8 at 8). */
+#define TYPED_MAX 8
+
+/* A thesaurus word in more documents than this share tells answers apart
+ * little (idf under 3) and costs most: reading its long posting list
+ * (instructions per short question on the bench corpus: +49% with every
+ * related word, +21% without these; StackFAQ articles MRR 85.7 and 85.4),
+ * unless its posting list is RELATED_CHEAP long or shorter. */
+#define RELATED_MAX_SHARE 0.05
+#define RELATED_CHEAP 1000
+
+/* Query words whose related words are looked up: a question has fewer, a
+ * pasted ticket text of 60 words would pay for all of them (+31%
+ * instructions, against +17% with 16). */
+#define RELATED_WORDS_MAX 16
+
+/* A longer question (a pasted ticket text) is searched by this many of
+ * its words, the rarest: they carry its meaning, and the common ones cost
+ * most. */
+#define LONG_WORDS 24
 
 struct kb_query {
     kb_xquery *xq;
     kb_xquery *filter; /* field filters, or NULL */
     kb_audience audience;
-    kb_xquery *excl;   /* excluded words, or NULL */
-    kb_xquery *rel;    /* related words before their scaling, or NULL */
+    kb_xquery *excl; /* excluded words, or NULL */
+    kb_xquery *rel;  /* related words before their scaling, or NULL */
     kb_termset terms;
     char *corrected;
 };
@@ -119,8 +122,8 @@ static size_t hidden_terms(kb_audience a, const kb_xstr **out)
 
 kb_xquery *kb_audience_restrict(const kb_xquery *q, kb_audience a)
 {
-    kb_xquery *own = q ? kb_xquery_combine(KB_XOP_AND, (kb_xquery **)&q, 1, 0)
-                       : NULL;
+    kb_xquery *own =
+        q ? kb_xquery_combine(KB_XOP_AND, (kb_xquery **)&q, 1, 0) : NULL;
     const kb_xstr *t;
     size_t n = hidden_terms(a, &t);
     if (!own || !n)
@@ -152,14 +155,14 @@ typedef struct {
     kb_stemmer *st;
     kb_tokens tk;
     qlist pos, stop, req, excl;
-    qlist title; /* title (S) terms of corrections and of a typed word */
-    qlist rel;   /* words related to them (the thesaurus), titled */
-    uint32_t total;       /* documents in the index, once asked */
-    int nrelated;         /* query words whose related words were sought */
+    qlist title;    /* title (S) terms of corrections and of a typed word */
+    qlist rel;      /* words related to them (the thesaurus), titled */
+    uint32_t total; /* documents in the index, once asked */
+    int nrelated;   /* query words whose related words were sought */
     qlist f_kind, f_product, f_category, f_tag, f_lang;
     kb_termset *terms;
-    kb_buf corrected;   /* the query with corrections applied */
-    size_t copied;      /* bytes of the query copied into corrected */
+    kb_buf corrected; /* the query with corrections applied */
+    size_t copied;    /* bytes of the query copied into corrected */
     int corrections;
     /* A long question's words: counted in a first pass, the commonest
      * beyond LONG_WORDS left out of the second (keep_rarest). */
@@ -202,12 +205,11 @@ static kb_xquery *expansion(parser *p, const char *text)
             if (k->kind == KB_TOK_CJK1 && tk.n > 1)
                 continue;
             kb_termset_add(p->terms, kb_tok_term(&tk, k), k->tlen);
-            ql_add(&words, kb_xquery_term(kb_tok_term(&tk, k), k->tlen, 1,
-                                          k->pos));
+            ql_add(&words,
+                   kb_xquery_term(kb_tok_term(&tk, k), k->tlen, 1, k->pos));
         }
         /* "wi-fi" means both words together. */
-        ql_add(&l, ql_combine(&words, words.n > 1 && tk.v[0].kind ==
-                                                         KB_TOK_WORD
+        ql_add(&l, ql_combine(&words, words.n > 1 && tk.v[0].kind == KB_TOK_WORD
                                           ? KB_XOP_PHRASE
                                           : KB_XOP_OR));
     }
@@ -302,8 +304,8 @@ static void related(parser *p, const kb_token *k)
     for (int n = 0; list && *list && n < c->thesaurus_words; n++) {
         size_t len = strcspn(list, ",");
         kb_tokens tk = KB_TOKENS_INIT;
-        if (kb_analyse(&tk, list, len, p->st, 1, NULL) == KB_OK &&
-            tk.n == 1 && tk.v[0].kind == KB_TOK_WORD) {
+        if (kb_analyse(&tk, list, len, p->st, 1, NULL) == KB_OK && tk.n == 1 &&
+            tk.v[0].kind == KB_TOK_WORD) {
             const kb_token *r = &tk.v[0];
             const char *rt = kb_tok_term(&tk, r);
             uint32_t tf = 0;
@@ -314,8 +316,8 @@ static void related(parser *p, const kb_token *k)
                 kb_xdb_termfreq(p->db, rt, r->tlen, &tf, NULL) == KB_OK &&
                 tf > 0 &&
                 (tf <= RELATED_MAX_SHARE * p->total || tf <= RELATED_CHEAP)) {
-                ql_add(&p->rel, titled(p, kb_xquery_term(rt, r->tlen, 1, 0),
-                                       rt, r->tlen));
+                ql_add(&p->rel, titled(p, kb_xquery_term(rt, r->tlen, 1, 0), rt,
+                                       r->tlen));
             }
         }
         kb_tokens_free(&tk);
@@ -326,8 +328,7 @@ static void related(parser *p, const kb_token *k)
 /* Adds the terms tp + the typed word's stem, and tp + the word less its
  * last one or two letters ("jamm" is on its way to "jammed", whose stem is
  * "jam"), that the index has. */
-static void typed_terms(parser *p, qlist *l, const char *tp,
-                        const kb_token *k)
+static void typed_terms(parser *p, qlist *l, const char *tp, const kb_token *k)
 {
     const char *w = kb_tok_word(&p->tk, k);
     const char *t = kb_tok_term(&p->tk, k);
@@ -463,8 +464,8 @@ static void keep_rarest(parser *p, const char *q)
     size_t n = 0;
     for (size_t i = 0; i < p->nseen; i++) {
         struct seen_word *w = &p->seen[i];
-        if (kb_xdb_termfreq(p->db, p->seen_terms.data + w->off, w->len,
-                            &w->tf, NULL) != KB_OK)
+        if (kb_xdb_termfreq(p->db, p->seen_terms.data + w->off, w->len, &w->tf,
+                            NULL) != KB_OK)
             w->tf = 0;
         n += w->tf > 0;
     }
@@ -518,8 +519,8 @@ static void join_next(parser *p, const char *q, size_t at, size_t end,
 }
 
 /* A run of plain text (one chunk): words, Chinese n-grams, synonyms. */
-static void plain(parser *p, const char *q, size_t start, size_t end,
-                  int mode, int partial)
+static void plain(parser *p, const char *q, size_t start, size_t end, int mode,
+                  int partial)
 {
     if (kb_analyse(&p->tk, q + start, end - start, p->st, 1, NULL) != KB_OK)
         return;
@@ -541,8 +542,7 @@ static void plain(parser *p, const char *q, size_t start, size_t end,
             const char *w = kb_tok_word(&p->tk, k);
             int last = partial && i + 1 == p->tk.n;
             if (mode == 0 && !last)
-                join_next(p, q, start + k->start, start + k->end, w,
-                          k->wlen);
+                join_next(p, q, start + k->start, start + k->end, w, k->wlen);
             else
                 p->prev[0] = '\0';
             if (mode == 0 && !last && dropped(p, t, k->tlen))
@@ -566,8 +566,8 @@ static void plain(parser *p, const char *q, size_t start, size_t end,
                         spell(p, q, start + k->start, start + k->end, k);
                     if (fix) {
                         kb_xquery *both[2] = {tq, fix};
-                        kb_xquery *e = kb_xquery_combine(KB_XOP_SYNONYM, both,
-                                                         2, 0);
+                        kb_xquery *e =
+                            kb_xquery_combine(KB_XOP_SYNONYM, both, 2, 0);
                         kb_xquery_free(tq);
                         kb_xquery_free(fix);
                         tq = e;
@@ -623,8 +623,7 @@ static void plain(parser *p, const char *q, size_t start, size_t end,
     }
 }
 
-static void phrase(parser *p, const char *q, size_t start, size_t end,
-                   int mode)
+static void phrase(parser *p, const char *q, size_t start, size_t end, int mode)
 {
     if (kb_analyse(&p->tk, q + start, end - start, p->st, 1, NULL) != KB_OK)
         return;
@@ -633,8 +632,7 @@ static void phrase(parser *p, const char *q, size_t start, size_t end,
         const kb_token *k = &p->tk.v[i];
         if (k->kind == KB_TOK_CJK2)
             continue; /* unigrams at consecutive positions make the phrase */
-        ql_add(&l, kb_xquery_term(kb_tok_term(&p->tk, k), k->tlen, 1,
-                                  k->pos));
+        ql_add(&l, kb_xquery_term(kb_tok_term(&p->tk, k), k->tlen, 1, k->pos));
         if (mode >= 0)
             kb_termset_add(p->terms, kb_tok_term(&p->tk, k), k->tlen);
     }
@@ -646,8 +644,7 @@ static void phrase(parser *p, const char *q, size_t start, size_t end,
     ql_add(mode < 0 ? &p->excl : &p->req, ph);
 }
 
-static int field(parser *p, const char *q, size_t start, size_t end,
-                 int mode)
+static int field(parser *p, const char *q, size_t start, size_t end, int mode)
 {
     static const struct {
         const char *name;
@@ -677,7 +674,9 @@ static int field(parser *p, const char *q, size_t start, size_t end,
                 t[0] = 'S';
                 memcpy(t + 1, kb_tok_term(&p->tk, k), k->tlen);
                 kb_termset_add(p->terms, t + 1, k->tlen);
-                ql_add(mode < 0 ? &p->excl : mode > 0 ? &p->req : &p->pos,
+                ql_add(mode < 0   ? &p->excl
+                       : mode > 0 ? &p->req
+                                  : &p->pos,
                        kb_xquery_term(t, k->tlen + 1, 1, 0));
             }
             return 1;
@@ -781,9 +780,9 @@ static void parse(parser *p, const char *q)
             if (kb_normalise(&norm, q + s, pe - s) == KB_OK &&
                 strlen(norm) >= 2) {
                 kb_termset_add_prefix(p->terms, norm, strlen(norm));
-                ql_add(mode > 0 ? &p->req : &p->pos,
-                       kb_xdb_wildcard(p->db, norm, strlen(norm),
-                                       WILDCARD_MAX));
+                ql_add(
+                    mode > 0 ? &p->req : &p->pos,
+                    kb_xdb_wildcard(p->db, norm, strlen(norm), WILDCARD_MAX));
             }
             free(norm);
             i = e;
@@ -824,8 +823,7 @@ int kb_query_build(kb_query **out, kb_xdb *db, const kb_config *cfg,
     kb_buf_free(&p->corrected);
 
     /* Stop words count only when nothing else was asked. */
-    kb_xquery *positive = ql_combine(p->pos.n ? &p->pos : &p->stop,
-                                     KB_XOP_OR);
+    kb_xquery *positive = ql_combine(p->pos.n ? &p->pos : &p->stop, KB_XOP_OR);
     ql_free(&p->stop);
     kb_xquery *required = ql_combine(&p->req, KB_XOP_AND);
     /* The question or title as its own field: words found there add a
@@ -953,9 +951,9 @@ json_t *kb_result_from_head(const json_t *head, const char *const text[2],
                             size_t snippet_bytes, int snippets)
 {
     static const char *const copy[] = {
-        "id",        "version",    "kind",      "title",      "section",
-        "anchor",    "parent",     "source",    "updated_at", "tags",
-        "product",   "category",   "lang",      "visibility", "status",
+        "id",        "version",       "kind",   "title",      "section",
+        "anchor",    "parent",        "source", "updated_at", "tags",
+        "product",   "category",      "lang",   "visibility", "status",
         "review_by", "promoted_from", NULL};
     json_t *r = json_object();
     if (!r)
@@ -995,14 +993,12 @@ json_t *kb_result_from_doc(const json_t *doc, const kb_termset *terms,
     const char *text[2] = {kb_doc_str(doc, "body"),
                            kb_doc_str(doc, "resolution")};
     const size_t tlen[2] = {strlen(text[0]), strlen(text[1])};
-    return kb_result_from_head(doc, text, tlen, terms, snippet_bytes,
-                               snippets);
+    return kb_result_from_head(doc, text, tlen, terms, snippet_bytes, snippets);
 }
 
 /* --- facets --- */
 
-static const char *const facet_names[] = {"kind", "product", "category",
-                                          "tag"};
+static const char *const facet_names[] = {"kind", "product", "category", "tag"};
 
 static int by_string(const void *a, const void *b)
 {
@@ -1080,8 +1076,8 @@ static int facet_value(void *ctx, const char *v, size_t n, double count)
  * value (an index written before it existed). */
 static json_t *facets_of(const kb_xmset *ms)
 {
-    facet_ctx f = {{json_object(), json_object(), json_object(),
-                    json_object()}, 0};
+    facet_ctx f = {{json_object(), json_object(), json_object(), json_object()},
+                   0};
     uint32_t seen = 0;
     json_t *out = json_object();
     int ok = out && f.f[0] && f.f[1] && f.f[2] && f.f[3] &&
@@ -1112,8 +1108,7 @@ static int legacy_cb(void *ctx, const char *v, size_t n, double count)
 }
 
 /* Facets from the four slots of an index without KB_SLOT_FACETS. */
-static json_t *legacy_facets(kb_xdb *db, const kb_xquery *q,
-                             kb_xsearch_opts xo)
+static json_t *legacy_facets(kb_xdb *db, const kb_xquery *q, kb_xsearch_opts xo)
 {
     kb_xmset *ms = NULL;
     xo.nfacets = 4;
@@ -1181,24 +1176,23 @@ static kb_xquery *expanded(kb_xdb *db, const kb_config *cfg,
                                     (uint32_t)o->expand_terms, 0.3);
     kb_xmset_free(ms);
     if (light) {
-        kb_xquery *extra = kq->filter
-                               ? pair(KB_XOP_FILTER, light,
-                                      kb_xquery_combine(KB_XOP_AND,
-                                                        (kb_xquery **)&kq->filter,
-                                                        1, 0))
-                               : light;
+        kb_xquery *extra =
+            kq->filter ? pair(KB_XOP_FILTER, light,
+                              kb_xquery_combine(
+                                  KB_XOP_AND, (kb_xquery **)&kq->filter, 1, 0))
+                       : light;
         if (extra && kq->excl)
-            extra = pair(KB_XOP_AND_NOT, extra,
-                         kb_xquery_combine(KB_XOP_OR,
-                                           (kb_xquery **)&kq->excl, 1, 0));
+            extra = pair(
+                KB_XOP_AND_NOT, extra,
+                kb_xquery_combine(KB_XOP_OR, (kb_xquery **)&kq->excl, 1, 0));
         kb_xquery *seen = kb_audience_restrict(extra, kq->audience);
         kb_xquery_free(extra);
         extra = seen;
         if (extra)
-            out = pair(KB_XOP_OR,
-                       kb_xquery_combine(KB_XOP_AND, (kb_xquery **)&kq->xq, 1,
-                                         0),
-                       extra);
+            out =
+                pair(KB_XOP_OR,
+                     kb_xquery_combine(KB_XOP_AND, (kb_xquery **)&kq->xq, 1, 0),
+                     extra);
     }
     return out;
 }
@@ -1220,8 +1214,8 @@ static int pin_fits(const json_t *doc, const kb_search_opts *o)
         size_t i;
         json_t *t;
         ok = 0;
-        json_array_foreach(json_object_get(doc, "tags"), i, t)
-            ok |= !strcasecmp(json_string_value(t), o->tag);
+        json_array_foreach(json_object_get(doc, "tags"), i, t) ok |=
+            !strcasecmp(json_string_value(t), o->tag);
     }
     return ok;
 }
@@ -1238,13 +1232,15 @@ static void apply_pins(json_t *arr, kb_xdb *db, const kb_search_opts *o,
         /* Later pages: the pins were shown on the first one. */
         for (i = json_array_size(arr); i-- > 0;) {
             size_t j;
-            json_array_foreach(o->pinned, j, id)
-                if (json_is_string(id) &&
-                    !strcmp(kb_doc_str(json_array_get(arr, i), "id"),
-                            json_string_value(id))) {
-                    json_array_remove(arr, i);
-                    break;
-                }
+            json_array_foreach(
+                o->pinned, j,
+                id) if (json_is_string(id) &&
+                        !strcmp(kb_doc_str(json_array_get(arr, i), "id"),
+                                json_string_value(id)))
+            {
+                json_array_remove(arr, i);
+                break;
+            }
         }
         json_decref(first);
         return;
@@ -1252,7 +1248,8 @@ static void apply_pins(json_t *arr, kb_xdb *db, const kb_search_opts *o,
     json_array_foreach(o->pinned, i, id)
     {
         const char *s = json_string_value(id);
-        if (!s || !kb_doc_id_ok(s) || json_array_size(first) >= (size_t)o->limit)
+        if (!s || !kb_doc_id_ok(s) ||
+            json_array_size(first) >= (size_t)o->limit)
             continue;
         char term[KB_ID_MAX + 2], *data = NULL;
         size_t dlen = 0;
@@ -1264,10 +1261,10 @@ static void apply_pins(json_t *arr, kb_xdb *db, const kb_search_opts *o,
         }
         json_t *doc = kb_doc_unpack(data, dlen);
         free(data);
-        json_t *r = doc && pin_fits(doc, o)
-                        ? kb_result_from_doc(doc, terms, o->snippet_bytes,
-                                             o->snippets)
-                        : NULL;
+        json_t *r =
+            doc && pin_fits(doc, o)
+                ? kb_result_from_doc(doc, terms, o->snippet_bytes, o->snippets)
+                : NULL;
         json_decref(doc);
         if (!r)
             continue;
@@ -1275,9 +1272,8 @@ static void apply_pins(json_t *arr, kb_xdb *db, const kb_search_opts *o,
         size_t j;
         json_t *h;
         double score = 0;
-        json_array_foreach(arr, j, h)
-            if (!strcmp(kb_doc_str(h, "id"), s))
-                score = json_real_value(json_object_get(h, "score"));
+        json_array_foreach(arr, j, h) if (!strcmp(kb_doc_str(h, "id"), s))
+            score = json_real_value(json_object_get(h, "score"));
         json_object_set_new(r, "score", json_real(score));
         json_object_set_new(r, "pinned", json_true());
         json_array_append_new(first, r);
@@ -1292,8 +1288,8 @@ static void apply_pins(json_t *arr, kb_xdb *db, const kb_search_opts *o,
         size_t j;
         json_t *p;
         int dup = 0;
-        json_array_foreach(first, j, p)
-            dup |= !strcmp(kb_doc_str(p, "id"), kb_doc_str(h, "id"));
+        json_array_foreach(first, j, p) dup |=
+            !strcmp(kb_doc_str(p, "id"), kb_doc_str(h, "id"));
         if (!dup && json_array_size(first) < (size_t)o->limit)
             json_array_append(first, h);
     }
@@ -1652,7 +1648,7 @@ static int run(json_t **out, kb_xdb *db, const kb_config *cfg,
     uint32_t first = (uint32_t)(o->offset > 0 ? o->offset : 0);
     uint32_t limit = (uint32_t)(o->limit > 0 ? o->limit : 0);
     xo.first = o->group ? 0 : first;
-    xo.maxitems = !o->group              ? limit
+    xo.maxitems = !o->group                    ? limit
                   : first + limit > GROUP_POOL ? first + limit
                                                : GROUP_POOL;
     xo.checkatleast = o->facets ? FACET_SAMPLE : 0;
@@ -1693,8 +1689,7 @@ static int run(json_t **out, kb_xdb *db, const kb_config *cfg,
     for (uint32_t i = 0; order && i < n; i++)
         order[i] = i;
     if (rc == KB_OK && o->group)
-        rc = group_order(db, cfg, run, kq->rel, o->audience, ms, order,
-                         errmsg);
+        rc = group_order(db, cfg, run, kq->rel, o->audience, ms, order, errmsg);
     for (uint32_t k = o->group ? first : 0;
          rc == KB_OK && k < n && (!o->group || k < first + limit); k++) {
         uint32_t i = order[k];
@@ -1711,8 +1706,8 @@ static int run(json_t **out, kb_xdb *db, const kb_config *cfg,
                                         o->snippet_bytes, o->snippets);
         if (r) {
             json_object_set_new(
-                r, "score", json_real(round(kb_xmset_weight(ms, i) * 1000) /
-                                      1000));
+                r, "score",
+                json_real(round(kb_xmset_weight(ms, i) * 1000) / 1000));
             json_array_append_new(arr, r);
         }
         json_decref(doc);

@@ -18,14 +18,14 @@ typedef enum kb_audience {
 } kb_audience;
 
 typedef struct kb_search_opts {
-    const char *q;     /* the user's query (query language, see below) */
+    const char *q; /* the user's query (query language, see below) */
     const char *kind, *product, *category, *tag, *lang; /* filters or NULL */
     int limit, offset;
     kb_audience audience;
-    int partial;    /* the last word is being typed: match it as a prefix */
-    int facets;     /* count kinds, products, categories and tags */
-    int spelling;   /* correct unknown words from the index's vocabulary */
-    int snippets;   /* highlighted excerpts */
+    int partial;  /* the last word is being typed: match it as a prefix */
+    int facets;   /* count kinds, products, categories and tags */
+    int spelling; /* correct unknown words from the index's vocabulary */
+    int snippets; /* highlighted excerpts */
     size_t snippet_bytes;
     /* Relevance feedback: add this many expansion terms from the best
      * nrel hits and search again (0: off). */
@@ -44,8 +44,10 @@ typedef struct kb_search_opts {
 } kb_search_opts;
 
 #define KB_SEARCH_OPTS_INIT                                                    \
-    {NULL, NULL, NULL, NULL, NULL, NULL, 10, 0, KB_AUD_PUBLIC, 0, 1, 1, 1,    \
-     240, 0, 0, NULL, NULL, 0}
+    {                                                                          \
+        NULL, NULL, NULL, NULL, NULL, NULL, 10, 0, KB_AUD_PUBLIC, 0, 1, 1, 1,  \
+            240, 0, 0, NULL, NULL, 0                                           \
+    }
 
 /*
  * The query language never fails: anything it does not understand is

@@ -78,8 +78,8 @@ static int parse_stub(const char *stub, shard_list *l, char **errmsg)
         ln++;
         char *s = line;
         size_t k = strlen(s);
-        while (k && (s[k - 1] == '\n' || s[k - 1] == '\r' ||
-                     s[k - 1] == ' ' || s[k - 1] == '\t'))
+        while (k && (s[k - 1] == '\n' || s[k - 1] == '\r' || s[k - 1] == ' ' ||
+                     s[k - 1] == '\t'))
             s[--k] = '\0';
         while (*s == ' ' || *s == '\t')
             s++;
@@ -99,8 +99,10 @@ static int parse_stub(const char *stub, shard_list *l, char **errmsg)
         memset(sh, 0, sizeof *sh);
         if (!strcmp(s, "auto") || !strcmp(s, "glass")) {
             if (!*arg) {
-                rc = kb_fail(errmsg, KB_EINVALID, "%s:%d: \"%s\" needs a "
-                             "folder", stub, ln, s);
+                rc = kb_fail(errmsg, KB_EINVALID,
+                             "%s:%d: \"%s\" needs a "
+                             "folder",
+                             stub, ln, s);
                 break;
             }
             char full[8200];
@@ -113,16 +115,19 @@ static int parse_stub(const char *stub, shard_list *l, char **errmsg)
             char *end = NULL;
             long port = colon ? strtol(colon + 1, &end, 10) : 0;
             if (*arg == ':') {
-                rc = kb_fail(errmsg, KB_EINVALID, "%s:%d: program shards "
+                rc = kb_fail(errmsg, KB_EINVALID,
+                             "%s:%d: program shards "
                              "(remote :PROGRAM) are not supported; serve "
-                             "the shard with xapian-tcpsrv", stub, ln);
+                             "the shard with xapian-tcpsrv",
+                             stub, ln);
                 break;
             }
             if (!colon || colon == arg || !end || *end || end == colon + 1 ||
                 port < 1 || port > 65535) {
-                rc = kb_fail(errmsg, KB_EINVALID, "%s:%d: want \"remote "
-                             "HOST:PORT\", not \"remote %s\"", stub, ln,
-                             arg);
+                rc = kb_fail(errmsg, KB_EINVALID,
+                             "%s:%d: want \"remote "
+                             "HOST:PORT\", not \"remote %s\"",
+                             stub, ln, arg);
                 break;
             }
             *colon = '\0';
@@ -130,9 +135,10 @@ static int parse_stub(const char *stub, shard_list *l, char **errmsg)
             sh->host = l->text[l->n];
             sh->port = (unsigned)port;
         } else {
-            rc = kb_fail(errmsg, KB_EINVALID, "%s:%d: shard type \"%.32s\" "
-                         "is not supported (auto, glass or remote)", stub,
-                         ln, s);
+            rc = kb_fail(errmsg, KB_EINVALID,
+                         "%s:%d: shard type \"%.32s\" "
+                         "is not supported (auto, glass or remote)",
+                         stub, ln, s);
             break;
         }
         if (!l->text[l->n]) {
@@ -169,16 +175,19 @@ int kb_shard_create(const char *dir, long n, char **errmsg)
         if (rc != KB_OK)
             return rc;
         if ((long)have != n)
-            return kb_fail(errmsg, KB_EINVALID, "%s has %zu shards, not %ld: "
+            return kb_fail(errmsg, KB_EINVALID,
+                           "%s has %zu shards, not %ld: "
                            "documents are placed by id modulo the count, so "
-                           "re-index into a new folder to change it", dir,
-                           have, n);
+                           "re-index into a new folder to change it",
+                           dir, have, n);
         return KB_OK;
     }
     snprintf(path, sizeof path, "%s/iamglass", dir);
     if (stat(path, &st) == 0)
-        return kb_fail(errmsg, KB_EINVALID, "%s is a single index; index "
-                       "into a new folder to make a set of shards", dir);
+        return kb_fail(errmsg, KB_EINVALID,
+                       "%s is a single index; index "
+                       "into a new folder to make a set of shards",
+                       dir);
     snprintf(stub, sizeof stub, "%s/XAPIANDB", dir);
     if (mkdir(dir, 0755) != 0 && errno != EEXIST)
         return kb_fail(errmsg, KB_EIO, "%s: %s", dir, strerror(errno));
@@ -188,8 +197,10 @@ int kb_shard_create(const char *dir, long n, char **errmsg)
     FILE *f = fopen(path, "w");
     if (!f)
         return kb_fail(errmsg, KB_EIO, "%s: %s", path, strerror(errno));
-    fprintf(f, "# deskdex: %ld shards; a document lives in shard "
-            "FNV-1a-64(id) mod %ld\n", n, n);
+    fprintf(f,
+            "# deskdex: %ld shards; a document lives in shard "
+            "FNV-1a-64(id) mod %ld\n",
+            n, n);
     for (long i = 0; i < n; i++)
         fprintf(f, "auto shard-%ld\n", i);
     if (fclose(f) != 0 || rename(path, stub) != 0)
@@ -216,8 +227,7 @@ int kb_shard_open(kb_xdb **out, const char *path, const char *dict,
             char *slash = strrchr(dflt, '/');
             size_t at = slash ? (size_t)(slash - dflt) + 1 : 0;
             snprintf(dflt + at, sizeof dflt - at, "dict");
-            dict = (flags & KB_XDB_WRITE) || stat(dflt, &st) == 0 ? dflt
-                                                                  : NULL;
+            dict = (flags & KB_XDB_WRITE) || stat(dflt, &st) == 0 ? dflt : NULL;
         }
         rc = kb_xdb_open_shards(out, l->v, l->n, dict, o ? o : &d, flags,
                                 errmsg);
@@ -237,10 +247,9 @@ kb_xdb *kb_shard_for(kb_xdb *db, const char *id)
 
 static void add_int(json_t *obj, const char *key, json_int_t v)
 {
-    json_object_set_new(obj, key,
-                        json_integer(json_integer_value(json_object_get(obj,
-                                                                        key)) +
-                                     v));
+    json_object_set_new(
+        obj, key,
+        json_integer(json_integer_value(json_object_get(obj, key)) + v));
 }
 
 int kb_shard_stats(kb_xdb *db, json_t **out, char **errmsg)
@@ -249,9 +258,9 @@ int kb_shard_stats(kb_xdb *db, json_t **out, char **errmsg)
     *out = NULL;
     if (n == 1 && kb_xdb_shard(db, 0) == db)
         return kb_store_stats(db, out, errmsg);
-    json_t *all = json_pack("{s:{},s:i,s:i,s:i,s:i,s:[]}", "documents", "ids",
-                            0, "versions", 0, "searchable", 0, "revision", 0,
-                            "shards");
+    json_t *all =
+        json_pack("{s:{},s:i,s:i,s:i,s:i,s:[]}", "documents", "ids", 0,
+                  "versions", 0, "searchable", 0, "revision", 0, "shards");
     if (!all)
         return KB_ENOMEM;
     for (size_t i = 0; i < n; i++) {
@@ -260,20 +269,20 @@ int kb_shard_stats(kb_xdb *db, json_t **out, char **errmsg)
         int up = kb_xdb_shard_up(db, i, NULL);
         if (up && kb_store_stats(sh, &s, NULL) != KB_OK)
             up = 0;
-        json_array_append_new(
-            json_object_get(all, "shards"),
-            json_pack("{s:i,s:I,s:b}", "shard", (int)i, "searchable",
-                      (json_int_t)json_integer_value(
-                          json_object_get(s, "searchable")),
-                      "up", up));
+        json_array_append_new(json_object_get(all, "shards"),
+                              json_pack("{s:i,s:I,s:b}", "shard", (int)i,
+                                        "searchable",
+                                        (json_int_t)json_integer_value(
+                                            json_object_get(s, "searchable")),
+                                        "up", up));
         if (!s)
             continue;
         const char *kind, *status;
         json_t *by, *cnt;
         json_object_foreach(json_object_get(s, "documents"), kind, by)
         {
-            json_t *dst = json_object_get(json_object_get(all, "documents"),
-                                          kind);
+            json_t *dst =
+                json_object_get(json_object_get(all, "documents"), kind);
             if (!dst) {
                 dst = json_object();
                 json_object_set_new(json_object_get(all, "documents"), kind,

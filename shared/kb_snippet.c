@@ -132,8 +132,7 @@ static int cjk_matched(void *ctx, const char *t, size_t len, int kind)
     return kb_termset_has(ts, t, len);
 }
 
-static int matched(const kb_termset *ts, const kb_tokens *tk,
-                   const kb_token *k)
+static int matched(const kb_termset *ts, const kb_tokens *tk, const kb_token *k)
 {
     const char *t = kb_tok_term(tk, k);
     if (k->kind == KB_TOK_CJK1 || k->kind == KB_TOK_CJK2)
@@ -176,9 +175,10 @@ int kb_marks_find(kb_marks *m, const char *text, size_t len,
     }
     /* Only the words that can match are stemmed, and only the Chinese
      * tokens that match are made. */
-    kb_sought sought = {{terms->first[0], terms->first[1], terms->first[2],
-                         terms->first[3]},
-                        cjk_matched, (void *)terms};
+    kb_sought sought = {
+        {terms->first[0], terms->first[1], terms->first[2], terms->first[3]},
+        cjk_matched,
+        (void *)terms};
     if (kb_analyse_for(&m->tk, text, scan, st, &sought, NULL) != KB_OK ||
         !m->tk.n)
         return KB_OK; /* unmarked */
@@ -248,9 +248,8 @@ int kb_marks_excerpt(char **out, const kb_marks *m, size_t maxbytes)
         }
         ws = char_start(text, ws);
         size_t cut = we;
-        while (cut > ws && cut < len && text[cut] != ' ' &&
-               text[cut] != '\n' && we - cut < 24 &&
-               ((unsigned char)text[cut] & 0xF0) != 0xE0)
+        while (cut > ws && cut < len && text[cut] != ' ' && text[cut] != '\n' &&
+               we - cut < 24 && ((unsigned char)text[cut] & 0xF0) != 0xE0)
             cut--;
         if (cut > ws && cut < len &&
             (text[cut] == ' ' || text[cut] == '\n' ||

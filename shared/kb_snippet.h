@@ -18,7 +18,10 @@ typedef struct kb_termset {
     uint64_t first[4]; /* first bytes of the whole terms */
 } kb_termset;
 
-#define KB_TERMSET_INIT {NULL, NULL, 0, 0, 0, {0, 0, 0, 0}, {0, 0, 0, 0}}
+#define KB_TERMSET_INIT                                                        \
+    {                                                                          \
+        NULL, NULL, 0, 0, 0, {0, 0, 0, 0}, { 0, 0, 0, 0 }                      \
+    }
 
 /* Add a term (copied). CJK unigrams are only marked on their own when they
  * were added with kb_termset_add_unigram (a one-character query run);
@@ -54,7 +57,10 @@ typedef struct {
     size_t nsp;
 } kb_marks;
 
-#define KB_MARKS_INIT {NULL, 0, KB_TOKENS_INIT, NULL, 0}
+#define KB_MARKS_INIT                                                          \
+    {                                                                          \
+        NULL, 0, KB_TOKENS_INIT, NULL, 0                                       \
+    }
 
 int kb_marks_find(kb_marks *m, const char *text, size_t len,
                   const kb_termset *terms, kb_stemmer *st);

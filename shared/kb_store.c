@@ -19,8 +19,7 @@
 
 /* --- metadata helpers --- */
 
-int kb_meta_get_json(kb_xdb *db, const char *key, json_t **out,
-                     char **errmsg)
+int kb_meta_get_json(kb_xdb *db, const char *key, json_t **out, char **errmsg)
 {
     char *v = NULL;
     size_t n = 0;
@@ -37,8 +36,7 @@ int kb_meta_get_json(kb_xdb *db, const char *key, json_t **out,
     return KB_OK;
 }
 
-int kb_meta_set_json(kb_xdb *w, const char *key, const json_t *j,
-                     char **errmsg)
+int kb_meta_set_json(kb_xdb *w, const char *key, const json_t *j, char **errmsg)
 {
     if (!j)
         return kb_xdb_set_metadata(w, key, strlen(key), "", 0, errmsg);
@@ -101,12 +99,12 @@ typedef struct {
     kb_xdoc *xd;
     kb_tokens tk;
     uint32_t pos;
-    kb_buf t; /* scratch for prefixed terms */
+    kb_buf t;        /* scratch for prefixed terms */
     wordlist *words; /* collect spelling words here, or NULL */
 } builder;
 
-static int add_text(builder *b, const char *text, kb_stemmer *st,
-                    uint32_t wdf, const char *prefix, int spell, char **errmsg)
+static int add_text(builder *b, const char *text, kb_stemmer *st, uint32_t wdf,
+                    const char *prefix, int spell, char **errmsg)
 {
     size_t len = strlen(text);
     if (!len)
@@ -163,8 +161,9 @@ static int add_bool(builder *b, char prefix, const char *v)
     return kb_xdoc_add_term(b->xd, b->t.data, b->t.len, 0, 0);
 }
 
-/* The Xapian document of doc (new), its data kb_doc_pack's. words (or NULL) collects the words of title, body and resolution
- * for the spelling dictionary, unsorted. */
+/* The Xapian document of doc (new), its data kb_doc_pack's. words (or NULL)
+ * collects the words of title, body and resolution for the spelling dictionary,
+ * unsorted. */
 static int build_xdoc(kb_xdoc **out, const json_t *doc, wordlist *words,
                       char **errmsg)
 {
@@ -197,8 +196,8 @@ static int build_xdoc(kb_xdoc **out, const json_t *doc, wordlist *words,
     if (rc == KB_OK)
         rc = add_text(&b, kb_doc_str(doc, "body"), st, 1, NULL, 1, errmsg);
     if (rc == KB_OK)
-        rc = add_text(&b, kb_doc_str(doc, "resolution"), st, 1, NULL, 1,
-                      errmsg);
+        rc =
+            add_text(&b, kb_doc_str(doc, "resolution"), st, 1, NULL, 1, errmsg);
     if (rc == KB_OK) {
         kb_buf_reset(&b.t);
         kb_buf_addc(&b.t, 'Q');
@@ -208,9 +207,9 @@ static int build_xdoc(kb_xdoc **out, const json_t *doc, wordlist *words,
     struct {
         char p;
         const char *key;
-    } bools[] = {{'K', "kind"},       {'P', "product"}, {'C', "category"},
-                 {'L', "lang"},       {'V', "visibility"},
-                 {'X', "status"},     {'G', "parent"}};
+    } bools[] = {{'K', "kind"},  {'P', "product"},    {'C', "category"},
+                 {'L', "lang"},  {'V', "visibility"}, {'X', "status"},
+                 {'G', "parent"}};
     for (i = 0; rc == KB_OK && i < sizeof bools / sizeof *bools; i++)
         rc = add_bool(&b, bools[i].p, kb_doc_str(doc, bools[i].key));
     const char *kind = kb_doc_str(doc, "kind");
@@ -392,10 +391,10 @@ static int write_version(kb_xdb *w, const json_t *doc, const json_t *prev,
     if ((rc = kb_xdb_set_metadata(w, key, strlen(key), json, strlen(json),
                                   errmsg)) != KB_OK)
         goto done;
-    head = json_pack("{s:i,s:s,s:s,s:s,s:s}", "v", v, "hash", hash, "status",
-                     kb_doc_str(d, "status"), "visibility",
-                     kb_doc_str(d, "visibility"), "kind",
-                     kb_doc_str(d, "kind"));
+    head =
+        json_pack("{s:i,s:s,s:s,s:s,s:s}", "v", v, "hash", hash, "status",
+                  kb_doc_str(d, "status"), "visibility",
+                  kb_doc_str(d, "visibility"), "kind", kb_doc_str(d, "kind"));
     snprintf(key, sizeof key, "d:%s", id);
     if (!head || (rc = kb_meta_set_json(w, key, head, errmsg)) != KB_OK)
         goto done;
@@ -515,8 +514,8 @@ static int revise(kb_xdb *w, const char *id, int from, const char *status,
         rc = KB_ENOMEM;
         goto done;
     }
-    const char *drop[] = {"version", "hash", "updated_at", "created_at",
-                          "changed_by", NULL};
+    const char *drop[] = {"version",    "hash",       "updated_at",
+                          "created_at", "changed_by", NULL};
     for (int i = 0; drop[i]; i++)
         json_object_del(doc, drop[i]);
     if (status)
@@ -527,8 +526,7 @@ static int revise(kb_xdb *w, const char *id, int from, const char *status,
         *version = cur; /* already in that state */
         goto done;
     }
-    if ((rc = write_version(w, doc, prev, cur + 1, hash, who, errmsg)) ==
-        KB_OK)
+    if ((rc = write_version(w, doc, prev, cur + 1, hash, who, errmsg)) == KB_OK)
         *version = cur + 1;
 done:
     json_decref(src);
@@ -537,8 +535,8 @@ done:
     return rc;
 }
 
-int kb_store_archive(kb_xdb *w, const char *id, const char *who,
-                     int *version, char **errmsg)
+int kb_store_archive(kb_xdb *w, const char *id, const char *who, int *version,
+                     char **errmsg)
 {
     return revise(w, id, 0, "archived", who, version, errmsg);
 }
@@ -587,8 +585,8 @@ int kb_store_purge(kb_xdb *w, const char *id, int *versions, char **errmsg)
     {
         if (rc != KB_OK)
             break;
-        rc = kb_xdb_set_metadata(w, json_string_value(k),
-                                 json_string_length(k), "", 0, errmsg);
+        rc = kb_xdb_set_metadata(w, json_string_value(k), json_string_length(k),
+                                 "", 0, errmsg);
     }
     json_decref(keys);
     snprintf(key, sizeof key, "d:%s", id);
@@ -616,12 +614,12 @@ int kb_store_history(kb_xdb *db, const char *id, json_t **out, char **errmsg)
         if ((rc = kb_store_get(db, id, v, &d, errmsg)) != KB_OK)
             break;
         json_array_append_new(
-            arr, json_pack("{s:i,s:s,s:s,s:s,s:s,s:s}", "version", v,
-                           "updated_at", kb_doc_str(d, "updated_at"), "hash",
-                           kb_doc_str(d, "hash"), "status",
-                           kb_doc_str(d, "status"), "visibility",
-                           kb_doc_str(d, "visibility"), "changed_by",
-                           kb_doc_str(d, "changed_by")));
+            arr,
+            json_pack("{s:i,s:s,s:s,s:s,s:s,s:s}", "version", v, "updated_at",
+                      kb_doc_str(d, "updated_at"), "hash",
+                      kb_doc_str(d, "hash"), "status", kb_doc_str(d, "status"),
+                      "visibility", kb_doc_str(d, "visibility"), "changed_by",
+                      kb_doc_str(d, "changed_by")));
         json_decref(d);
     }
     if (rc != KB_OK) {
@@ -715,8 +713,8 @@ static int stats_cb(void *ctx, const char *key, size_t klen)
         kk = json_object();
         json_object_set_new(by, kind, kk);
     }
-    json_object_set_new(kk, st,
-                        json_integer(json_integer_value(json_object_get(kk, st)) + 1));
+    json_object_set_new(
+        kk, st, json_integer(json_integer_value(json_object_get(kk, st)) + 1));
     json_t *tv = json_object_get(wk->out, "versions");
     json_integer_set(tv, json_integer_value(tv) +
                              json_integer_value(json_object_get(head, "v")));
@@ -730,9 +728,9 @@ int kb_store_stats(kb_xdb *db, json_t **out, char **errmsg)
 {
     uint32_t n = 0;
     uint64_t rev = 0;
-    walk wk = {db, json_pack("{s:{},s:i,s:i}", "documents", "ids", 0,
-                             "versions", 0),
-               errmsg, KB_OK};
+    walk wk = {
+        db, json_pack("{s:{},s:i,s:i}", "documents", "ids", 0, "versions", 0),
+        errmsg, KB_OK};
     int rc = kb_xdb_metadata_keys(db, "d:", 2, stats_cb, &wk, errmsg);
     if (rc == 1)
         rc = wk.rc;
@@ -772,8 +770,10 @@ int kb_store_backup(kb_xdb *db, const char *dbpath, const char *out,
     char tmp[4200];
     struct stat st;
     if (stat(out, &st) == 0)
-        return kb_fail(errmsg, KB_EINVALID, "%s exists; a backup goes to a "
-                       "new folder", out);
+        return kb_fail(errmsg, KB_EINVALID,
+                       "%s exists; a backup goes to a "
+                       "new folder",
+                       out);
     snprintf(tmp, sizeof tmp, "%s.partial-%ld", out, (long)getpid());
     int rc = kb_xdb_reopen(db, errmsg);
     if (rc == KB_OK)

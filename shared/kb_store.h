@@ -44,8 +44,7 @@ int kb_is_date(const char *s);
 
 /* A metadata record as JSON: *out new, or NULL with KB_OK when the key is
  * absent; KB_ECORRUPT names a record that does not parse. */
-int kb_meta_get_json(kb_xdb *db, const char *key, json_t **out,
-                     char **errmsg);
+int kb_meta_get_json(kb_xdb *db, const char *key, json_t **out, char **errmsg);
 /* Store j (borrowed) under key; NULL deletes the record. */
 int kb_meta_set_json(kb_xdb *w, const char *key, const json_t *j,
                      char **errmsg);
@@ -66,8 +65,8 @@ int kb_store_put(kb_xdb *w, const json_t *doc, const char *who, int *outcome,
 /* Make a new version of id with status "archived" (its postings go).
  * *version is the new version, or the current one if already archived.
  * KB_ENOTFOUND for an unknown id. */
-int kb_store_archive(kb_xdb *w, const char *id, const char *who,
-                     int *version, char **errmsg);
+int kb_store_archive(kb_xdb *w, const char *id, const char *who, int *version,
+                     char **errmsg);
 
 /* Make a new version of id carrying version `to`'s content. */
 int kb_store_rollback(kb_xdb *w, const char *id, int to, const char *who,
@@ -84,13 +83,11 @@ int kb_store_get(kb_xdb *db, const char *id, int version, json_t **out,
                  char **errmsg);
 
 /* Number of the current version of id, 0 if unknown. */
-int kb_store_current(kb_xdb *db, const char *id, int *version,
-                     char **errmsg);
+int kb_store_current(kb_xdb *db, const char *id, int *version, char **errmsg);
 
 /* All versions of id as a new array of {version, updated_at, hash, status,
  * visibility, changed_by}. KB_ENOTFOUND for an unknown id. */
-int kb_store_history(kb_xdb *db, const char *id, json_t **out,
-                     char **errmsg);
+int kb_store_history(kb_xdb *db, const char *id, json_t **out, char **errmsg);
 
 /* Record the ids a source produced; returns the ids it produced before
  * (new array; empty if none) so the caller can archive what vanished. */

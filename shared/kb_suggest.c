@@ -1,11 +1,11 @@
 /* kb_suggest.c - suggested fixes for a ticket: salient terms, relevance
  * feedback, duplicate collapse and confidence bands */
+#include "kb_suggest.h"
 #include "kb_doc.h"
 #include "kb_error.h"
+#include "kb_search.h"
 #include "kb_store.h"
 #include "kb_text.h"
-#include "kb_suggest.h"
-#include "kb_search.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -55,8 +55,8 @@ static void add_term(term_table *t, const char *term, size_t tlen,
 
 /* Words a and b written apart, as one word ("back up" as "backup"): a
  * candidate like the others, kept only if the index has it. */
-static void add_joined(term_table *t, const char *a, size_t al,
-                       const char *b, size_t bl, int subject)
+static void add_joined(term_table *t, const char *a, size_t al, const char *b,
+                       size_t bl, int subject)
 {
     kb_tokens tk = KB_TOKENS_INIT;
     if (kb_join_words(&tk, a, al, b, bl, kb_stemmer_for("en")))
@@ -90,8 +90,8 @@ static void collect(term_table *t, const char *text, int subject)
         if (k->kind == KB_TOK_WORD &&
             (kb_is_stopword(kb_tok_word(&tk, k), k->wlen) || k->wlen < 2))
             continue;
-        add_term(t, kb_tok_term(&tk, k), k->tlen, kb_tok_word(&tk, k),
-                 k->wlen, subject);
+        add_term(t, kb_tok_term(&tk, k), k->tlen, kb_tok_word(&tk, k), k->wlen,
+                 subject);
     }
     kb_tokens_free(&tk);
 }
@@ -202,8 +202,8 @@ int kb_suggest(json_t **out, kb_xdb *db, const kb_config *cfg,
      * that neither "terms" nor "match" tells of hidden documents. */
     int kept = 0;
     for (int i = 0; i < t->n && kept < cap; i++) {
-        kb_xquery *tq = kb_xquery_term(t->v[i].term, strlen(t->v[i].term),
-                                       1, 0);
+        kb_xquery *tq =
+            kb_xquery_term(t->v[i].term, strlen(t->v[i].term), 1, 0);
         kb_xquery *fq = kb_audience_restrict(tq, o->audience);
         kb_xsearch_opts xo1;
         kb_search_xopts(&xo1, cfg);
@@ -282,9 +282,9 @@ int kb_suggest(json_t **out, kb_xdb *db, const kb_config *cfg,
             o->expand_terms <= 0)
             break;
         /* 3. Relevance feedback from the best hits. */
-        kb_xquery *exs = kb_expansion(ms, (uint32_t)o->expand_docs,
-                                      (uint32_t)o->expand_terms,
-                                      o->expand_weight);
+        kb_xquery *exs =
+            kb_expansion(ms, (uint32_t)o->expand_docs,
+                         (uint32_t)o->expand_terms, o->expand_weight);
         if (!exs)
             break;
         kb_xquery *p2[2] = {base, exs};
@@ -319,7 +319,8 @@ int kb_suggest(json_t **out, kb_xdb *db, const kb_config *cfg,
         double cover = total_sal > 0 ? m.weight / total_sal : 0;
         json_object_set_new(res2, "score",
                             json_real(round(score * 1000) / 1000));
-        json_object_set_new(res2, "match", json_real(round(cover * 1000) / 1000));
+        json_object_set_new(res2, "match",
+                            json_real(round(cover * 1000) / 1000));
         json_object_set_new(res2, "matched_terms", m.matched);
         json_object_set_new(res2, "_sig", signature(doc));
         if (!strcmp(kb_doc_str(doc, "kind"), "ticket"))
@@ -334,8 +335,10 @@ int kb_suggest(json_t **out, kb_xdb *db, const kb_config *cfg,
     /* Stable sort by adjusted score (insertion sort: the pool is small). */
     for (size_t i = 1; i < json_array_size(pool); i++) {
         for (size_t j = i; j > 0; j--) {
-            double a = json_real_value(json_object_get(json_array_get(pool, j - 1), "score"));
-            double b = json_real_value(json_object_get(json_array_get(pool, j), "score"));
+            double a = json_real_value(
+                json_object_get(json_array_get(pool, j - 1), "score"));
+            double b = json_real_value(
+                json_object_get(json_array_get(pool, j), "score"));
             if (b <= a)
                 break;
             json_t *x = json_incref(json_array_get(pool, j - 1));
@@ -373,7 +376,7 @@ int kb_suggest(json_t **out, kb_xdb *db, const kb_config *cfg,
         json_object_set_new(cand, "confidence",
                             json_string(cover >= o->strong   ? "strong"
                                         : cover >= o->medium ? "medium"
-                                                        : "weak"));
+                                                             : "weak"));
         json_array_append(results, cand);
     }
     json_array_foreach(results, i, cand) json_object_del(cand, "_sig");

@@ -25,8 +25,10 @@ typedef struct kb_suggest_opts {
 } kb_suggest_opts;
 
 #define KB_SUGGEST_OPTS_INIT                                                   \
-    {NULL, NULL, NULL, NULL, NULL, 10, KB_AUD_AGENT, 24, 2.0, 1, 8, 0.3,      \
-     1.25, 0.45, 0.15, 0.6}
+    {                                                                          \
+        NULL, NULL, NULL, NULL, NULL, 10, KB_AUD_AGENT, 24, 2.0, 1, 8, 0.3,    \
+            1.25, 0.45, 0.15, 0.6                                              \
+    }
 
 /* Rank tickets and KB answers for a ticket's subject and description: pick
  * the salient terms by their weight in the collection, search, expand with

@@ -27,7 +27,7 @@ typedef struct {
 struct kb_stemmer {
     struct sb_stemmer *sb;
     char name[24];
-    int ends_only; /* changes a word's ending only: its first byte stays */
+    int ends_only;   /* changes a word's ending only: its first byte stays */
     stem_memo *memo; /* STEM_MEMO_SLOTS, or NULL */
 };
 
@@ -35,9 +35,10 @@ struct kb_stemmer {
  * letters) only; Irish, Indonesian and Serbian rewrite the start of a
  * word and are not here. */
 static const char *const ends_only[] = {
-    "en", "english", "porter", "de", "german", "fr", "french", "es",
-    "spanish", "it", "italian", "pt", "portuguese", "nl", "dutch", "sv",
-    "swedish", "no", "norwegian", "da", "danish", "fi", "finnish", NULL};
+    "en",         "english", "porter",  "de", "german",  "fr",
+    "french",     "es",      "spanish", "it", "italian", "pt",
+    "portuguese", "nl",      "dutch",   "sv", "swedish", "no",
+    "norwegian",  "da",      "danish",  "fi", "finnish", NULL};
 
 /* --- stemmers --- */
 
@@ -90,8 +91,8 @@ static const char *stem(kb_stemmer *st, const char *w, size_t wlen,
             return m->stem;
         }
     }
-    const sb_symbol *s = sb_stemmer_stem(st->sb, (const sb_symbol *)w,
-                                         (int)wlen);
+    const sb_symbol *s =
+        sb_stemmer_stem(st->sb, (const sb_symbol *)w, (int)wlen);
     int n = s ? sb_stemmer_length(st->sb) : 0;
     if (!s || n <= 0)
         return NULL;
@@ -197,8 +198,9 @@ static void fold_init(void)
                           (char)(0x80 | (c & 63)), 0};
             char *out = opencc_convert_utf8(od, in, 3);
             utf8proc_int32_t to = 0;
-            if (out && utf8proc_iterate((const utf8proc_uint8_t *)out, -1,
-                                        &to) == (utf8proc_ssize_t)strlen(out) &&
+            if (out &&
+                utf8proc_iterate((const utf8proc_uint8_t *)out, -1, &to) ==
+                    (utf8proc_ssize_t)strlen(out) &&
                 to > 0 && (uint32_t)to != c) {
                 if (nfolds == cap) {
                     size_t nc = cap ? 2 * cap : 4096;
@@ -234,7 +236,7 @@ static int32_t fold_char(int32_t c)
             hi = mid;
     }
     return lo < nfolds && folds[lo].from == (uint32_t)c ? (int32_t)folds[lo].to
-                                                         : c;
+                                                        : c;
 }
 
 /* s (n bytes of CJK text) with its Traditional characters folded, into
@@ -247,8 +249,8 @@ static size_t fold_cjk(char *out, const char *s, size_t n)
     int folded = 0;
     /* Most text has nothing to fold: the ideographs are 3 bytes each. */
     while (i + 2 < n && (u[i] & 0xF0) == 0xE0) {
-        uint32_t c = (uint32_t)(u[i] & 15) << 12 | (uint32_t)(u[i + 1] & 63)
-                     << 6 | (u[i + 2] & 63);
+        uint32_t c = (uint32_t)(u[i] & 15) << 12 |
+                     (uint32_t)(u[i + 1] & 63) << 6 | (u[i + 2] & 63);
         if ((fold_bits[c >> 6] >> (c & 63)) & 1)
             break;
         i += 3;
@@ -272,18 +274,15 @@ static size_t fold_cjk(char *out, const char *s, size_t n)
 
 /* ASCII letters and digits, by byte. */
 static const uint8_t ascii_word[128] = {
-    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1,
-    ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1,
-    ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1,
-    ['G'] = 1, ['H'] = 1, ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1,
-    ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1,
-    ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1,
-    ['Y'] = 1, ['Z'] = 1,
-    ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1,
-    ['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1,
-    ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1,
-    ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1,
-    ['y'] = 1, ['z'] = 1,
+    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1,
+    ['7'] = 1, ['8'] = 1, ['9'] = 1, ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1,
+    ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1, ['I'] = 1, ['J'] = 1, ['K'] = 1,
+    ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1,
+    ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1, ['Y'] = 1,
+    ['Z'] = 1, ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1,
+    ['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1,
+    ['n'] = 1, ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1,
+    ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1,
 };
 
 static int is_wordchar(int32_t c)
@@ -291,15 +290,18 @@ static int is_wordchar(int32_t c)
     if (c < 0x80)
         return c >= 0 && ascii_word[c];
     switch (utf8proc_category(c)) {
-    case UTF8PROC_CATEGORY_LU: case UTF8PROC_CATEGORY_LL:
-    case UTF8PROC_CATEGORY_LT: case UTF8PROC_CATEGORY_LM:
-    case UTF8PROC_CATEGORY_LO: case UTF8PROC_CATEGORY_MN:
-    case UTF8PROC_CATEGORY_MC: case UTF8PROC_CATEGORY_ME:
-    case UTF8PROC_CATEGORY_ND: case UTF8PROC_CATEGORY_NL:
-    case UTF8PROC_CATEGORY_NO:
-        return 1;
-    default:
-        return 0;
+    case UTF8PROC_CATEGORY_LU:
+    case UTF8PROC_CATEGORY_LL:
+    case UTF8PROC_CATEGORY_LT:
+    case UTF8PROC_CATEGORY_LM:
+    case UTF8PROC_CATEGORY_LO:
+    case UTF8PROC_CATEGORY_MN:
+    case UTF8PROC_CATEGORY_MC:
+    case UTF8PROC_CATEGORY_ME:
+    case UTF8PROC_CATEGORY_ND:
+    case UTF8PROC_CATEGORY_NL:
+    case UTF8PROC_CATEGORY_NO: return 1;
+    default: return 0;
     }
 }
 
@@ -390,10 +392,10 @@ int kb_normalise(char **out, const char *s, size_t len)
         return KB_OK;
     }
     utf8proc_uint8_t *p = NULL;
-    utf8proc_ssize_t n = utf8proc_map(
-        (const utf8proc_uint8_t *)s, (utf8proc_ssize_t)len, &p,
-        UTF8PROC_STABLE | UTF8PROC_COMPAT | UTF8PROC_COMPOSE |
-            UTF8PROC_CASEFOLD);
+    utf8proc_ssize_t n =
+        utf8proc_map((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)len, &p,
+                     UTF8PROC_STABLE | UTF8PROC_COMPAT | UTF8PROC_COMPOSE |
+                         UTF8PROC_CASEFOLD);
     if (n < 0)
         return n == UTF8PROC_ERROR_NOMEM ? KB_ENOMEM : KB_EUTF8;
     /* Typographic apostrophes become ASCII ones so both spellings meet. */
@@ -422,7 +424,7 @@ typedef struct {
     kb_stemmer *st;
     const char *text;
     uint32_t pos;
-    const uint64_t *first; /* stem only words starting so (or NULL: all) */
+    const uint64_t *first;   /* stem only words starting so (or NULL: all) */
     const kb_sought *sought; /* or NULL */
 } an_state;
 
@@ -483,8 +485,8 @@ done:
     return rc;
 }
 
-static int add_cjk(an_state *a, const size_t *off, size_t i, size_t j,
-                   int kind, uint32_t pos)
+static int add_cjk(an_state *a, const size_t *off, size_t i, size_t j, int kind,
+                   uint32_t pos)
 {
     /* Characters i..j-1 of the run; off[] holds their byte offsets plus the
      * end. Compatibility ideographs and half-width kana are normalised. */
@@ -550,15 +552,17 @@ static int emit_cjk(an_state *a, const size_t *off, size_t n)
     return rc;
 }
 
-static int analyse(kb_tokens *out, const char *text, size_t len,
-                   kb_stemmer *st, uint32_t firstpos, const kb_sought *sought,
-                   char **errmsg)
+static int analyse(kb_tokens *out, const char *text, size_t len, kb_stemmer *st,
+                   uint32_t firstpos, const kb_sought *sought, char **errmsg)
 {
     out->n = 0;
     out->plen = 0;
     if (len > UINT32_MAX)
         return kb_fail(errmsg, KB_ETOOBIG, "text over 4 GiB");
-    an_state a = {out, st, text, firstpos ? firstpos : 1,
+    an_state a = {out,
+                  st,
+                  text,
+                  firstpos ? firstpos : 1,
                   sought && st && st->ends_only ? sought->first : NULL,
                   sought};
     size_t *off = NULL, offcap = 0, nrun = 0; /* current CJK run */
@@ -576,12 +580,12 @@ static int analyse(kb_tokens *out, const char *text, size_t len,
                 cp = c;
                 clen = 1;
             } else {
-                utf8proc_ssize_t n = utf8proc_iterate(
-                    (const utf8proc_uint8_t *)text + i,
-                    (utf8proc_ssize_t)(len - i), &cp);
+                utf8proc_ssize_t n =
+                    utf8proc_iterate((const utf8proc_uint8_t *)text + i,
+                                     (utf8proc_ssize_t)(len - i), &cp);
                 if (n <= 0) {
-                    rc = kb_fail(errmsg, KB_EUTF8,
-                                 "invalid UTF-8 at byte %zu", i);
+                    rc = kb_fail(errmsg, KB_EUTF8, "invalid UTF-8 at byte %zu",
+                                 i);
                     break;
                 }
                 clen = (size_t)n;
@@ -595,8 +599,8 @@ static int analyse(kb_tokens *out, const char *text, size_t len,
         int wc = i < len && !cjk && is_wordchar(cp);
 
         /* Joiners: an apostrophe between letters, a dot between digits. */
-        if (inword && (cp == '\'' || cp == 0x2019 || cp == '.') &&
-            i < len && i + clen < len) {
+        if (inword && (cp == '\'' || cp == 0x2019 || cp == '.') && i < len &&
+            i + clen < len) {
             int32_t next = 0;
             utf8proc_iterate((const utf8proc_uint8_t *)text + i + clen,
                              (utf8proc_ssize_t)(len - i - clen), &next);
@@ -658,8 +662,8 @@ int kb_analyse(kb_tokens *out, const char *text, size_t len, kb_stemmer *st,
     return analyse(out, text, len, st, firstpos, NULL, errmsg);
 }
 
-int kb_analyse_for(kb_tokens *out, const char *text, size_t len,
-                   kb_stemmer *st, const kb_sought *s, char **errmsg)
+int kb_analyse_for(kb_tokens *out, const char *text, size_t len, kb_stemmer *st,
+                   const kb_sought *s, char **errmsg)
 {
     return analyse(out, text, len, st, 1, s, errmsg);
 }
@@ -668,20 +672,25 @@ int kb_analyse_for(kb_tokens *out, const char *text, size_t len,
 
 /* Sorted by strcmp order: kb_is_stopword searches it with bsearch. */
 static const char *const stopwords[] = {
-    "a", "about", "above", "after", "again", "all", "am", "an", "and", "any",
-    "are", "as", "at", "be", "because", "been", "before", "being", "below",
-    "between", "both", "but", "by", "can", "can't", "could", "did", "do",
-    "does", "doesn't", "doing", "don't", "down", "during", "each", "few",
-    "for", "from", "further", "had", "has", "have", "having", "he", "hello",
-    "her", "here", "hers", "hi", "him", "his", "how", "i", "i'm", "if", "in",
-    "into", "is", "isn't", "it", "it's", "its", "itself", "just", "me",
-    "more", "most", "my", "myself", "no", "nor", "not", "now", "of", "off",
-    "on", "once", "only", "or", "other", "our", "ours", "out", "over", "own",
-    "please", "same", "she", "should", "so", "some", "such", "than", "thanks",
-    "that", "the", "their", "them", "then", "there", "these", "they", "this",
-    "those", "through", "to", "too", "under", "until", "up", "very", "was",
-    "we", "were", "what", "when", "where", "which", "while", "who", "whom",
-    "why", "will", "with", "won't", "would", "you", "your", "yours",
+    "a",       "about",   "above",  "after",   "again",  "all",     "am",
+    "an",      "and",     "any",    "are",     "as",     "at",      "be",
+    "because", "been",    "before", "being",   "below",  "between", "both",
+    "but",     "by",      "can",    "can't",   "could",  "did",     "do",
+    "does",    "doesn't", "doing",  "don't",   "down",   "during",  "each",
+    "few",     "for",     "from",   "further", "had",    "has",     "have",
+    "having",  "he",      "hello",  "her",     "here",   "hers",    "hi",
+    "him",     "his",     "how",    "i",       "i'm",    "if",      "in",
+    "into",    "is",      "isn't",  "it",      "it's",   "its",     "itself",
+    "just",    "me",      "more",   "most",    "my",     "myself",  "no",
+    "nor",     "not",     "now",    "of",      "off",    "on",      "once",
+    "only",    "or",      "other",  "our",     "ours",   "out",     "over",
+    "own",     "please",  "same",   "she",     "should", "so",      "some",
+    "such",    "than",    "thanks", "that",    "the",    "their",   "them",
+    "then",    "there",   "these",  "they",    "this",   "those",   "through",
+    "to",      "too",     "under",  "until",   "up",     "very",    "was",
+    "we",      "were",    "what",   "when",    "where",  "which",   "while",
+    "who",     "whom",    "why",    "will",    "with",   "won't",   "would",
+    "you",     "your",    "yours",
 };
 
 static int cmpstr(const void *a, const void *b)
@@ -724,7 +733,7 @@ int kb_join_words(kb_tokens *tk, const char *a, size_t al, const char *b,
         return 0;
     memcpy(both, a, al);
     memcpy(both + al, b, bl);
-    return kb_analyse(tk, both, al + bl, st, 1, NULL) == KB_OK &&
-           tk->n == 1 && tk->v[0].kind == KB_TOK_WORD &&
+    return kb_analyse(tk, both, al + bl, st, 1, NULL) == KB_OK && tk->n == 1 &&
+           tk->v[0].kind == KB_TOK_WORD &&
            !kb_is_stopword(kb_tok_word(tk, tk->v), tk->v[0].wlen);
 }

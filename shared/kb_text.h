@@ -10,13 +10,13 @@
 enum { KB_TOK_WORD = 0, KB_TOK_CJK1 = 1, KB_TOK_CJK2 = 2 };
 
 typedef struct kb_token {
-    uint32_t term;  /* offset of the term in kb_tokens.pool (NUL-terminated) */
-    uint32_t tlen;  /* term length in bytes */
-    uint32_t word;  /* offset of the normalised unstemmed word in pool */
+    uint32_t term; /* offset of the term in kb_tokens.pool (NUL-terminated) */
+    uint32_t tlen; /* term length in bytes */
+    uint32_t word; /* offset of the normalised unstemmed word in pool */
     uint32_t wlen;
     uint32_t start; /* byte offsets of the token in the analysed text */
     uint32_t end;
-    uint32_t pos;   /* 1-based position; a bigram shares its first char's */
+    uint32_t pos; /* 1-based position; a bigram shares its first char's */
     uint8_t kind;
 } kb_token;
 
@@ -29,7 +29,10 @@ typedef struct kb_tokens {
     size_t plen, pcap;
 } kb_tokens;
 
-#define KB_TOKENS_INIT {NULL, 0, 0, NULL, 0, 0}
+#define KB_TOKENS_INIT                                                         \
+    {                                                                          \
+        NULL, 0, 0, NULL, 0, 0                                                 \
+    }
 
 void kb_tokens_free(kb_tokens *t);
 static inline const char *kb_tok_term(const kb_tokens *t, const kb_token *k)
@@ -64,8 +67,8 @@ void kb_stemmers_release(void);
  * unigrams + bigrams. firstpos is the position of the first token (use it
  * to keep fields apart). Returns KB_OK, KB_EUTF8 (with the byte offset in
  * errmsg) or KB_ENOMEM. */
-int kb_analyse(kb_tokens *out, const char *text, size_t len,
-               kb_stemmer *st, uint32_t firstpos, char **errmsg);
+int kb_analyse(kb_tokens *out, const char *text, size_t len, kb_stemmer *st,
+               uint32_t firstpos, char **errmsg);
 
 /* What kb_analyse_for is looking for, so that it can skip the rest. */
 typedef struct kb_sought {
@@ -83,8 +86,8 @@ typedef struct kb_sought {
 
 /* kb_analyse for matching against known terms (excerpts): the same tokens
  * as far as the sought terms go, made faster by s (see kb_sought). */
-int kb_analyse_for(kb_tokens *out, const char *text, size_t len,
-                   kb_stemmer *st, const kb_sought *s, char **errmsg);
+int kb_analyse_for(kb_tokens *out, const char *text, size_t len, kb_stemmer *st,
+                   const kb_sought *s, char **errmsg);
 
 /* Check UTF-8 validity; returns the offset of the first bad byte, or -1. */
 long kb_utf8_invalid_at(const char *s, size_t len);

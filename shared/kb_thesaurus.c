@@ -34,9 +34,11 @@ static const char *const pos_name[] = {"noun", "verb", "adj", "adv"};
 /* A pointer's part of speech ("s" is an adjective satellite), or -1. */
 static int pos_index(char c)
 {
-    return c == 'n' ? 0 : c == 'v' ? 1 : c == 'a' || c == 's' ? 2
-                                   : c == 'r'                 ? 3
-                                                              : -1;
+    return c == 'n'               ? 0
+           : c == 'v'             ? 1
+           : c == 'a' || c == 's' ? 2
+           : c == 'r'             ? 3
+                                  : -1;
 }
 
 struct kb_thesaurus {
@@ -265,8 +267,8 @@ static unsigned long dec_field(const char *s, size_t n)
 
 /* The synset line at offset off of data: *p past its word count, which
  * it returns; 0 if there is no synset there. */
-static unsigned long synset_at(const char *data, size_t len,
-                               unsigned long off, const char **p)
+static unsigned long synset_at(const char *data, size_t len, unsigned long off,
+                               const char **p)
 {
     const char *f[4];
     size_t fl[4];
@@ -275,8 +277,7 @@ static unsigned long synset_at(const char *data, size_t len,
     *p = data + off;
     for (int i = 0; i < 4; i++)
         fl[i] = next_field(p, &f[i]);
-    return fl[3] && dec_field(f[0], fl[0]) == off ? hex_field(f[3], fl[3])
-                                                   : 0;
+    return fl[3] && dec_field(f[0], fl[0]) == off ? hex_field(f[3], fl[3]) : 0;
 }
 
 /* Word k (from 1) of the synset at offset off of pos's data file, as a
@@ -296,25 +297,28 @@ static size_t synset_word(char *buf, const wordnet *wn, int pos,
 /* The words of the synset at offset off of pos's data file: added to e's
  * related words, and the forms WordNet derives from e's own word in it
  * ("+" pointers: "analysis" -> "analyze") to e's derived ones. */
-static int add_synset(entry *e, const wordnet *wn, int pos,
-                      unsigned long off, const char *file, int ln,
-                      char **errmsg)
+static int add_synset(entry *e, const wordnet *wn, int pos, unsigned long off,
+                      const char *file, int ln, char **errmsg)
 {
     const char *p, *w, *pf[4];
     size_t n, pl[4], k;
     char word[WORD_MAX];
     unsigned long self = 0;
     if (off >= wn->len[pos])
-        return kb_fail(errmsg, KB_ECORRUPT, "%s:%d: offset %lu past the "
-                       "data file", file, ln, off);
+        return kb_fail(errmsg, KB_ECORRUPT,
+                       "%s:%d: offset %lu past the "
+                       "data file",
+                       file, ln, off);
     unsigned long wc = synset_at(wn->data[pos], wn->len[pos], off, &p);
     if (wc == 0)
         return kb_fail(errmsg, KB_ECORRUPT, "%s:%d: no synset at offset %lu",
                        file, ln, off);
     for (unsigned long i = 0; i < wc; i++) {
         if (!(n = next_field(&p, &w)))
-            return kb_fail(errmsg, KB_ECORRUPT, "%s:%d: synset at offset "
-                           "%lu cut short", file, ln, off);
+            return kb_fail(errmsg, KB_ECORRUPT,
+                           "%s:%d: synset at offset "
+                           "%lu cut short",
+                           file, ln, off);
         if ((k = lemma(word, w, n)) && !strcmp(word, e->word))
             self = i + 1;
         if (k && add_word(&e->related, e->word, word, k) != KB_OK)
@@ -363,8 +367,8 @@ static int load_pos(kb_thesaurus *t, const wordnet *wn, const char *dir,
         unsigned long nsyn = nf > 2 ? strtoul(f[2], NULL, 10) : 0;
         unsigned long nptr = nf > 3 ? strtoul(f[3], NULL, 10) : 0;
         if (nf < 6 || nsyn == 0 || 6 + nptr + nsyn > nf) {
-            rc = kb_fail(errmsg, KB_ECORRUPT, "%s:%d: malformed entry",
-                         ipath, ln);
+            rc = kb_fail(errmsg, KB_ECORRUPT, "%s:%d: malformed entry", ipath,
+                         ln);
             goto done;
         }
         size_t k = lemma(w, f[0], strlen(f[0]));
@@ -377,8 +381,7 @@ static int load_pos(kb_thesaurus *t, const wordnet *wn, const char *dir,
         }
         for (unsigned long i = 0; i < nsyn; i++) {
             unsigned long off = strtoul(f[6 + nptr + i], NULL, 10);
-            if ((rc = add_synset(e, wn, pos, off, ipath, ln, errmsg)) !=
-                KB_OK)
+            if ((rc = add_synset(e, wn, pos, off, ipath, ln, errmsg)) != KB_OK)
                 goto done;
         }
     }
@@ -396,8 +399,7 @@ static int add_derived(kb_thesaurus *t)
         entry *e = &t->v[i];
         for (size_t j = 0; j < e->derived.len;) {
             size_t n = strcspn(e->derived.list + j, ",");
-            if (add_word(&e->related, e->word, e->derived.list + j, n) !=
-                KB_OK)
+            if (add_word(&e->related, e->word, e->derived.list + j, n) != KB_OK)
                 return KB_ENOMEM;
             j += n + 1;
         }
@@ -480,12 +482,11 @@ static const char *lookup(const kb_thesaurus *t, const char *w, size_t n)
     return s ? t->v[s - 1].related.list : NULL;
 }
 
-const char *kb_thesaurus_find(const kb_thesaurus *t, const char *w,
-                              size_t len)
+const char *kb_thesaurus_find(const kb_thesaurus *t, const char *w, size_t len)
 {
     /* WordNet's own detachment rules, in short: an ending off, or swapped */
     static const char *const rule[][2] = {
-        {"s", ""},   {"es", ""},  {"ed", ""}, {"d", ""},
+        {"s", ""},   {"es", ""},   {"ed", ""},  {"d", ""},
         {"ing", ""}, {"ing", "e"}, {"ies", "y"}};
     if (!t || len == 0 || len >= WORD_MAX)
         return NULL;

@@ -17,15 +17,14 @@
 typedef struct kb_thesaurus kb_thesaurus;
 
 /* Load the WordNet database in dir. Returns KB_OK, KB_ENOTFOUND (no such
- * directory, or a data or index file missing from it), KB_ECORRUPT with "file:line: ..." for
- * a malformed entry, or KB_ENOMEM. *out is new. */
+ * directory, or a data or index file missing from it), KB_ECORRUPT with
+ * "file:line: ..." for a malformed entry, or KB_ENOMEM. *out is new. */
 int kb_thesaurus_load(kb_thesaurus **out, const char *dir, char **errmsg);
 
 /* The words related to w (lower-case ASCII, len bytes), as one borrowed
  * string of comma-separated words, valid while t is, or NULL. An inflected
  * form is looked up by its base ("stolen" -> "steal", "files" -> "file"). */
-const char *kb_thesaurus_find(const kb_thesaurus *t, const char *w,
-                              size_t len);
+const char *kb_thesaurus_find(const kb_thesaurus *t, const char *w, size_t len);
 
 /* Number of words with related words. */
 size_t kb_thesaurus_size(const kb_thesaurus *t);

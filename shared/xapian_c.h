@@ -128,8 +128,8 @@ typedef struct kb_xstr {
 int kb_xdb_group_stats(kb_xdb *db, const kb_xstr *groups, size_t ngroups,
                        const kb_xstr *terms, size_t nterms,
                        const unsigned char *maxof, const kb_xstr *skip,
-                       size_t nskip, uint32_t *ndocs, double *len,
-                       double *wdf, char **errmsg);
+                       size_t nskip, uint32_t *ndocs, double *len, double *wdf,
+                       char **errmsg);
 
 /* Write a consistent copy of the database's current revision to out (a
  * new folder), keeping document ids. Works while a writer commits: a
@@ -174,7 +174,10 @@ typedef struct kb_xshard_opts {
     unsigned retry_ms;           /* try a dropped shard again after this */
 } kb_xshard_opts;
 
-#define KB_XSHARD_OPTS_INIT {2000, 500, 2000}
+#define KB_XSHARD_OPTS_INIT                                                    \
+    {                                                                          \
+        2000, 500, 2000                                                        \
+    }
 
 /* Open n shards as one database. dict (may be NULL) is a local database
  * that holds the spelling words of every shard: remote shards do not
@@ -218,8 +221,8 @@ int kb_xdb_touched(const kb_xdb *db);
 kb_xdoc *kb_xdoc_new(void);
 void kb_xdoc_free(kb_xdoc *doc);
 /* A term at a position (pos >= 1) or, with pos 0, without position. */
-int kb_xdoc_add_term(kb_xdoc *doc, const char *term, size_t tlen,
-                     uint32_t pos, uint32_t wdfinc);
+int kb_xdoc_add_term(kb_xdoc *doc, const char *term, size_t tlen, uint32_t pos,
+                     uint32_t wdfinc);
 int kb_xdoc_add_value(kb_xdoc *doc, unsigned slot, const char *v, size_t vlen);
 int kb_xdoc_set_data(kb_xdoc *doc, const char *data, size_t dlen);
 
@@ -228,11 +231,11 @@ int kb_xdoc_set_data(kb_xdoc *doc, const char *data, size_t dlen);
 typedef enum kb_xop {
     KB_XOP_AND = 0,
     KB_XOP_OR = 1,
-    KB_XOP_AND_NOT = 2,   /* first minus the OR of the rest */
-    KB_XOP_AND_MAYBE = 4, /* first, ranked also by the rest */
-    KB_XOP_FILTER = 5,    /* first, restricted to the rest, unranked */
-    KB_XOP_PHRASE = 7,    /* param: window; 0 means the number of parts */
-    KB_XOP_ELITE_SET = 10,/* param: how many of the best parts to keep */
+    KB_XOP_AND_NOT = 2,    /* first minus the OR of the rest */
+    KB_XOP_AND_MAYBE = 4,  /* first, ranked also by the rest */
+    KB_XOP_FILTER = 5,     /* first, restricted to the rest, unranked */
+    KB_XOP_PHRASE = 7,     /* param: window; 0 means the number of parts */
+    KB_XOP_ELITE_SET = 10, /* param: how many of the best parts to keep */
     KB_XOP_SYNONYM = 13,
     KB_XOP_MAX = 14,
 } kb_xop;
@@ -274,17 +277,19 @@ char *kb_xquery_describe(const kb_xquery *q);
 
 typedef struct kb_xsearch_opts {
     double k1, k2, k3, b, min_normlen; /* BM25 parameters */
-    uint32_t first;        /* offset of the first hit */
-    uint32_t maxitems;     /* hits wanted */
+    uint32_t first;                    /* offset of the first hit */
+    uint32_t maxitems;                 /* hits wanted */
     uint32_t checkatleast; /* hits to examine for counts and facets */
     int collapse_slot;     /* value slot whose duplicates collapse, or -1 */
     int nfacets;           /* value slots to count, at most KB_XMAX_FACETS */
     unsigned facet_slots[KB_XMAX_FACETS];
-    int bool_only;  /* rank by document order, ignore weights */
+    int bool_only; /* rank by document order, ignore weights */
 } kb_xsearch_opts;
 
 #define KB_XSEARCH_OPTS_INIT                                                   \
-    {1.2, 0.0, 1.0, 0.75, 0.5, 0, 10, 0, -1, 0, {0, 0, 0, 0}, 0}
+    {                                                                          \
+        1.2, 0.0, 1.0, 0.75, 0.5, 0, 10, 0, -1, 0, {0, 0, 0, 0}, 0             \
+    }
 
 int kb_xdb_search(kb_xmset **out, kb_xdb *db, const kb_xquery *q,
                   const kb_xsearch_opts *opts, char **errmsg);
@@ -306,8 +311,8 @@ int kb_xmset_value(kb_xmset *ms, uint32_t i, unsigned slot, kb_xkey_fn fn,
 int kb_xmset_term(kb_xmset *ms, uint32_t i, const char *prefix, size_t plen,
                   kb_xkey_fn fn, void *ctx, char **errmsg);
 /* Call fn for each query term that hit i matched. */
-int kb_xmset_matching_terms(kb_xmset *ms, uint32_t i, kb_xkey_fn fn,
-                            void *ctx, char **errmsg);
+int kb_xmset_matching_terms(kb_xmset *ms, uint32_t i, kb_xkey_fn fn, void *ctx,
+                            char **errmsg);
 /* Relevance feedback: the nterms best expansion terms from the first
  * nrel hits, skipping terms that start with an upper-case ASCII letter
  * (boolean prefixes). fn gets each term with its expansion weight. */
@@ -319,8 +324,8 @@ int kb_xmset_expand(kb_xmset *ms, uint32_t nrel, uint32_t nterms,
  * each with the number of hits holding it; *seen: the hits examined (those
  * without the value included). A value holding several items is one
  * value here: the caller splits it. */
-int kb_xmset_facet_values(const kb_xmset *ms, int k, kb_xterm_fn fn,
-                          void *ctx, uint32_t *seen);
+int kb_xmset_facet_values(const kb_xmset *ms, int k, kb_xterm_fn fn, void *ctx,
+                          uint32_t *seen);
 
 #ifdef __cplusplus
 }

@@ -17,7 +17,6 @@
 
 static int dbseq;
 
-
 static kb_xdb *new_db(void)
 {
     char path[128];
@@ -139,7 +138,8 @@ static void test_pins__again_moves_the_expiry_and_the_list_marks_expired(void)
     {
         int exp = json_is_true(json_object_get(p, "expired"));
         if (!strcmp(kb_doc_str(p, "id"), "faq-a"))
-            CHECK(!exp && json_integer_value(json_object_get(p, "expires")) == 300);
+            CHECK(!exp &&
+                  json_integer_value(json_object_get(p, "expires")) == 300);
         else
             CHECK(exp);
     }
@@ -193,14 +193,14 @@ static json_t *ticket(const char *text)
 
 static void test_promote__a_ticket_becomes_a_masked_draft_faq(void)
 {
-    json_t *t = ticket("{\"id\":\"INC-1\",\"kind\":\"ticket\",\"subject\":"
-                       "\"Outlook asks for a password\",\"description\":"
-                       "\"Mail me at jan.de.vries@example.com\",\"resolution\":\"Cleared "
-                       "the credential store.\",\"product\":\"email\","
-                       "\"tags\":[\"outlook\"]}");
+    json_t *t = ticket(
+        "{\"id\":\"INC-1\",\"kind\":\"ticket\",\"subject\":"
+        "\"Outlook asks for a password\",\"description\":"
+        "\"Mail me at jan.de.vries@example.com\",\"resolution\":\"Cleared "
+        "the credential store.\",\"product\":\"email\","
+        "\"tags\":[\"outlook\"]}");
     json_t *a = NULL;
-    CHECK_RC(kb_promote_draft(&a, t, "kb-INC-1", "faq", "public", NULL),
-             KB_OK);
+    CHECK_RC(kb_promote_draft(&a, t, "kb-INC-1", "faq", "public", NULL), KB_OK);
     CHECK_STR(kb_doc_str(a, "kind"), "faq");
     CHECK_STR(kb_doc_str(a, "status"), "draft");
     CHECK_STR(kb_doc_str(a, "visibility"), "public");

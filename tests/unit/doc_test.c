@@ -39,8 +39,10 @@ static int rejects(const char *in, const char *field)
     snprintf(quoted, sizeof quoted, "\"%s\"", field);
     int ok = rc == KB_EDOC && d == NULL && err && strstr(err, quoted);
     if (!ok)
-        fprintf(stderr, "  %s: rc %d, message \"%s\", wanted KB_EDOC naming "
-                "%s\n", in, rc, err ? err : "(none)", quoted);
+        fprintf(stderr,
+                "  %s: rc %d, message \"%s\", wanted KB_EDOC naming "
+                "%s\n",
+                in, rc, err ? err : "(none)", quoted);
     kb_free(err);
     return ok;
 }
@@ -252,13 +254,11 @@ static void test_doc__id_rules(void)
 static void test_doc__non_string_field_is_a_doc_error_naming_it(void)
 {
     CHECK(rejects("{\"id\":\"x\",\"title\":[\"T\"]}", "title"));
-    CHECK(rejects("{\"id\":\"x\",\"title\":\"T\",\"body\":{\"a\":1}}",
-                  "body"));
+    CHECK(rejects("{\"id\":\"x\",\"title\":\"T\",\"body\":{\"a\":1}}", "body"));
     /* The input's own name is the one reported. */
     CHECK(rejects("{\"id\":\"x\",\"question\":true,\"answer\":\"A\"}",
                   "question"));
-    CHECK(rejects("{\"id\":\"x\",\"title\":\"T\",\"product\":1.5}",
-                  "product"));
+    CHECK(rejects("{\"id\":\"x\",\"title\":\"T\",\"product\":1.5}", "product"));
 }
 
 static void test_doc__bad_visibility_or_status_is_a_doc_error_naming_it(void)
@@ -267,8 +267,7 @@ static void test_doc__bad_visibility_or_status_is_a_doc_error_naming_it(void)
                   "visibility"));
     CHECK(rejects("{\"id\":\"x\",\"title\":\"T\",\"status\":\"live\"}",
                   "status"));
-    CHECK(rejects("{\"id\":\"x\",\"title\":\"T\",\"kind\":\"blog\"}",
-                  "kind"));
+    CHECK(rejects("{\"id\":\"x\",\"title\":\"T\",\"kind\":\"blog\"}", "kind"));
     /* A ticket's publish status is checked too. */
     CHECK(rejects("{\"id\":\"x\",\"subject\":\"s\",\"resolution\":\"r\","
                   "\"publish_status\":\"someday\"}",
@@ -334,10 +333,8 @@ static void test_doc__tags_from_a_separated_string(void)
 static void test_doc__tags_of_the_wrong_type_are_a_doc_error(void)
 {
     CHECK(rejects("{\"id\":\"x\",\"title\":\"T\",\"tags\":7}", "tags"));
-    CHECK(rejects("{\"id\":\"x\",\"title\":\"T\",\"tags\":[\"a\",2]}",
-                  "tags"));
-    CHECK(rejects("{\"id\":\"x\",\"title\":\"T\",\"tags\":{\"a\":1}}",
-                  "tags"));
+    CHECK(rejects("{\"id\":\"x\",\"title\":\"T\",\"tags\":[\"a\",2]}", "tags"));
+    CHECK(rejects("{\"id\":\"x\",\"title\":\"T\",\"tags\":{\"a\":1}}", "tags"));
 }
 
 /* --- personal data --- */
@@ -431,8 +428,8 @@ static void test_doc__converted_hash_is_stable_across_input_key_order(void)
     json_decref(b);
 }
 
-static void test_doc__converting_a_canonical_document_again_changes_nothing(
-    void)
+static void
+test_doc__converting_a_canonical_document_again_changes_nothing(void)
 {
     static const char *const inputs[] = {
         "{\"id\":\"f\",\"question\":\"Q?\",\"answer\":\"A.\",\"tags\":"

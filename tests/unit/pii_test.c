@@ -16,8 +16,10 @@ static int masks_to(const char *s, const char *want, int n)
     int rc = kb_pii_mask(&out, s, strlen(s), &got);
     ok = rc == KB_OK && out && strcmp(out, want) == 0 && (n < 0 || got == n);
     if (!ok)
-        fprintf(stderr, "  mask(\"%s\") = \"%s\" (%d masked), wanted \"%s\" "
-                "(%d)\n", s, out ? out : "(null)", got, want, n);
+        fprintf(stderr,
+                "  mask(\"%s\") = \"%s\" (%d masked), wanted \"%s\" "
+                "(%d)\n",
+                s, out ? out : "(null)", got, want, n);
     free(out);
     return ok;
 }
@@ -29,8 +31,7 @@ static int untouched(const char *s) { return masks_to(s, s, 0); }
 
 static void test_pii__email_addresses_are_masked(void)
 {
-    CHECK(masks_to("mail alice.smith@example.com now",
-                   "mail [email] now", 1));
+    CHECK(masks_to("mail alice.smith@example.com now", "mail [email] now", 1));
     CHECK(masks_to("<j_doe+kb@mail.example.co.uk>", "<[email]>", 1));
     /* A sentence's full stop stays outside. */
     CHECK(masks_to("Write to bob@example.org.", "Write to [email].", 1));
@@ -54,7 +55,8 @@ static void test_pii__chinese_mobile_numbers_are_masked(void)
 {
     CHECK(masks_to("13812345678", "[phone]", 1));
     /* Inside Chinese text: 手机13812345678。 */
-    CHECK(masks_to("\xE6\x89\x8B\xE6\x9C\xBA" "13812345678\xE3\x80\x82",
+    CHECK(masks_to("\xE6\x89\x8B\xE6\x9C\xBA"
+                   "13812345678\xE3\x80\x82",
                    "\xE6\x89\x8B\xE6\x9C\xBA[phone]\xE3\x80\x82", 1));
     CHECK(masks_to("mobile: 19987654321,", "mobile: [phone],", 1));
 }
@@ -77,8 +79,7 @@ static void test_pii__chinese_id_card_numbers_are_masked(void)
 
 static void test_pii__ipv4_addresses_are_masked(void)
 {
-    CHECK(masks_to("from 192.168.1.20 to 10.0.0.1.",
-                   "from [ip] to [ip].", 2));
+    CHECK(masks_to("from 192.168.1.20 to 10.0.0.1.", "from [ip] to [ip].", 2));
     CHECK(masks_to("gw=172.16.254.1:8443", "gw=[ip]:8443", 1));
 }
 
@@ -94,8 +95,9 @@ static void test_pii__count_covers_every_kind_in_one_text(void)
 {
     const char *s = "User bob@example.com, tel 13812345678, on 10.1.2.3 "
                     "paid with 4111111111111111 (ID 11010519491231002X).";
-    CHECK(masks_to(s, "User [email], tel [phone], on [ip] paid with [card] "
-                      "(ID [id-card]).",
+    CHECK(masks_to(s,
+                   "User [email], tel [phone], on [ip] paid with [card] "
+                   "(ID [id-card]).",
                    5));
 }
 
@@ -152,8 +154,7 @@ static void test_pii__mobile_number_mail_address_is_masked_as_email(void)
 {
     /* 139.com addresses are the owner's mobile number; the number is
      * masked as a phone first and the domain is left behind. */
-    CHECK(masks_to("from 13812345678@139.com", "from [email]",
-                   1));
+    CHECK(masks_to("from 13812345678@139.com", "from [email]", 1));
 }
 
 /* --- what is not masked --- */

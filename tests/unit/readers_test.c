@@ -25,9 +25,8 @@ typedef struct {
 static int on_record(void *ctx, json_t *rec, const char *kind, int line)
 {
     rec_sink *s = ctx;
-    json_array_append_new(s->recs,
-                          json_pack("{s:i,s:s?,s:O}", "line", line, "kind",
-                                    kind, "rec", rec));
+    json_array_append_new(s->recs, json_pack("{s:i,s:s?,s:O}", "line", line,
+                                             "kind", kind, "rec", rec));
     if (s->stop_at && (int)json_array_size(s->recs) == s->stop_at)
         return 99;
     return 0;
@@ -222,8 +221,7 @@ static void test_readers__markdown_sections_inherit_front_matter(void)
     sink_free(&s);
 }
 
-static void test_readers__markdown_without_front_matter_uses_the_file_name(
-    void)
+static void test_readers__markdown_without_front_matter_uses_the_file_name(void)
 {
     /* tests/corpora/readers has no kind folder: a manual named after the
      * file. */
@@ -236,8 +234,7 @@ static void test_readers__markdown_without_front_matter_uses_the_file_name(
     s.recs = json_array();
     s.probs = json_array();
     s.stop_at = 0;
-    CHECK_RC(kb_read_buffer("x/My Notes.md", md, strlen(md), &o, &sink),
-             KB_OK);
+    CHECK_RC(kb_read_buffer("x/My Notes.md", md, strlen(md), &o, &sink), KB_OK);
     CHECK(nrecs(&s) == 2);
     CHECK(rec_by_id(&s, "my-notes:intro", NULL) != NULL);
     CHECK(rec_by_id(&s, "my-notes:p", NULL) != NULL);
@@ -277,8 +274,7 @@ static void test_readers__markdown_faq_gives_one_record_per_question(void)
     CHECK_RC(to_doc(&s, 0, &d, NULL), KB_OK);
     CHECK_STR(kb_doc_str(d, "kind"), "faq");
     CHECK(json_array_size(json_object_get(d, "tags")) == 2);
-    CHECK(json_object_get(d, "section") == NULL ||
-          !*kb_doc_str(d, "section"));
+    CHECK(json_object_get(d, "section") == NULL || !*kb_doc_str(d, "section"));
     json_decref(d);
     sink_free(&s);
 }
@@ -358,8 +354,7 @@ static void test_readers__jsonl_broken_line_is_reported_and_others_read(void)
     sink_free(&s);
 }
 
-static void test_readers__jsonl_invalid_utf8_line_skips_only_that_record(
-    void)
+static void test_readers__jsonl_invalid_utf8_line_skips_only_that_record(void)
 {
     rec_sink s;
     CHECK_RC(read_file(BAD "invalid-utf8.jsonl", NULL, &s), KB_OK);
@@ -414,8 +409,7 @@ static void test_readers__json_array_gives_one_record_each(void)
     sink_free(&s);
 }
 
-static void test_readers__json_array_with_a_non_object_reports_its_number(
-    void)
+static void test_readers__json_array_with_a_non_object_reports_its_number(void)
 {
     rec_sink s;
     CHECK_RC(read_file(BAD "mixed-array.json", NULL, &s), KB_OK);
@@ -476,8 +470,7 @@ static void test_readers__csv_record_line_is_where_the_record_starts(void)
     CHECK(rec_by_id(&s, "INC-1", &line) != NULL && line == 2);
     /* INC-3 follows a record that spans lines 3-4. */
     CHECK(rec_by_id(&s, "INC-3", &line) != NULL && line == 5);
-    CHECK(rec_by_id(&s, "INC-2", &line) != NULL &&
-          line == 3);
+    CHECK(rec_by_id(&s, "INC-2", &line) != NULL && line == 3);
     sink_free(&s);
 }
 
@@ -650,8 +643,7 @@ static void test_readers__a_sink_error_stops_reading_and_is_returned(void)
         const char *text = "{\"id\":\"a\"}\n{\"id\":\"b\"}\n";
         s.recs = json_array();
         s.probs = json_array();
-        CHECK_RC(kb_read_buffer("x.jsonl", text, strlen(text), &o, &sink),
-                 99);
+        CHECK_RC(kb_read_buffer("x.jsonl", text, strlen(text), &o, &sink), 99);
         CHECK(nrecs(&s) == 1);
     }
     sink_free(&s);

@@ -64,7 +64,6 @@ static const char *const docs[] = {
     "<script>alert(1)</script> from messages & replies.\"}",
 };
 
-
 static int build_index(void)
 {
     char path[128];
@@ -113,10 +112,7 @@ static json_t *results(const json_t *r)
     return json_object_get(r, "results");
 }
 
-static size_t nresults(const json_t *r)
-{
-    return json_array_size(results(r));
-}
+static size_t nresults(const json_t *r) { return json_array_size(results(r)); }
 
 static const char *id_at(const json_t *r, size_t i)
 {
@@ -134,8 +130,7 @@ static int finds(const json_t *r, const char *id)
     return 0;
 }
 
-static const char *field_of(const json_t *r, const char *id,
-                            const char *field)
+static const char *field_of(const json_t *r, const char *id, const char *field)
 {
     for (size_t i = 0; i < nresults(r); i++)
         if (strcmp(id_at(r, i), id) == 0)
@@ -275,8 +270,7 @@ static void test_search__quoted_phrase_is_required(void)
     json_t *r = NULL;
     /* faq-printer-tray has "paper" and "jam" but not "paper jam". */
     CHECK_RC(search("\"paper jam\"", &o, NULL, &r), KB_OK);
-    CHECK(nresults(r) == 1 &&
-          finds(r, "manual-paper-jam"));
+    CHECK(nresults(r) == 1 && finds(r, "manual-paper-jam"));
     json_decref(r);
 }
 
@@ -422,8 +416,7 @@ static void test_search__chinese_query_finds_and_marks_the_chinese_doc(void)
     json_decref(r);
     /* The language filter. */
     o.lang = "zh";
-    CHECK_RC(search("password \xE5\xAF\x86\xE7\xA0\x81", &o, NULL, &r),
-             KB_OK);
+    CHECK_RC(search("password \xE5\xAF\x86\xE7\xA0\x81", &o, NULL, &r), KB_OK);
     CHECK(nresults(r) == 1 && finds(r, "faq-zh-password"));
     json_decref(r);
 }
@@ -610,15 +603,14 @@ static void test_search__snippet_window_centres_on_a_late_match(void)
         strcat(text, "more filler text. ");
     kb_termset_add(&ts, "printer", 7);
     kb_termset_add(&ts, "jam", 3); /* stems: "jammed" is marked whole */
-    CHECK_RC(kb_snippet(&out, text, strlen(text), &ts, kb_stemmer_for("en"),
-                        80),
-             KB_OK);
+    CHECK_RC(
+        kb_snippet(&out, text, strlen(text), &ts, kb_stemmer_for("en"), 80),
+        KB_OK);
     CHECK(out != NULL);
     if (out) {
         CHECK(strncmp(out, "\xE2\x80\xA6", 3) == 0); /* cut in front */
         CHECK(strcmp(out + strlen(out) - 3, "\xE2\x80\xA6") == 0);
-        CHECK(strstr(out, "<mark>printer</mark> <mark>jammed</mark>") !=
-              NULL);
+        CHECK(strstr(out, "<mark>printer</mark> <mark>jammed</mark>") != NULL);
         CHECK(strlen(out) < 160);
         CHECK(kb_utf8_invalid_at(out, strlen(out)) == -1);
     }
@@ -669,9 +661,8 @@ static void test_search__marks_found_once_cut_to_several_lengths(void)
 
 static json_int_t facet(const json_t *r, const char *name, const char *v)
 {
-    return json_integer_value(
-        json_object_get(json_object_get(json_object_get(r, "facets"), name),
-                        v));
+    return json_integer_value(json_object_get(
+        json_object_get(json_object_get(r, "facets"), name), v));
 }
 
 static void test_search__facets_count_kinds_products_and_tags(void)
@@ -716,10 +707,12 @@ static void test_search__facets_of_an_index_without_the_combined_slot(void)
         kb_xdoc *d = kb_xdoc_new();
         char q[32], data[256];
         snprintf(q, sizeof q, "Q%s", old[i][0]);
-        snprintf(data, sizeof data, "{\"id\":\"%s\",\"kind\":\"%s\","
+        snprintf(data, sizeof data,
+                 "{\"id\":\"%s\",\"kind\":\"%s\","
                  "\"title\":\"Toner\",\"body\":\"toner\",\"version\":1,"
                  "\"status\":\"published\",\"visibility\":\"public\","
-                 "\"product\":\"%s\"}", old[i][0], old[i][1], old[i][2]);
+                 "\"product\":\"%s\"}",
+                 old[i][0], old[i][1], old[i][2]);
         char k[32], p[32];
         snprintf(k, sizeof k, "K%s", old[i][1]);
         snprintf(p, sizeof p, "P%s", old[i][2]);
@@ -809,10 +802,14 @@ static kb_xdb *grouped_index(void)
         "printer toner goes in the copier.\"}",
     };
     static const char *const filler[] = {
-        "Reset your password in the portal", "The VPN drops on hotel wifi",
-        "Outlook asks for the password again", "Teams calls have no sound",
-        "Book a meeting room from the calendar", "The laptop battery drains",
-        "Map the shared drive again", "Screen flickers on the dock"};
+        "Reset your password in the portal",
+        "The VPN drops on hotel wifi",
+        "Outlook asks for the password again",
+        "Teams calls have no sound",
+        "Book a meeting room from the calendar",
+        "The laptop battery drains",
+        "Map the shared drive again",
+        "Screen flickers on the dock"};
     char *err = NULL;
     kb_xdb *w = new_index("grouped");
     if (!w)
@@ -852,8 +849,8 @@ static long pos_of(const json_t *r, const char *id)
 
 /* q searched with o, without and then with group (o keeps group set). */
 static void plain_and_grouped(kb_xdb *w, const kb_config *cfg,
-                              kb_search_opts *o, const char *q,
-                              json_t **plain, json_t **grp)
+                              kb_search_opts *o, const char *q, json_t **plain,
+                              json_t **grp)
 {
     o->q = q;
     o->group = 0;
@@ -864,8 +861,8 @@ static void plain_and_grouped(kb_xdb *w, const kb_config *cfg,
     show("grouped", *grp);
 }
 
-static void test_search__group_ranks_whole_articles_and_keeps_sections_together(
-    void)
+static void
+test_search__group_ranks_whole_articles_and_keeps_sections_together(void)
 {
     kb_xdb *w = grouped_index();
     kb_config cfg;
@@ -910,9 +907,8 @@ static void test_search__group_ranks_whole_articles_and_keeps_sections_together(
         o.offset = off;
         o.limit = 2;
         CHECK_RC(kb_search(&page, w, &cfg, &o, NULL), KB_OK);
-        size_t want = nresults(grp) - (size_t)off < 2
-                          ? nresults(grp) - (size_t)off
-                          : 2;
+        size_t want =
+            nresults(grp) - (size_t)off < 2 ? nresults(grp) - (size_t)off : 2;
         CHECK(nresults(page) == want);
         for (size_t i = 0; i < nresults(page); i++)
             CHECK(!strcmp(id_at(page, i), id_at(grp, (size_t)off + i)));
@@ -928,14 +924,18 @@ static void test_search__group_ranks_whole_articles_and_keeps_sections_together(
 /* An index written before the article value slot existed: the article
  * is read from the G and Q terms instead. Documents are made by hand as
  * kb_store made them then (terms, no slot 8). */
-static void test_search__group_reads_the_parent_from_terms_in_an_older_index(
-    void)
+static void
+test_search__group_reads_the_parent_from_terms_in_an_older_index(void)
 {
     static const struct {
         const char *id, *parent, *words;
-    } d[] = {{"x:one", "man-x", "printer"},     {"x:two", "man-x", "toner"},
-             {"solo", "", "printer printer printer"}, {"f1", "", "other"},
-             {"f2", "", "other"}, {"f3", "", "other"}, {"f4", "", "other"}};
+    } d[] = {{"x:one", "man-x", "printer"},
+             {"x:two", "man-x", "toner"},
+             {"solo", "", "printer printer printer"},
+             {"f1", "", "other"},
+             {"f2", "", "other"},
+             {"f3", "", "other"},
+             {"f4", "", "other"}};
     char *err = NULL, t[64];
     kb_xdb *w = new_index("older");
     if (!w)
@@ -943,8 +943,7 @@ static void test_search__group_reads_the_parent_from_terms_in_an_older_index(
     for (size_t i = 0; w && i < sizeof d / sizeof *d; i++) {
         kb_xdoc *x = kb_xdoc_new();
         json_t *in = json_pack("{s:s,s:s,s:s,s:s}", "id", d[i].id, "kind",
-                               "manual", "title", d[i].id, "body",
-                               d[i].words),
+                               "manual", "title", d[i].id, "body", d[i].words),
                *doc = NULL;
         CHECK_RC(kb_doc_from_json(&doc, in, NULL, &err), KB_OK);
         if (*d[i].parent)
@@ -995,8 +994,9 @@ static void test_search__group_reads_the_parent_from_terms_in_an_older_index(
 static void test_search__group_without_parents_keeps_the_order(void)
 {
     static const char *const qs[] = {
-        "printer paper jam", "vpn disconnecting wifi", "reset password",
-        "printer printer tray", "password portal", "outlook crash start"};
+        "printer paper jam", "vpn disconnecting wifi",
+        "reset password",    "printer printer tray",
+        "password portal",   "outlook crash start"};
     kb_config cfg;
     kb_config_defaults(&cfg);
     for (size_t k = 0; k < sizeof qs / sizeof *qs; k++) {
@@ -1018,10 +1018,10 @@ static void test_search__group_without_parents_keeps_the_order(void)
 static void test_search__a_page_is_the_top_of_the_whole_ranking(void)
 {
     static const char *const words[] = {
-        "printer", "paper", "network", "tunnel", "password", "reset",
-        "driver",  "update", "outlook", "crash", "mailbox", "quota",
-        "screen",  "laptop", "battery", "docking", "monitor", "cable",
-        "toner",   "queue",  "license", "install", "vpn", "wifi"};
+        "printer", "paper",  "network", "tunnel",  "password", "reset",
+        "driver",  "update", "outlook", "crash",   "mailbox",  "quota",
+        "screen",  "laptop", "battery", "docking", "monitor",  "cable",
+        "toner",   "queue",  "license", "install", "vpn",      "wifi"};
     const size_t nw = sizeof words / sizeof *words;
     char *err = NULL;
     unsigned long long x = 42;
@@ -1144,10 +1144,9 @@ static void test_search__related_words_of_the_first_16_query_words(void)
 {
     /* 17 words the thesaurus knows: "remove" (from "withdraw") is sought
      * only while "withdraw" is among the first 16. */
-    static const char *const w[] = {"zqa", "zqb", "zqc", "zqd", "zqe",
-                                    "zqf", "zqg", "zqh", "zqi", "zqj",
-                                    "zqk", "zql", "zqm", "zqn", "zqo",
-                                    "zqp"};
+    static const char *const w[] = {"zqa", "zqb", "zqc", "zqd", "zqe", "zqf",
+                                    "zqg", "zqh", "zqi", "zqj", "zqk", "zql",
+                                    "zqm", "zqn", "zqo", "zqp"};
     enum { NW = sizeof w / sizeof *w };
     wn_synset syn[NW + 1];
     char words[NW][16], dir[128], last[200] = "", first[200] = "withdraw";
@@ -1155,8 +1154,7 @@ static void test_search__related_words_of_the_first_16_query_words(void)
     for (int i = 0; i < NW; i++) {
         snprintf(words[i], sizeof words[i], "%s %szz", w[i], w[i]);
         syn[i + 1] = (wn_synset){'n', words[i], NULL};
-        snprintf(last + strlen(last), sizeof last - strlen(last), "%s ",
-                 w[i]);
+        snprintf(last + strlen(last), sizeof last - strlen(last), "%s ", w[i]);
         snprintf(first + strlen(first), sizeof first - strlen(first), " %s",
                  w[i]);
     }
@@ -1343,8 +1341,8 @@ static void test_search__long_question_keeps_its_rarest_words(void)
     kb_xdb_close(w);
 }
 
-static void test_search__traditional_and_simplified_chinese_find_each_other(
-    void)
+static void
+test_search__traditional_and_simplified_chinese_find_each_other(void)
 {
     char *err = NULL;
     kb_search_opts o = opts(KB_AUD_PUBLIC);
@@ -1380,8 +1378,9 @@ static void test_search__traditional_and_simplified_chinese_find_each_other(
 static void test_search__words_written_apart_find_the_joined_word(void)
 {
     static const char *const docs[][3] = {
-        {"nightly", "Nightly backup", "The backup of the mail server runs "
-                                      "at two."},
+        {"nightly", "Nightly backup",
+         "The backup of the mail server runs "
+         "at two."},
         {"box", "Moving a box", "Tip the box on its back, then pick it up."},
         {"mail", "Mail", "Mail flows through the relay."}};
     char *err = NULL;

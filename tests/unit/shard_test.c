@@ -106,8 +106,8 @@ static void test_shard__writes_go_to_the_shard_of_the_id(void)
     kb_xshard_opts o = KB_XSHARD_OPTS_INIT;
     snprintf(dir, sizeof dir, "%s/set-w", tmproot);
     CHECK_RC(kb_shard_create(dir, 2, NULL), KB_OK);
-    int rc = kb_shard_open(&w, dir, NULL, &o, KB_XDB_WRITE | KB_XDB_NOSYNC,
-                           &err);
+    int rc =
+        kb_shard_open(&w, dir, NULL, &o, KB_XDB_WRITE | KB_XDB_NOSYNC, &err);
     CHECK_RC(rc, KB_OK);
     kb_free(err);
     if (rc != KB_OK)
@@ -138,8 +138,7 @@ static void test_shard__writes_go_to_the_shard_of_the_id(void)
         uint32_t k = kb_shard_of(ids[i], 2);
         int v = 0;
         /* The record is in its own shard, and only there. */
-        CHECK_RC(kb_store_current(kb_xdb_shard(r, k), ids[i], &v, NULL),
-                 KB_OK);
+        CHECK_RC(kb_store_current(kb_xdb_shard(r, k), ids[i], &v, NULL), KB_OK);
         CHECK(v == 1);
         v = 0;
         kb_store_current(kb_xdb_shard(r, 1 - k), ids[i], &v, NULL);
@@ -150,8 +149,7 @@ static void test_shard__writes_go_to_the_shard_of_the_id(void)
      * from. */
     char *fix = NULL;
     CHECK(kb_xdb_dictionary(r) != r);
-    CHECK_RC(kb_xdb_spelling(kb_xdb_dictionary(r), "zepelin", 7, 2, &fix,
-                             NULL),
+    CHECK_RC(kb_xdb_spelling(kb_xdb_dictionary(r), "zepelin", 7, 2, &fix, NULL),
              KB_OK);
     CHECK_STR(fix, "zeppelin");
     kb_free(fix);
@@ -166,8 +164,7 @@ static void test_shard__a_plain_index_is_its_own_shard(void)
     kb_xdb *db = NULL;
     kb_xshard_opts o = KB_XSHARD_OPTS_INIT;
     snprintf(dir, sizeof dir, "%s/plain", tmproot);
-    CHECK_RC(kb_xdb_open(&db, dir, KB_XDB_WRITE | KB_XDB_NOSYNC, NULL),
-             KB_OK);
+    CHECK_RC(kb_xdb_open(&db, dir, KB_XDB_WRITE | KB_XDB_NOSYNC, NULL), KB_OK);
     kb_xdb_close(db);
     db = NULL;
     CHECK(!kb_shard_is_set(dir));

@@ -18,7 +18,6 @@
 
 static int dbseq;
 
-
 static kb_xdb *new_db(void)
 {
     char path[128];
@@ -137,8 +136,7 @@ static void test_store__first_put_adds_version_1(void)
     kb_xdb_close(db);
 }
 
-static void test_store__same_content_again_is_unchanged_without_a_version(
-    void)
+static void test_store__same_content_again_is_unchanged_without_a_version(void)
 {
     int outcome = -1, version = -1;
     kb_xdb *db = new_db();
@@ -241,10 +239,11 @@ static void test_store__indexed_document_has_prefixed_terms_and_data(void)
     CHECK(db != NULL);
     if (!db)
         return;
-    CHECK_RC(put(db, "{\"id\":\"m1\",\"kind\":\"manual\",\"title\":\"Printing "
-                     "from home\",\"body\":\"Use FollowMe.\",\"product\":"
-                     "\"Print\",\"category\":\"devices\",\"tags\":[\"Printer\","
-                     "\"home\"],\"parent\":\"print-guide\"}",
+    CHECK_RC(put(db,
+                 "{\"id\":\"m1\",\"kind\":\"manual\",\"title\":\"Printing "
+                 "from home\",\"body\":\"Use FollowMe.\",\"product\":"
+                 "\"Print\",\"category\":\"devices\",\"tags\":[\"Printer\","
+                 "\"home\"],\"parent\":\"print-guide\"}",
                  &outcome, &version),
              KB_OK);
     CHECK(termfreq(db, "Qm1") == 1);
@@ -432,12 +431,14 @@ static void test_store__spelling_holds_only_public_published_words(void)
     CHECK(db != NULL);
     if (!db)
         return;
-    CHECK_RC(put(db, "{\"id\":\"pub\",\"title\":\"Printer jammed\",\"body\":"
-                     "\"Open the drawer.\"}",
+    CHECK_RC(put(db,
+                 "{\"id\":\"pub\",\"title\":\"Printer jammed\",\"body\":"
+                 "\"Open the drawer.\"}",
                  &outcome, &version),
              KB_OK);
-    CHECK_RC(put(db, "{\"id\":\"int\",\"title\":\"Kubernetes cluster\","
-                     "\"body\":\"Restart.\",\"visibility\":\"internal\"}",
+    CHECK_RC(put(db,
+                 "{\"id\":\"int\",\"title\":\"Kubernetes cluster\","
+                 "\"body\":\"Restart.\",\"visibility\":\"internal\"}",
                  &outcome, &version),
              KB_OK);
     CHECK_RC(kb_xdb_spelling(db, "printr", 6, 2, &s, NULL), KB_OK);
@@ -472,16 +473,19 @@ static void test_store__documents_carry_a_duplicate_key_value(void)
         kb_xquery_free(q);
         return;
     }
-    CHECK_RC(put(db, "{\"id\":\"copy1\",\"title\":\"Reset your password\","
-                     "\"body\":\"One.\"}",
+    CHECK_RC(put(db,
+                 "{\"id\":\"copy1\",\"title\":\"Reset your password\","
+                 "\"body\":\"One.\"}",
                  &outcome, &version),
              KB_OK);
-    CHECK_RC(put(db, "{\"id\":\"copy2\",\"title\":\"Reset Your Password\","
-                     "\"body\":\"Two.\"}",
+    CHECK_RC(put(db,
+                 "{\"id\":\"copy2\",\"title\":\"Reset Your Password\","
+                 "\"body\":\"Two.\"}",
                  &outcome, &version),
              KB_OK);
-    CHECK_RC(put(db, "{\"id\":\"other\",\"title\":\"Unlock your account\","
-                     "\"body\":\"Three.\"}",
+    CHECK_RC(put(db,
+                 "{\"id\":\"other\",\"title\":\"Unlock your account\","
+                 "\"body\":\"Three.\"}",
                  &outcome, &version),
              KB_OK);
     o.collapse_slot = KB_SLOT_DUPKEY;
@@ -505,16 +509,14 @@ static void test_store__set_source_returns_the_previous_ids(void)
     if (!db)
         goto done;
     CHECK_RC(kb_xdb_begin(db, NULL), KB_OK);
-    CHECK_RC(kb_store_set_source(db, "faqs/vpn.md", ids1, &prev, NULL),
-             KB_OK);
+    CHECK_RC(kb_store_set_source(db, "faqs/vpn.md", ids1, &prev, NULL), KB_OK);
     CHECK(json_is_array(prev) && json_array_size(prev) == 0);
     json_decref(prev);
     prev = NULL;
     CHECK_RC(kb_xdb_commit(db, NULL), KB_OK);
 
     CHECK_RC(kb_xdb_begin(db, NULL), KB_OK);
-    CHECK_RC(kb_store_set_source(db, "faqs/vpn.md", ids2, &prev, NULL),
-             KB_OK);
+    CHECK_RC(kb_store_set_source(db, "faqs/vpn.md", ids2, &prev, NULL), KB_OK);
     CHECK(json_equal(prev, ids1));
     json_decref(prev);
     prev = NULL;
@@ -533,8 +535,7 @@ static void test_store__set_source_returns_the_previous_ids(void)
 
     /* No ids forgets the source. */
     CHECK_RC(kb_xdb_begin(db, NULL), KB_OK);
-    CHECK_RC(kb_store_set_source(db, "faqs/vpn.md", empty, &prev, NULL),
-             KB_OK);
+    CHECK_RC(kb_store_set_source(db, "faqs/vpn.md", empty, &prev, NULL), KB_OK);
     CHECK(json_equal(prev, ids2));
     json_decref(prev);
     prev = NULL;
@@ -570,8 +571,9 @@ static void test_store__stats_count_documents_by_kind_and_status(void)
     CHECK_RC(put(db, "{\"id\":\"m1\",\"kind\":\"manual\",\"title\":\"A\"}",
                  &outcome, &version),
              KB_OK);
-    CHECK_RC(put(db, "{\"id\":\"m2\",\"kind\":\"manual\",\"title\":\"B\","
-                     "\"status\":\"draft\"}",
+    CHECK_RC(put(db,
+                 "{\"id\":\"m2\",\"kind\":\"manual\",\"title\":\"B\","
+                 "\"status\":\"draft\"}",
                  &outcome, &version),
              KB_OK);
     CHECK_RC(put(db, "{\"id\":\"t1\",\"subject\":\"S\",\"resolution\":\"R\"}",

@@ -11,8 +11,8 @@ static int th_passed, th_failed, th_cur_failed;
 #define CHECK(cond)                                                            \
     do {                                                                       \
         if (!(cond)) {                                                         \
-            fprintf(stderr, "  %s:%d: check failed: %s\n", __FILE__,          \
-                    __LINE__, #cond);                                          \
+            fprintf(stderr, "  %s:%d: check failed: %s\n", __FILE__, __LINE__, \
+                    #cond);                                                    \
             th_cur_failed = 1;                                                 \
         }                                                                      \
     } while (0)
@@ -21,8 +21,8 @@ static int th_passed, th_failed, th_cur_failed;
     do {                                                                       \
         const char *a_ = (a), *b_ = (b);                                       \
         if (!a_ || !b_ || strcmp(a_, b_) != 0) {                               \
-            fprintf(stderr, "  %s:%d: \"%s\" != \"%s\"\n", __FILE__,          \
-                    __LINE__, a_ ? a_ : "(null)", b_ ? b_ : "(null)");         \
+            fprintf(stderr, "  %s:%d: \"%s\" != \"%s\"\n", __FILE__, __LINE__, \
+                    a_ ? a_ : "(null)", b_ ? b_ : "(null)");                   \
             th_cur_failed = 1;                                                 \
         }                                                                      \
     } while (0)
@@ -31,7 +31,7 @@ static int th_passed, th_failed, th_cur_failed;
     do {                                                                       \
         int rc_ = (expr);                                                      \
         if (rc_ != (want)) {                                                   \
-            fprintf(stderr, "  %s:%d: %s returned %d, wanted %d\n", __FILE__, \
+            fprintf(stderr, "  %s:%d: %s returned %d, wanted %d\n", __FILE__,  \
                     __LINE__, #expr, rc_, (int)(want));                        \
             th_cur_failed = 1;                                                 \
         }                                                                      \
@@ -43,7 +43,7 @@ static int th_passed, th_failed, th_cur_failed;
         test();                                                                \
         if (th_cur_failed) {                                                   \
             th_failed++;                                                       \
-            fprintf(stderr, "FAIL %s\n", #test);                              \
+            fprintf(stderr, "FAIL %s\n", #test);                               \
         } else {                                                               \
             th_passed++;                                                       \
         }                                                                      \

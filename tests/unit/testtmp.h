@@ -31,6 +31,9 @@ static int tmp_make(const char *suite)
     return 0;
 }
 
-static void tmp_remove(void) { nftw(tmproot, rm_entry, 16, FTW_DEPTH | FTW_PHYS); }
+static void tmp_remove(void)
+{
+    nftw(tmproot, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
 
 #endif

@@ -12,8 +12,7 @@
 /* --- helpers --- */
 
 /* Analyse s (NUL-terminated) with st; returns the rc. */
-static int analyse(kb_tokens *tk, const char *s, kb_stemmer *st,
-                   char **errmsg)
+static int analyse(kb_tokens *tk, const char *s, kb_stemmer *st, char **errmsg)
 {
     return kb_analyse(tk, s, strlen(s), st, 1, errmsg);
 }
@@ -50,8 +49,8 @@ static long find(const kb_tokens *tk, const char *t, int kind)
 }
 
 /* Check a token's kind, offsets and position. */
-static int tok_is(const kb_tokens *tk, const char *t, int kind,
-                  uint32_t start, uint32_t end, uint32_t pos)
+static int tok_is(const kb_tokens *tk, const char *t, int kind, uint32_t start,
+                  uint32_t end, uint32_t pos)
 {
     long i = find(tk, t, kind);
     if (i < 0) {
@@ -86,14 +85,20 @@ static void test_text__sharp_s_folds_to_ss(void)
 {
     char *x = NULL, *y = NULL;
     char a[32], b[32];
-    CHECK_RC(kb_normalise(&x, "Stra\xC3\x9F" "e", 7), KB_OK); /* Straße */
+    CHECK_RC(kb_normalise(&x,
+                          "Stra\xC3\x9F"
+                          "e",
+                          7),
+             KB_OK); /* Straße */
     CHECK_RC(kb_normalise(&y, "STRASSE", 7), KB_OK);
     CHECK_STR(x, "strasse");
     CHECK_STR(y, "strasse");
     free(x);
     free(y);
     /* Unstemmed terms of the analyser agree too. */
-    CHECK_STR(first_term("Stra\xC3\x9F" "e", NULL, a, sizeof a),
+    CHECK_STR(first_term("Stra\xC3\x9F"
+                         "e",
+                         NULL, a, sizeof a),
               first_term("STRASSE", NULL, b, sizeof b));
 }
 
@@ -145,9 +150,14 @@ static void test_text__remembered_stems_equal_fresh_ones(void)
     /* A stemmer remembers the stems it made. Words that share a slot, long
      * words and thousands of words later, each stem is the one a new
      * stemmer makes. */
-    static const char *const w[] = {
-        "connections", "running", "relational", "happiness", "generalized",
-        "internationalizations", "counterrevolutionaries", "printers"};
+    static const char *const w[] = {"connections",
+                                    "running",
+                                    "relational",
+                                    "happiness",
+                                    "generalized",
+                                    "internationalizations",
+                                    "counterrevolutionaries",
+                                    "printers"};
     size_t nw = sizeof w / sizeof *w;
     kb_stemmer *memo = kb_stemmer_new("en");
     CHECK(memo != NULL);
@@ -168,8 +178,9 @@ static void test_text__remembered_stems_equal_fresh_ones(void)
         kb_stemmer *fresh = kb_stemmer_new("en");
         const kb_token *k = &a.v[i];
         checked++;
-        if (fresh && kb_analyse(&b, text.data + k->start, k->end - k->start,
-                                fresh, 1, NULL) == KB_OK &&
+        if (fresh &&
+            kb_analyse(&b, text.data + k->start, k->end - k->start, fresh, 1,
+                       NULL) == KB_OK &&
             b.n == 1 && !strcmp(kb_tok_term(&b, &b.v[0]), kb_tok_term(&a, k)))
             same++;
         kb_stemmer_free(fresh);
@@ -207,8 +218,7 @@ static void test_text__german_french_spanish_stem_their_plurals(void)
               first_term("conexi\xC3\xB3n", es, b, sizeof b));
     CHECK_STR(a, "conexion");
     /* English stems the German word differently: the languages differ. */
-    CHECK(strcmp(first_term("Verbindungen", kb_stemmer_for("en"), b,
-                            sizeof b),
+    CHECK(strcmp(first_term("Verbindungen", kb_stemmer_for("en"), b, sizeof b),
                  "verbind") != 0);
 }
 
@@ -301,8 +311,8 @@ static void test_text__mixed_vpn_chinese_splits_into_word_and_cjk(void)
     CHECK_RC(analyse(&tk, s, kb_stemmer_for("zh"), NULL), KB_OK);
     CHECK(tk.n == 4);
     CHECK(tok_is(&tk, "vpn", KB_TOK_WORD, 0, 3, 1));
-    CHECK(tok_is(&tk, "\xE8\xBF\x9E", KB_TOK_CJK1, 3, 6, 2));  /* 连 */
-    CHECK(tok_is(&tk, "\xE6\x8E\xA5", KB_TOK_CJK1, 6, 9, 3));  /* 接 */
+    CHECK(tok_is(&tk, "\xE8\xBF\x9E", KB_TOK_CJK1, 3, 6, 2)); /* 连 */
+    CHECK(tok_is(&tk, "\xE6\x8E\xA5", KB_TOK_CJK1, 6, 9, 3)); /* 接 */
     CHECK(tok_is(&tk, "\xE8\xBF\x9E\xE6\x8E\xA5", KB_TOK_CJK2, 3, 9, 2));
     kb_tokens_free(&tk);
 
@@ -436,9 +446,9 @@ static void test_text__apostrophes_keep_one_token(void)
 static void test_text__dotted_numbers_stay_one_token(void)
 {
     kb_tokens tk = KB_TOKENS_INIT;
-    CHECK_RC(analyse(&tk, "upgrade to 10.2.3. Then", kb_stemmer_for("en"),
-                     NULL),
-             KB_OK);
+    CHECK_RC(
+        analyse(&tk, "upgrade to 10.2.3. Then", kb_stemmer_for("en"), NULL),
+        KB_OK);
     CHECK(tk.n == 4);
     CHECK(tok_is(&tk, "10.2.3", KB_TOK_WORD, 11, 17, 3));
     /* A full stop after a word does not join it to the next. */
@@ -450,12 +460,16 @@ static void test_text__ascii_and_other_letters_make_one_word(void)
 {
     /* ASCII runs inside a word are read in one go: the word still ends
      * only where a letter or digit of any script stops. */
-    const char *s = "ABCd\xC3\xA9" "f x_y na\xC3\xAFve2go it's 4.5% "
+    const char *s = "ABCd\xC3\xA9"
+                    "f x_y na\xC3\xAFve2go it's 4.5% "
                     "vpn\xE4\xB8\xAD";
     kb_tokens tk = KB_TOKENS_INIT;
     CHECK_RC(analyse(&tk, s, NULL, NULL), KB_OK);
     CHECK(tk.n == 8);
-    CHECK(tok_is(&tk, "abcd\xC3\xA9" "f", KB_TOK_WORD, 0, 7, 1));
+    CHECK(tok_is(&tk,
+                 "abcd\xC3\xA9"
+                 "f",
+                 KB_TOK_WORD, 0, 7, 1));
     CHECK(tok_is(&tk, "x", KB_TOK_WORD, 8, 9, 2));
     CHECK(tok_is(&tk, "y", KB_TOK_WORD, 10, 11, 3));
     CHECK(tok_is(&tk, "na\xC3\xAFve2go", KB_TOK_WORD, 12, 21, 4));
@@ -545,11 +559,11 @@ static void test_text__valid_text_has_no_invalid_offset(void)
 
 static void test_text__english_stop_words(void)
 {
-    static const char *const stop[] = {"the", "a", "and", "how", "don't",
-                                       "i", "i'm", "please", "your", "yours",
-                                       "would", "whom", "it's", "its"};
-    static const char *const keep[] = {"vpn", "password", "printer", "reset",
-                                       "wifi", "outlook", "the_", ""};
+    static const char *const stop[] = {
+        "the",    "a",    "and",   "how",   "don't", "i",    "i'm",
+        "please", "your", "yours", "would", "whom",  "it's", "its"};
+    static const char *const keep[] = {"vpn",  "password", "printer", "reset",
+                                       "wifi", "outlook",  "the_",    ""};
     for (size_t i = 0; i < sizeof stop / sizeof *stop; i++)
         if (!kb_is_stopword(stop[i], strlen(stop[i]))) {
             fprintf(stderr, "  \"%s\" should be a stop word\n", stop[i]);
@@ -569,11 +583,11 @@ static void test_text__english_stop_words(void)
 static void test_text__words_apart_that_may_be_one(void)
 {
     static const char *const yes[][2] = {
-        {"back", "up"}, {"log", "in"}, {"strike", "through"},
+        {"back", "up"},       {"log", "in"},   {"strike", "through"},
         {"wolfram", "alpha"}, {"web", "site"}, {"check", "out"}};
-    static const char *const no[][2] = {
-        {"add", "it"}, {"a", "way"}, {"get", "from"}, {"in", "side"},
-        {"some", "one"}, {"back", ""}};
+    static const char *const no[][2] = {{"add", "it"},   {"a", "way"},
+                                        {"get", "from"}, {"in", "side"},
+                                        {"some", "one"}, {"back", ""}};
     for (size_t i = 0; i < sizeof yes / sizeof *yes; i++)
         CHECK(kb_joinable(yes[i][0], strlen(yes[i][0]), yes[i][1],
                           strlen(yes[i][1])));
@@ -648,9 +662,10 @@ static void test_text__analyse_for_makes_only_the_chinese_tokens_sought(void)
 {
     const char *text = "打印机 printer 打印";
     int asked = 0;
-    kb_sought sought = {{~(uint64_t)0, ~(uint64_t)0, ~(uint64_t)0,
-                         ~(uint64_t)0},
-                        only_dayin, &asked};
+    kb_sought sought = {
+        {~(uint64_t)0, ~(uint64_t)0, ~(uint64_t)0, ~(uint64_t)0},
+        only_dayin,
+        &asked};
     kb_tokens all = KB_TOKENS_INIT, some = KB_TOKENS_INIT;
     kb_stemmer *st = kb_stemmer_new("en");
     CHECK_RC(kb_analyse(&all, text, strlen(text), st, 1, NULL), KB_OK);

@@ -22,11 +22,11 @@ static const wn_synset synsets[] = {
     {'v', "take_away remove", NULL},          /* a phrase as the lemma */
     {'v', "steal", NULL},                     /* no other word */
     {'v', "slip steal", NULL},
-    {'a', "Crossed(a) crosshatched", NULL},   /* marker and case */
+    {'a', "Crossed(a) crosshatched", NULL}, /* marker and case */
     {'n', "mail post", NULL},
-    {'v', "mail post send", NULL},            /* in two parts of speech */
-    {'n', "analysis", "1:11.1"},              /* derived across them */
-    {'v', "analyze analyse", "1:10.1"},       /* analyse derives nothing */
+    {'v', "mail post send", NULL},      /* in two parts of speech */
+    {'n', "analysis", "1:11.1"},        /* derived across them */
+    {'v', "analyze analyse", "1:10.1"}, /* analyse derives nothing */
 };
 
 static char dir[128];

@@ -17,8 +17,10 @@ typedef struct {
 
 static const char *wn_file(char pos)
 {
-    return pos == 'n' ? "noun" : pos == 'v' ? "verb" : pos == 'a' ? "adj"
-                                                                  : "adv";
+    return pos == 'n'   ? "noun"
+           : pos == 'v' ? "verb"
+           : pos == 'a' ? "adj"
+                        : "adv";
 }
 
 /* Whether the space-separated words hold lemma (a word's "(a)" marker and
@@ -64,8 +66,8 @@ static void wn_line(char *buf, size_t size, const wn_synset *s, size_t i,
         char p[64];
         if (sscanf(d, "%u:%u.%u%n", &src, &tgt, &word, &used) != 3)
             break;
-        snprintf(p, sizeof p, "+ %08ld %c %02x%02x ", off[tgt], s[tgt].pos,
-                 src, word);
+        snprintf(p, sizeof p, "+ %08ld %c %02x%02x ", off[tgt], s[tgt].pos, src,
+                 word);
         strcat(ptrs, p);
         np++;
         for (d += used; *d == ' '; d++)
@@ -129,8 +131,8 @@ static int wn_write(const char *dir, const wn_synset *s, size_t n,
                 char lemma[64];
                 size_t k = 0;
                 for (; w[k] && w[k] != '(' && k + 1 < sizeof lemma; k++)
-                    lemma[k] = (char)(w[k] >= 'A' && w[k] <= 'Z' ? w[k] | 0x20
-                                                                 : w[k]);
+                    lemma[k] =
+                        (char)(w[k] >= 'A' && w[k] <= 'Z' ? w[k] | 0x20 : w[k]);
                 lemma[k] = '\0';
                 int seen = 0, senses = 0;
                 char offs[512] = "";

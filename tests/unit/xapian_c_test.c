@@ -23,7 +23,6 @@ static const char *new_path(char *buf, size_t n)
     return buf;
 }
 
-
 static kb_xdb *open_writer(const char *path)
 {
     kb_xdb *db = NULL;
@@ -188,8 +187,7 @@ static void test_xapian__cancelled_transaction_leaves_no_documents(void)
     kb_xdb_close(w);
 }
 
-static void test_xapian__close_cancels_a_transaction_and_commits_otherwise(
-    void)
+static void test_xapian__close_cancels_a_transaction_and_commits_otherwise(void)
 {
     char path[128];
     kb_xdb *w = open_writer(new_path(path, sizeof path));
@@ -480,8 +478,7 @@ static void test_xapian__hit_values_belong_to_their_documents(void)
         rc = kb_xdb_commit(db, NULL);
     CHECK_RC(rc, KB_OK);
     o.maxitems = 400;
-    if (rc != KB_OK ||
-        (rc = kb_xdb_search(&ms, db, q, &o, NULL)) != KB_OK)
+    if (rc != KB_OK || (rc = kb_xdb_search(&ms, db, q, &o, NULL)) != KB_OK)
         goto done;
     CHECK(kb_xmset_size(ms) == 400);
     int unordered = 0, checked = 0;
@@ -491,16 +488,16 @@ static void test_xapian__hit_values_belong_to_their_documents(void)
             unordered = 1;
         for (int slot = 0; slot <= 3; slot += 3) {
             char got[64] = "", want[64] = "";
-            CHECK_RC(kb_xmset_value(ms, h, (unsigned)slot, copy_key, got,
-                                    NULL), KB_OK);
+            CHECK_RC(kb_xmset_value(ms, h, (unsigned)slot, copy_key, got, NULL),
+                     KB_OK);
             if (slot == 0 && i % 7)
                 snprintf(want, sizeof want, "kind-of-%d-with-a-longer-value",
                          i);
             if (slot == 3 && i % 5)
                 snprintf(want, sizeof want, "tags-of-%d", i);
             if (strcmp(got, want) != 0)
-                fprintf(stderr, "  hit %u (d%d) slot %d: '%s', not '%s'\n",
-                        h, i, slot, got, want);
+                fprintf(stderr, "  hit %u (d%d) slot %d: '%s', not '%s'\n", h,
+                        i, slot, got, want);
             else
                 checked++;
         }
@@ -512,7 +509,6 @@ done:
     kb_xquery_free(q);
     kb_xdb_close(db);
 }
-
 
 static void test_xapian__bm25_search_returns_hits_in_weight_order(void)
 {
@@ -735,11 +731,9 @@ static void test_xapian__matching_terms_lists_the_query_terms_a_hit_has(void)
     memset(&l, 0, sizeof l);
     /* Find the printer manual among the hits. */
     if (strcmp(hit_data(ms, 0, buf, sizeof buf), "printer") == 0)
-        CHECK_RC(kb_xmset_matching_terms(ms, 0, collect_term, &l, NULL),
-                 KB_OK);
+        CHECK_RC(kb_xmset_matching_terms(ms, 0, collect_term, &l, NULL), KB_OK);
     else
-        CHECK_RC(kb_xmset_matching_terms(ms, 1, collect_term, &l, NULL),
-                 KB_OK);
+        CHECK_RC(kb_xmset_matching_terms(ms, 1, collect_term, &l, NULL), KB_OK);
     CHECK(l.n == 2);
     CHECK(has_term(&l, "printer"));
     CHECK(has_term(&l, "vpn"));
@@ -953,8 +947,8 @@ static void test_xapian__group_stats_add_up_a_groups_documents(void)
              KB_OK);
     CHECK(wdf[0] == 3 && wdf[1] == 1);
     /* A document holding a skip term is left out. */
-    CHECK_RC(kb_xdb_group_stats(db, groups, 1, terms, 3, NULL, skip, 1, nd,
-                                len, wdf, NULL),
+    CHECK_RC(kb_xdb_group_stats(db, groups, 1, terms, 3, NULL, skip, 1, nd, len,
+                                wdf, NULL),
              KB_OK);
     CHECK(nd[0] == 1 && len[0] == 8 && wdf[0] == 3 && wdf[1] == 0);
     kb_xdb_close(db);
@@ -980,25 +974,29 @@ static void test_xapian__group_stats_follow_the_readers_revision(void)
         kb_xdb_close(w);
         return;
     }
-    CHECK_RC(kb_xdb_group_stats(r, groups, 1, terms, 1, NULL, NULL, 0, nd,
-                                len, wdf, NULL), KB_OK);
+    CHECK_RC(kb_xdb_group_stats(r, groups, 1, terms, 1, NULL, NULL, 0, nd, len,
+                                wdf, NULL),
+             KB_OK);
     CHECK(nd[0] == 1 && wdf[0] == 1);
     CHECK_RC(kb_xdb_begin(w, NULL), KB_OK);
     CHECK_RC(put_doc(w, "wifi2", "wifi wifi slow network", "faq", NULL), KB_OK);
     CHECK_RC(kb_xdb_commit(w, NULL), KB_OK);
-    CHECK_RC(kb_xdb_group_stats(r, groups, 1, terms, 1, NULL, NULL, 0, nd,
-                                len, wdf, NULL), KB_OK);
+    CHECK_RC(kb_xdb_group_stats(r, groups, 1, terms, 1, NULL, NULL, 0, nd, len,
+                                wdf, NULL),
+             KB_OK);
     CHECK(nd[0] == 1 && wdf[0] == 1);
     CHECK_RC(kb_xdb_reopen(r, NULL), KB_OK);
-    CHECK_RC(kb_xdb_group_stats(r, groups, 1, terms, 1, NULL, NULL, 0, nd,
-                                len, wdf, NULL), KB_OK);
+    CHECK_RC(kb_xdb_group_stats(r, groups, 1, terms, 1, NULL, NULL, 0, nd, len,
+                                wdf, NULL),
+             KB_OK);
     CHECK(nd[0] == 2 && wdf[0] == 3 && len[0] == 6 + 4);
     CHECK_RC(kb_xdb_begin(w, NULL), KB_OK);
     CHECK_RC(kb_xdb_delete(w, "Qwifi", 5, NULL), KB_OK);
     CHECK_RC(kb_xdb_commit(w, NULL), KB_OK);
     CHECK_RC(kb_xdb_reopen(r, NULL), KB_OK);
-    CHECK_RC(kb_xdb_group_stats(r, groups, 1, terms, 1, NULL, NULL, 0, nd,
-                                len, wdf, NULL), KB_OK);
+    CHECK_RC(kb_xdb_group_stats(r, groups, 1, terms, 1, NULL, NULL, 0, nd, len,
+                                wdf, NULL),
+             KB_OK);
     CHECK(nd[0] == 1 && wdf[0] == 2 && len[0] == 4);
     kb_xdb_close(r);
     kb_xdb_close(w);
@@ -1067,8 +1065,8 @@ static void test_xapian__a_reader_sees_new_commits_after_reopen(void)
 
 /* --- errors --- */
 
-static void test_xapian__opening_a_missing_db_read_only_fails_with_a_message(
-    void)
+static void
+test_xapian__opening_a_missing_db_read_only_fails_with_a_message(void)
 {
     char path[128];
     kb_xdb *db = (kb_xdb *)&dbseq; /* must be reset to NULL */
