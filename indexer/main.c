@@ -560,6 +560,88 @@ static int cmd_compact(const char *db, long wait_s)
     return 0;
 }
 
+/* db (a folder or a set of shards) open to write, waiting up to wait_s
+ * seconds for another writer's lock. */
+static int open_writer(kb_xdb **w, const char *db, long wait_s, char **msg)
+{
+    double waited = 0;
+    int rc;
+    while ((rc = kb_shard_open(w, db, NULL, NULL, KB_XDB_WRITE, msg)) ==
+               KB_ELOCKED &&
+           waited < wait_s) {
+        if (waited == 0)
+            fprintf(stderr,
+                    "deskdex-index: %s is locked by another writer; "
+                    "waiting up to %lds\n",
+                    db, wait_s);
+        usleep(200000);
+        waited += 0.2;
+    }
+    return rc;
+}
+
+/* Rebuild every current document's postings from its stored version with
+ * this build's analysis, batch documents per transaction: the versions
+ * stay, and a crash keeps the batches committed before it (run it again to
+ * finish). */
+static int cmd_reanalyse(const char *db, long batch, long wait_s)
+{
+    kb_xdb *w = NULL;
+    json_t *ids = NULL;
+    char *msg = NULL;
+    double t0 = now_s();
+    long done = 0, skipped = 0, in_batch = 0;
+    /* An index that is there: opening one to write would make it. */
+    int rc = kb_xdb_open(&w, db, KB_XDB_READ, &msg);
+    kb_xdb_close(w);
+    w = NULL;
+    if (rc != KB_OK) {
+        fprintf(stderr, "deskdex-index: reanalyse %s: %s\n", db,
+                msg ? msg : kb_strerror(rc));
+        free(msg);
+        return 2;
+    }
+    rc = open_writer(&w, db, wait_s, &msg);
+    if (rc == KB_OK)
+        rc = kb_store_ids(w, &ids, &msg);
+    if (rc == KB_OK)
+        rc = kb_xdb_begin(w, &msg);
+    size_t i;
+    json_t *id;
+    json_array_foreach(ids, i, id)
+    {
+        int one = 0;
+        if (rc != KB_OK)
+            break;
+        rc = kb_store_reanalyse(w, json_string_value(id), &one, &msg);
+        done += one;
+        skipped += rc == KB_OK && !one;
+        if (rc == KB_OK && ++in_batch >= batch) {
+            rc = kb_xdb_commit(w, &msg);
+            if (rc == KB_OK)
+                rc = kb_xdb_begin(w, &msg);
+            in_batch = 0;
+        }
+    }
+    if (rc == KB_OK)
+        rc = kb_xdb_commit(w, &msg);
+    else if (w)
+        kb_xdb_cancel(w, NULL);
+    kb_xdb_close(w);
+    json_decref(ids);
+    if (rc != KB_OK) {
+        fprintf(stderr, "deskdex-index: reanalyse %s: %s (%ld documents "
+                        "rebuilt before it)\n",
+                db, msg ? msg : kb_strerror(rc), done - in_batch);
+        free(msg);
+        return 2;
+    }
+    free(msg);
+    printf("{\"reanalysed\":%ld,\"archived\":%ld,\"seconds\":%.3f}\n", done,
+           skipped, now_s() - t0);
+    return 0;
+}
+
 /* --- a first load in parallel --- */
 
 #define MAX_JOBS 64
@@ -922,7 +1004,8 @@ static void usage(FILE *f)
         "       deskdex-index --db DIR --stats | --show ID [--version N] |"
         " --history ID\n"
         "       deskdex-index --db DIR --backup OUT | --restore FROM | "
-        "--compact\n"
+        "--compact |\n"
+        "                     --reanalyse\n"
         "\n"
         "Reads manuals (.md .html .txt .pdf .docx .odt), FAQs (.md .json\n"
         ".jsonl .csv, and .pdf .docx .odt under faqs/) and resolved tickets\n"
@@ -950,6 +1033,9 @@ static void usage(FILE *f)
         "  --compact        rewrite the index compactly (after indexing the\n"
         "                   PATHs, if any): smaller and faster after a bulk\n"
         "                   load; a running server follows\n"
+        "  --reanalyse      rebuild every document's terms from its stored\n"
+        "                   version with this build's analysis (after an\n"
+        "                   upgrade that changes it); versions are kept\n"
         "  --help, --version\n"
         "\n"
         "Exit status: 0 all good, 1 some records rejected, 2 fatal error.\n",
@@ -989,6 +1075,7 @@ int main(int argc, char **argv)
         O_RESTORE,
         O_SHARDS,
         O_COMPACT,
+        O_REANALYSE,
         O_JOBS
     };
     static const struct option opts[] = {
@@ -1007,6 +1094,7 @@ int main(int argc, char **argv)
         {"backup", required_argument, 0, O_BACKUP},
         {"restore", required_argument, 0, O_RESTORE},
         {"compact", no_argument, 0, O_COMPACT},
+        {"reanalyse", no_argument, 0, O_REANALYSE},
         {"shards", required_argument, 0, O_SHARDS},
         {"jobs", required_argument, 0, O_JOBS},
         {"help", no_argument, 0, O_HELP},
@@ -1014,7 +1102,7 @@ int main(int argc, char **argv)
         {0, 0, 0, 0}};
     const char *db = NULL, *show = NULL, *history = NULL;
     const char *backup = NULL, *restore = NULL;
-    int compact = 0;
+    int compact = 0, reanalyse = 0;
     const char *maps[MAX_MAPS];
     long batch = 5000, wait_s = 30, version = 0, shards = 0, jobs = 1;
     int nmaps = 0, do_prune = 0, json = 0, quiet = 0, stats = 0, c;
@@ -1066,6 +1154,7 @@ int main(int argc, char **argv)
         case O_BACKUP: backup = optarg; break;
         case O_RESTORE: restore = optarg; break;
         case O_COMPACT: compact = 1; break;
+        case O_REANALYSE: reanalyse = 1; break;
         case O_SHARDS:
             if (parse_int(optarg, 1, KB_XMAX_SHARDS, &shards)) {
                 fprintf(stderr,
@@ -1109,14 +1198,20 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    if ((backup || restore || compact) && kb_shard_is_set(db)) {
+    if ((backup || restore || compact || reanalyse) && kb_shard_is_set(db)) {
         fprintf(stderr,
                 "deskdex-index: %s is a set of shards: back up, "
-                "restore or compact each shard folder (and dict) on its "
-                "own\n",
+                "restore, compact or reanalyse each shard folder (and "
+                "dict) on its own\n",
                 db);
         return 2;
     }
+    if (reanalyse && optind < argc) {
+        fprintf(stderr, "deskdex-index: --reanalyse takes no PATH\n");
+        return 2;
+    }
+    if (reanalyse)
+        return cmd_reanalyse(db, batch, wait_s);
     if (backup)
         return cmd_backup(db, backup);
     if (restore)
@@ -1148,7 +1243,6 @@ int main(int argc, char **argv)
     }
 
     int rc;
-    double waited = 0;
     struct stat dst;
     if (jobs > 1 && stat(db, &dst) == 0) {
         fprintf(stderr, "deskdex-index: --jobs builds a new index: the --db "
@@ -1180,18 +1274,7 @@ int main(int argc, char **argv)
         free(r.errmsg);
         return 2;
     }
-    while ((rc = kb_shard_open(&r.w, db, NULL, NULL, KB_XDB_WRITE,
-                               &r.errmsg)) == KB_ELOCKED &&
-           waited < wait_s) {
-        if (waited == 0)
-            fprintf(stderr,
-                    "deskdex-index: %s is locked by another writer; "
-                    "waiting up to %lds\n",
-                    db, wait_s);
-        usleep(200000);
-        waited += 0.2;
-    }
-    if (rc != KB_OK) {
+    if ((rc = open_writer(&r.w, db, wait_s, &r.errmsg)) != KB_OK) {
         fprintf(stderr, "deskdex-index: %s: %s\n", db,
                 r.errmsg ? r.errmsg : kb_strerror(rc));
         free(r.errmsg);

@@ -555,6 +555,49 @@ static int collect_key(void *ctx, const char *key, size_t klen)
     return 0;
 }
 
+static int collect_id(void *ctx, const char *key, size_t klen)
+{
+    /* "d:<id>" */
+    json_array_append_new(ctx, json_stringn(key + 2, klen - 2));
+    return 0;
+}
+
+int kb_store_ids(kb_xdb *db, json_t **out, char **errmsg)
+{
+    json_t *ids = json_array();
+    int rc = ids ? kb_xdb_metadata_keys(db, "d:", 2, collect_id, ids, errmsg)
+                 : KB_ENOMEM;
+    if (rc != KB_OK) {
+        json_decref(ids);
+        ids = NULL;
+    }
+    *out = ids;
+    return rc;
+}
+
+int kb_store_reanalyse(kb_xdb *w, const char *id, int *done, char **errmsg)
+{
+    char key[KB_ID_MAX + 8];
+    json_t *cur = NULL;
+    kb_xdoc *xd = NULL;
+    int v = 0, rc = kb_store_current(w, id, &v, errmsg);
+    *done = 0;
+    if (rc != KB_OK || !v)
+        return rc;
+    if ((rc = kb_store_get(w, id, v, &cur, errmsg)) != KB_OK)
+        return rc;
+    if (strcmp(kb_doc_str(cur, "status"), "archived") != 0) {
+        snprintf(key, sizeof key, "Q%s", id);
+        rc = build_xdoc(&xd, cur, NULL, errmsg);
+        if (rc == KB_OK)
+            rc = kb_xdb_replace(w, key, strlen(key), xd, errmsg);
+        *done = rc == KB_OK;
+    }
+    kb_xdoc_free(xd);
+    json_decref(cur);
+    return rc;
+}
+
 int kb_store_purge(kb_xdb *w, const char *id, int *versions, char **errmsg)
 {
     char key[KB_ID_MAX + 32];

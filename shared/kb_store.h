@@ -78,6 +78,17 @@ int kb_store_rollback(kb_xdb *w, const char *id, int to, const char *who,
  * holds the document brings it back on its next indexing. */
 int kb_store_purge(kb_xdb *w, const char *id, int *versions, char **errmsg);
 
+/* Every document id the store knows (archived ones too), as a new array
+ * of strings in id order. */
+int kb_store_ids(kb_xdb *db, json_t **out, char **errmsg);
+
+/* Rebuild the postings of id from its current version with this build's
+ * analysis: after an upgrade that changes how text becomes terms (the
+ * folding of Traditional Chinese, say). Its versions, document id and
+ * spelling words stay as they are. *done is 1 if it was rebuilt, 0 if it
+ * is archived (no postings) or unknown. */
+int kb_store_reanalyse(kb_xdb *w, const char *id, int *done, char **errmsg);
+
 /* Version `version` of id (0: current) as a new object; KB_ENOTFOUND. */
 int kb_store_get(kb_xdb *db, const char *id, int version, json_t **out,
                  char **errmsg);

@@ -349,6 +349,67 @@ static void test_store__archive_makes_a_version_and_removes_postings(void)
     kb_xdb_close(db);
 }
 
+static void test_store__reanalyse_rebuilds_terms_and_keeps_versions(void)
+{
+    kb_xdb *db = two_versions(); /* faq-pw, versions 1 and 2 */
+    int outcome = 0, version = 0, done = -1;
+    json_t *ids = NULL, *hist = NULL;
+    CHECK(db != NULL);
+    if (!db)
+        return;
+    CHECK_RC(put(db,
+                 "{\"id\":\"zh-tw\",\"kind\":\"faq\",\"question\":"
+                 "\"印表機無法連線\",\"answer\":\"請重新啟動。\"}",
+                 &outcome, &version),
+             KB_OK);
+    CHECK_RC(put(db,
+                 "{\"id\":\"gone\",\"kind\":\"faq\",\"question\":"
+                 "\"Retired printer\",\"answer\":\"Ask the desk.\"}",
+                 &outcome, &version),
+             KB_OK);
+    CHECK_RC(kb_xdb_begin(db, NULL), KB_OK);
+    CHECK_RC(kb_store_archive(db, "gone", "editor", &version, NULL), KB_OK);
+    /* An index from an older analysis: zh-tw's postings without the
+     * folded terms (here, its id term only). */
+    kb_xdoc *old = kb_xdoc_new();
+    CHECK_RC(kb_xdoc_add_term(old, "Qzh-tw", 6, 0, 0), KB_OK);
+    CHECK_RC(kb_xdb_replace(db, "Qzh-tw", 6, old, NULL), KB_OK);
+    kb_xdoc_free(old);
+    CHECK_RC(kb_xdb_commit(db, NULL), KB_OK);
+    CHECK(termfreq(db, "连线") == 0 && doccount(db) == 2);
+
+    CHECK_RC(kb_store_ids(db, &ids, NULL), KB_OK);
+    CHECK(json_array_size(ids) == 3);
+    CHECK_STR(json_string_value(json_array_get(ids, 0)), "faq-pw");
+    CHECK_STR(json_string_value(json_array_get(ids, 1)), "gone");
+    CHECK_STR(json_string_value(json_array_get(ids, 2)), "zh-tw");
+    CHECK_RC(kb_xdb_begin(db, NULL), KB_OK);
+    size_t i;
+    json_t *id;
+    int rebuilt = 0;
+    json_array_foreach(ids, i, id)
+    {
+        CHECK_RC(kb_store_reanalyse(db, json_string_value(id), &done, NULL),
+                 KB_OK);
+        rebuilt += done;
+    }
+    CHECK_RC(kb_store_reanalyse(db, "no-such-id", &done, NULL), KB_OK);
+    CHECK(done == 0);
+    CHECK_RC(kb_xdb_commit(db, NULL), KB_OK);
+    CHECK(rebuilt == 2); /* the archived one has no postings to rebuild */
+    /* The folded terms are back, and nothing else moved. */
+    CHECK(termfreq(db, "连线") == 1 && termfreq(db, "S连线") == 1);
+    CHECK(termfreq(db, "kestrelid") == 1 && termfreq(db, "printer") == 0);
+    CHECK(doccount(db) == 2);
+    CHECK(current(db, "faq-pw") == 2 && current(db, "zh-tw") == 1 &&
+          current(db, "gone") == 2);
+    CHECK_RC(kb_store_history(db, "faq-pw", &hist, NULL), KB_OK);
+    CHECK(json_array_size(hist) == 2);
+    json_decref(hist);
+    json_decref(ids);
+    kb_xdb_close(db);
+}
+
 static void test_store__rollback_to_1_makes_v4_with_v1_content(void)
 {
     kb_xdb *db = two_versions();
@@ -628,6 +689,7 @@ int main(void)
     RUN(test_store__cancelled_put_leaves_no_trace);
     RUN(test_store__invalid_id_is_rejected);
     RUN(test_store__archive_makes_a_version_and_removes_postings);
+    RUN(test_store__reanalyse_rebuilds_terms_and_keeps_versions);
     RUN(test_store__rollback_to_1_makes_v4_with_v1_content);
     RUN(test_store__rollback_to_the_current_content_changes_nothing);
     RUN(test_store__unknown_ids_and_versions_are_not_found);
