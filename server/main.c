@@ -1,5 +1,6 @@
 /* main.c - deskdex-server: options, configuration, signals, the daemon */
 #include "kb_error.h"
+#include "kb_text.h"
 #include "kb_version.h"
 #include "server.h"
 
@@ -102,6 +103,7 @@ static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
 static void prepare(kb_config *c)
 {
     char *msg = NULL;
+    kb_text_prepare(); /* not at the first Chinese question */
     if (kb_config_prepare(c, &msg) != KB_OK)
         fprintf(stderr,
                 "deskdex-server: thesaurus: %s; searching without "

@@ -222,6 +222,8 @@ done:
     opencc_close(od);
 }
 
+void kb_text_prepare(void) { pthread_once(&fold_once, fold_init); }
+
 /* c's Simplified form, or c. */
 static int32_t fold_char(int32_t c)
 {
