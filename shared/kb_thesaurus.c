@@ -9,7 +9,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#define WORD_MAX 64 /* longer words are not looked up */
+#define WORD_MAX 64    /* longer words are not looked up */
+#define DERIVED_MAX 32 /* "+" pointers followed from one word in a synset */
 
 typedef struct {
     char *list; /* "a,b,c" */
@@ -277,7 +278,8 @@ static unsigned long synset_at(const char *data, size_t len, unsigned long off,
     *p = data + off;
     for (int i = 0; i < 4; i++)
         fl[i] = next_field(p, &f[i]);
-    return fl[3] && dec_field(f[0], fl[0]) == off ? hex_field(f[3], fl[3]) : 0;
+    /* the word count is two hex digits */
+    return fl[3] == 2 && dec_field(f[0], fl[0]) == off ? hex_field(f[3], 2) : 0;
 }
 
 /* Word k (from 1) of the synset at offset off of pos's data file, as a
@@ -303,7 +305,7 @@ static int add_synset(entry *e, const wordnet *wn, int pos, unsigned long off,
     const char *p, *w, *pf[4];
     size_t n, pl[4], k;
     char word[WORD_MAX];
-    unsigned long self = 0;
+    unsigned long self = 0, followed = 0;
     if (off >= wn->len[pos])
         return kb_fail(errmsg, KB_ECORRUPT,
                        "%s:%d: offset %lu past the "
@@ -326,11 +328,13 @@ static int add_synset(entry *e, const wordnet *wn, int pos, unsigned long off,
         next_field(&p, &w); /* lex_id */
     }
     n = next_field(&p, &w);
-    unsigned long np = self ? dec_field(w, n) : 0;
+    unsigned long np = self && n == 3 ? dec_field(w, n) : 0; /* "%03d" */
     for (unsigned long i = 0; i < np; i++) {
         /* symbol, offset, part of speech, source and target word (hex) */
         for (int j = 0; j < 4; j++)
             pl[j] = next_field(&p, &pf[j]);
+        if (!pl[0] || (pl[0] == 1 && pf[0][0] == '|'))
+            break; /* the line ends before its count */
         int tp = pl[2] == 1 ? pos_index(pf[2][0]) : -1;
         if (pl[0] != 1 || pf[0][0] != '+' || pl[3] != 4 || tp < 0 ||
             hex_field(pf[3], 2) != self)
@@ -339,6 +343,8 @@ static int add_synset(entry *e, const wordnet *wn, int pos, unsigned long off,
                         hex_field(pf[3] + 2, 2));
         if (k && add_word(&e->derived, e->word, word, k) != KB_OK)
             return KB_ENOMEM;
+        if (++followed == DERIVED_MAX)
+            break;
     }
     return KB_OK;
 }
