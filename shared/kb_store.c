@@ -362,6 +362,24 @@ static int update_spelling(kb_xdb *w, const json_t *old, const wordlist *cur,
 
 /* Write version v of doc (borrowed; version fields are added to a copy),
  * update head and postings. prev is the previous version or NULL. */
+/* The postings of version d (stored JSON) of its document: none if it is
+ * archived, else its terms replace the document's (words, if not NULL,
+ * collects its spelling words). */
+static int post(kb_xdb *w, const json_t *d, wordlist *words, char **errmsg)
+{
+    char key[KB_ID_MAX + 8];
+    kb_xdoc *xd = NULL;
+    int rc;
+    snprintf(key, sizeof key, "Q%s", kb_doc_str(d, "id"));
+    if (strcmp(kb_doc_str(d, "status"), "archived") == 0)
+        return kb_xdb_delete(w, key, strlen(key), errmsg);
+    rc = build_xdoc(&xd, d, words, errmsg);
+    if (rc == KB_OK)
+        rc = kb_xdb_replace(w, key, strlen(key), xd, errmsg);
+    kb_xdoc_free(xd);
+    return rc;
+}
+
 static int write_version(kb_xdb *w, const json_t *doc, const json_t *prev,
                          int v, const char *hash, const char *who,
                          char **errmsg)
@@ -370,7 +388,6 @@ static int write_version(kb_xdb *w, const json_t *doc, const json_t *prev,
     const char *id = kb_doc_str(doc, "id");
     json_t *d = json_deep_copy(doc);
     json_t *head = NULL;
-    kb_xdoc *xd = NULL;
     char *json = NULL;
     int rc;
     if (!d)
@@ -401,20 +418,12 @@ static int write_version(kb_xdb *w, const json_t *doc, const json_t *prev,
 
     /* The spelling words come from the same analysis as the terms. */
     wordlist words = {NULL, 0, 0};
-    snprintf(key, sizeof key, "Q%s", id);
-    if (strcmp(kb_doc_str(d, "status"), "archived") == 0) {
-        rc = kb_xdb_delete(w, key, strlen(key), errmsg);
-    } else {
-        rc = build_xdoc(&xd, d, spelled(d) ? &words : NULL, errmsg);
-        if (rc == KB_OK)
-            rc = kb_xdb_replace(w, key, strlen(key), xd, errmsg);
-    }
+    rc = post(w, d, spelled(d) ? &words : NULL, errmsg);
     words_unique(&words);
     if (rc == KB_OK)
         rc = update_spelling(w, prev, &words, errmsg);
     words_free(&words);
 done:
-    kb_xdoc_free(xd);
     free(json);
     json_decref(head);
     json_decref(d);
@@ -577,9 +586,7 @@ int kb_store_ids(kb_xdb *db, json_t **out, char **errmsg)
 
 int kb_store_reanalyse(kb_xdb *w, const char *id, int *done, char **errmsg)
 {
-    char key[KB_ID_MAX + 8];
     json_t *cur = NULL;
-    kb_xdoc *xd = NULL;
     int v = 0, rc = kb_store_current(w, id, &v, errmsg);
     *done = 0;
     if (rc != KB_OK || !v)
@@ -587,13 +594,9 @@ int kb_store_reanalyse(kb_xdb *w, const char *id, int *done, char **errmsg)
     if ((rc = kb_store_get(w, id, v, &cur, errmsg)) != KB_OK)
         return rc;
     if (strcmp(kb_doc_str(cur, "status"), "archived") != 0) {
-        snprintf(key, sizeof key, "Q%s", id);
-        rc = build_xdoc(&xd, cur, NULL, errmsg);
-        if (rc == KB_OK)
-            rc = kb_xdb_replace(w, key, strlen(key), xd, errmsg);
+        rc = post(w, cur, NULL, errmsg);
         *done = rc == KB_OK;
     }
-    kb_xdoc_free(xd);
     json_decref(cur);
     return rc;
 }
