@@ -77,4 +77,11 @@ json_t *kb_doc_unpack(const char *data, size_t len);
 json_t *kb_doc_unpack_head(const char *data, size_t len, const char *text[2],
                            size_t tlen[2]);
 
+/* The head's JSON (len bytes, no NUL) read without json_loadb, for the
+ * shapes kb_doc_pack writes: one object of strings without escapes,
+ * integers, booleans, null and arrays of those. Returns what json_loadb
+ * would (new), or NULL for anything else, malformed or not, which
+ * kb_doc_unpack_head then leaves to json_loadb. */
+json_t *kb_doc_head_read(const char *data, size_t len);
+
 #endif

@@ -576,6 +576,126 @@ static void test_doc__unpack_head_points_at_the_texts_in_the_data(void)
     CHECK(kb_doc_unpack_head("", 0, text, tlen) == NULL && tlen[0] == 0);
 }
 
+/* The head is read by a reader of its own (kb_doc_pack's shapes) and by
+ * json_loadb otherwise: either way, what json_loadb makes of it. */
+static void check_head(const char *s, int own)
+{
+    const char *text[2];
+    size_t tlen[2];
+    size_t n = strlen(s);
+    json_t *h = kb_doc_unpack_head(s, n, text, tlen);
+    json_t *j = json_loadb(s, n, 0, NULL);
+    json_t *f = kb_doc_head_read(s, n);
+    int ok = (f != NULL) == own;
+    if (!json_is_object(j)) {
+        ok = ok && !h;
+    } else {
+        char *a = h ? json_dumps(h, JSON_COMPACT) : NULL;
+        char *b = json_dumps(j, JSON_COMPACT);
+        ok = ok && h && json_equal(h, j) && a && b && !strcmp(a, b) &&
+             (!f || json_equal(f, j));
+        free(a);
+        free(b);
+    }
+    if (!ok)
+        fprintf(stderr, "  head %s (%s): not as json_loadb\n", s,
+                own ? "own reader" : "json_loadb");
+    CHECK(ok);
+    json_decref(f);
+    json_decref(h);
+    json_decref(j);
+}
+
+static void test_doc__head_reads_as_json_loadb_does(void)
+{
+    static const char *const own[] = {
+        "{\"kind\":\"manual\",\"id\":\"a:b\",\"title\":\"Caching \xe2\x80\xba "
+        "Disk\",\"tags\":[\"vpn\",\"\xe6\x97\xa0\xe7\xba\xbf\"],\"version\":3,"
+        "\"updated_at\":\"2026-12-07T09:27:05Z\"}",
+        " \t\r\n{ \"a\" : \"x\" , \"b\" :[ 1 , -2 , true,false,null ] }\n ",
+        "{}",
+        "{\"a\":[]}",
+        "{\"a\":\"\"}",
+        "{\"\":1}",
+        "{\"a\":1,\"b\":2,\"a\":3}",
+        "{\"a\":0}",
+        "{\"a\":-0}",
+        "{\"a\":123456789012345678}",
+        "{\"a\":-123456789012345678}",
+        "{\"\xe9\x94\xae\":\"\xe5\x80\xbc\"}",
+    };
+    /* Left to json_loadb: escapes, reals, long numbers and keys, nesting,
+     * and everything malformed (which json_loadb refuses too). */
+    static const char *const left[] = {
+        "{\"a\":1234567890123456789}",
+        "{\"a\":99999999999999999999}",
+        "{\"a\":1.5}",
+        "{\"a\":1e3}",
+        "{\"a\":2E-1}",
+        "{\"a\":01}",
+        "{\"a\":-}",
+        "{\"a\":-x}",
+        "{\"a\":1-2}",
+        "{\"a\":\"q\\\"uote\"}",
+        "{\"a\":\"\\u00e9\\n\"}",
+        "{\"a\\u0062\":1}",
+        "{\"a\":\"\\u0000\"}",
+        "{\"a\":[[1]]}",
+        "{\"a\":{\"b\":1}}",
+        "{\"a\":[{\"b\":1}]}",
+        "{\"a\":tru}",
+        "{\"a\":nul}",
+        "{\"a\":True}",
+        "{\"a\":1,}",
+        "{\"a\":[1,]}",
+        "{\"a\":[1 2]}",
+        "{\"a\" 1}",
+        "{\"a\":1}x",
+        "{\"a\":1}}",
+        "{\"a\":1",
+        "{\"a\":\"open}",
+        "{1:2}",
+        "[1]",
+        "\"s\"",
+        "1",
+        "",
+        " ",
+        "{",
+        "{\"a\":\"tab\there\"}",
+        "{\"a\":\"\x01\"}",
+        "{\"a\":\"\xff\"}",
+        "{\"a\":\"\xc0\xaf\"}",
+        "{\"a\":\"\xed\xa0\x80\"}",
+        "{\"a\":\"\xf4\x90\x80\x80\"}",
+        "{\"a\":\"\xe6\x97\"}",
+        "{\"a_key_of_seventy_characters_long_enough_to_pass_the_buffer_of_64"
+        "_b\":1}",
+    };
+    for (size_t i = 0; i < sizeof own / sizeof *own; i++)
+        check_head(own[i], 1);
+    for (size_t i = 0; i < sizeof left / sizeof *left; i++)
+        check_head(left[i], 0);
+    /* Packed documents: read by its own reader unless a value has an
+     * escape. */
+    const char *docs[] = {
+        "{\"id\":\"t1\",\"kind\":\"ticket\",\"title\":\"VPN \xe6\x96\xad\","
+        "\"body\":\"b\",\"resolution\":\"r\",\"tags\":[\"vpn\",\"x y\"],"
+        "\"version\":7,\"product\":\"P\",\"category\":\"c\"}",
+        "{\"id\":\"f\",\"kind\":\"faq\",\"title\":\"say \\\"hi\\\"\","
+        "\"body\":\"a\",\"parent\":\"p\",\"review_by\":\"2027-01-01\"}",
+    };
+    for (size_t i = 0; i < sizeof docs / sizeof *docs; i++) {
+        json_t *d = parse(docs[i]);
+        size_t len = 0;
+        char *data = d ? kb_doc_pack(d, &len) : NULL;
+        CHECK(data != NULL);
+        if (data)
+            check_head(data, i == 0);
+        free(data);
+        json_decref(d);
+    }
+}
+
 int main(void)
 {
     RUN(test_doc__faq_question_answer_becomes_title_body);
@@ -608,5 +728,6 @@ int main(void)
     RUN(test_doc__packed_data_gives_the_document_back);
     RUN(test_doc__unpack_reads_plain_json_and_refuses_garbage);
     RUN(test_doc__unpack_head_points_at_the_texts_in_the_data);
+    RUN(test_doc__head_reads_as_json_loadb_does);
     return TEST_REPORT();
 }
