@@ -46,13 +46,14 @@ workspace() {
 
 # A loopback port nobody listens on (tests/free-port says how it is chosen).
 free_port() { python3 "$tests_dir/free-port"; }
-# reload_wait PID LOG: SIGHUP to the server PID, then wait (5 s at most)
-# for one more reload line in its log LOG.
+# reload_wait PID LOG: SIGHUP to the server PID, then wait (10 s at most:
+# a reload reads the thesaurus again, slow under the sanitizers) for one
+# more reload line in its log LOG.
 reload_wait() {
     _before=$(grep -c 'configuration and keys reloaded' "$2")
     kill -HUP "$1"
     _i=0
-    while [ $_i -lt 50 ]; do
+    while [ $_i -lt 100 ]; do
         [ "$(grep -c 'configuration and keys reloaded' "$2")" -gt "$_before" ] &&
             return 0
         sleep 0.1

@@ -130,9 +130,7 @@ check "after --restore it is not" '[ "$(py "j[\"total\"]")" = 0 ]'
 search "/v1/search?q=flibbertigibbet"
 check "no synonym yet: nothing" '[ "$(py "j[\"total\"]")" = 0 ]'
 echo 'synonym = flibbertigibbet => password' >>"$T/conf"
-kill -HUP "$SPID"
-i=0
-while [ $i -lt 30 ] && ! grep -q reloaded "$T/server.log"; do sleep 0.1; i=$((i + 1)); done
+reload_wait "$SPID" "$T/server.log"
 search "/v1/search?q=flibbertigibbet"
 check "after SIGHUP a new synonym finds answers" '[ "$(py "j[\"total\"]")" -gt 0 ]'
 stop

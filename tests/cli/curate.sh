@@ -203,8 +203,7 @@ check "the document itself is flagged for editors" 'grep -q "\"overdue\":true" "
 # Optional down-weighting: reload with stale_weight = 0.5.
 s1=$(curl -s -m 5 "$(S '/v1/search?q=quuxphone+configure+portal&limit=1')" | python3 -c 'import json,sys; print(json.load(sys.stdin)["results"][0]["score"])')
 echo "stale_weight = 0.5" >>"$T/conf"
-kill -HUP "$SPID"
-sleep 0.5
+reload_wait "$SPID" "$T/server.log"
 s2=$(curl -s -m 5 "$(S '/v1/search?q=quuxphone+configure+portal&limit=3')" |
     python3 -c 'import json,sys
 for r in json.load(sys.stdin)["results"]:
@@ -212,8 +211,7 @@ for r in json.load(sys.stdin)["results"]:
 check "stale_weight 0.5 halves an overdue answer's score ($s1 -> $s2)" \
     'python3 -c "import sys; a,b=float(sys.argv[1]),float(sys.argv[2]); sys.exit(0 if abs(b-a/2)<0.01 else 1)" "$s1" "$s2"'
 sed -i '/stale_weight/d' "$T/conf"
-kill -HUP "$SPID"
-sleep 0.5
+reload_wait "$SPID" "$T/server.log"
 
 # --- pins ---
 code=$(post /v1/pins '{"query":"how do I reset my password","id":"faq-wifi-connect","days":30}' $E)
@@ -318,8 +316,7 @@ check "a bad session on search is a 400" '[ "$(get "/v1/search?q=vpn&session=%3C
 
 # --- rotation ---
 printf 'analytics_max_bytes = 4096\nanalytics_keep = 2\n' >>"$T/conf"
-kill -HUP "$SPID"
-sleep 0.5
+reload_wait "$SPID" "$T/server.log"
 i=0
 while [ $i -lt 60 ]; do
     curl -s -m 5 "$(S "/v1/search?q=rotation+test+$i")" >/dev/null
