@@ -44,7 +44,9 @@ static int add(kb_termset *s, const char *pfx, const char *t, size_t len)
     }
     if (*pfx == '\x02')
         s->nprefix++;
-    else if (!*pfx && len) {
+    /* A word can match a whole term or a prefix (never empty): their first
+     * bytes. */
+    if ((!*pfx || *pfx == '\x02') && len) {
         unsigned char c = (unsigned char)*t;
         s->first[c >> 6] |= (uint64_t)1 << (c & 63);
     }

@@ -15,7 +15,7 @@ typedef struct kb_termset {
     size_t *len;
     size_t n, cap, nprefix;
     uint64_t filter[4];
-    uint64_t first[4]; /* first bytes of the whole terms */
+    uint64_t first[4]; /* first bytes of the whole terms and prefixes */
 } kb_termset;
 
 #define KB_TERMSET_INIT                                                        \

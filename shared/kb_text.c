@@ -426,8 +426,10 @@ typedef struct {
     kb_stemmer *st;
     const char *text;
     uint32_t pos;
-    const uint64_t *first;   /* stem only words starting so (or NULL: all) */
+    const uint64_t *first;   /* words starting otherwise cannot be sought
+                                (or NULL: every word may be) */
     const kb_sought *sought; /* or NULL */
+    uint32_t empty;          /* an empty string in the pool, with first */
 } an_state;
 
 static int emit_word(an_state *a, size_t start, size_t end)
@@ -440,6 +442,23 @@ static int emit_word(an_state *a, size_t start, size_t end)
 
     for (size_t i = start; i < end && ascii; i++)
         ascii = (unsigned char)a->text[i] < 0x80;
+    unsigned char f = (unsigned char)a->text[start];
+    f = f >= 'A' && f <= 'Z' ? (unsigned char)(f + 32) : f;
+    if (a->first && ascii && wlen <= MAX_WORD &&
+        !((a->first[f >> 6] >> (f & 63)) & 1)) {
+        /* No stem or prefix sought starts so: the word's span and
+         * position alone, which excerpts snap to. */
+        kb_token *k = tok_new(a->t);
+        if (!k)
+            return KB_ENOMEM;
+        k->kind = KB_TOK_WORD;
+        k->start = (uint32_t)start;
+        k->end = (uint32_t)end;
+        k->pos = a->pos++;
+        k->word = k->term = a->empty;
+        k->wlen = k->tlen = 0;
+        return KB_OK;
+    }
     if (ascii && wlen <= MAX_WORD) {
         for (size_t i = 0; i < wlen; i++) {
             char c = a->text[start + i];
@@ -566,7 +585,10 @@ static int analyse(kb_tokens *out, const char *text, size_t len, kb_stemmer *st,
                   text,
                   firstpos ? firstpos : 1,
                   sought && st && st->ends_only ? sought->first : NULL,
-                  sought};
+                  sought,
+                  0};
+    if (a.first && pool_add(out, "", 0, &a.empty) != KB_OK)
+        return kb_fail(errmsg, KB_ENOMEM, "out of memory");
     size_t *off = NULL, offcap = 0, nrun = 0; /* current CJK run */
     size_t wstart = 0;
     int inword = 0, rc = KB_OK;

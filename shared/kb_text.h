@@ -72,11 +72,13 @@ int kb_analyse(kb_tokens *out, const char *text, size_t len, kb_stemmer *st,
 
 /* What kb_analyse_for is looking for, so that it can skip the rest. */
 typedef struct kb_sought {
-    /* A word whose first byte is ASCII and not set here (a bit per byte
-     * value: the first bytes of the whole terms sought) keeps its unstemmed
-     * form as its term, as no stem of it can be sought. Applied with
-     * stemmers that change a word's ending alone (English and the other
-     * Western European ones); others stem every word. */
+    /* A word in ASCII whose first byte (lower-cased) is not set here (a
+     * bit per byte value: the first bytes of the whole terms and of the
+     * prefixes sought) can match nothing: its token keeps its span and
+     * position, with an empty word and term, and it is not stemmed.
+     * Applied with stemmers that change a word's ending alone (English and
+     * the other Western European ones); with others every word is made in
+     * full. */
     uint64_t first[4];
     /* Keep this Chinese/Japanese/Korean token (kind KB_TOK_CJK1 or _CJK2,
      * its normalised term)? Tokens it turns down are not made. NULL: all. */

@@ -657,6 +657,27 @@ static void test_search__marks_found_once_cut_to_several_lengths(void)
     kb_termset_free(&ts);
 }
 
+/* A word being typed marks the words it begins, though no whole term
+ * sought starts with its letter (excerpts leave such words unread). */
+static void test_search__marks_words_a_typed_prefix_begins(void)
+{
+    const char *text = "Restart the Connection Manager, then reconnect; "
+                       "connections drop when the printer sleeps.";
+    kb_termset ts = KB_TERMSET_INIT;
+    kb_stemmer *st = kb_stemmer_for("en");
+    kb_termset_add(&ts, "printer", 7);
+    kb_termset_add_prefix(&ts, "conn", 4);
+    char *out = NULL;
+    CHECK_RC(kb_snippet(&out, text, strlen(text), &ts, st, 4096), KB_OK);
+    CHECK(out && strstr(out, "<mark>Connection</mark> Manager"));
+    CHECK(out && strstr(out, "<mark>connections</mark> drop"));
+    CHECK(out && strstr(out, "<mark>printer</mark>"));
+    CHECK(out && !strstr(out, "<mark>reconnect"));
+    CHECK(out && !strstr(out, "<mark>Restart"));
+    kb_free(out);
+    kb_termset_free(&ts);
+}
+
 /* --- facets, paging --- */
 
 static json_int_t facet(const json_t *r, const char *name, const char *v)
@@ -1461,6 +1482,7 @@ int main(void)
     RUN(test_search__snippets_can_be_turned_off);
     RUN(test_search__snippet_window_centres_on_a_late_match);
     RUN(test_search__marks_found_once_cut_to_several_lengths);
+    RUN(test_search__marks_words_a_typed_prefix_begins);
     RUN(test_search__facets_count_kinds_products_and_tags);
     RUN(test_search__facets_of_an_index_without_the_combined_slot);
     RUN(test_search__limit_and_offset_page_through_results);
