@@ -156,13 +156,15 @@ static json_t *scalar(scan *s)
 static json_t *array(scan *s)
 {
     json_t *a = json_array();
+    if (!a)
+        return NULL;
     s->p++; /* [ */
     skip_ws(s);
     if (s->p < s->end && *s->p == ']') {
         s->p++;
         return a;
     }
-    while (a) {
+    for (;;) {
         json_t *v = scalar(s);
         if (!v || json_array_append_new(a, v)) {
             json_decref(a);
@@ -180,7 +182,6 @@ static json_t *array(scan *s)
         s->p++;
         skip_ws(s);
     }
-    return NULL;
 }
 
 json_t *kb_doc_head_read(const char *data, size_t len)
