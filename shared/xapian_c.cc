@@ -22,6 +22,18 @@ extern "C" {
 
 struct kb_cluster;
 struct kb_slot;
+// A document of an article: its id and length, and in a query's list the
+// article it is counted for.
+struct kb_artdoc {
+    Xapian::docid id;
+    Xapian::termcount len;
+    size_t g;
+    bool operator<(const kb_artdoc &o) const
+    {
+        return id < o.id || (id == o.id && g < o.g);
+    }
+};
+
 struct kb_xdb {
     Xapian::Database *rep;            // == wdb when writable; the live
                                       // shards combined for a set
@@ -35,9 +47,10 @@ struct kb_xdb {
     // applied once per word at commit, as Xapian looks each word up in a
     // sorted map and then on disk on every call.
     std::unordered_map<std::string, long long> spell;
-    // Each article's documents, as the listing by article reads them, for
-    // a read-only database at one revision (see article_docs).
-    std::unordered_map<std::string, std::vector<Xapian::docid>> articles{};
+    // Each article's documents and their lengths, as the listing by
+    // article reads them, for a read-only database at one revision (see
+    // article_docs).
+    std::unordered_map<std::string, std::vector<kb_artdoc>> articles{};
     size_t article_docs_held = 0;
     std::string articles_of{}; // the database's uuid and revision
 };
@@ -674,7 +687,7 @@ int kb_xdb_avlength(kb_xdb *db, double *out, char **errmsg)
     KB_RETRY(db, errmsg, { *out = db->rep->get_avlength(); })
 }
 
-// A read-only database keeps each article's list of documents while its
+// A read-only database keeps each article's documents and lengths while its
 // revision lasts: an article's list is a posting list of its own, read
 // from the top of the B-tree, and the articles a portal's questions land
 // on come back question after question. At most this many documents held,
@@ -704,34 +717,33 @@ static bool articles_current(kb_xdb *db)
 }
 
 // Append the documents indexed under the article term gt, in docid order,
-// to docs as group g's.
+// to docs as group g's, with their lengths.
 static void article_docs(kb_xdb *db, const std::string &gt, bool keep,
-                         size_t g,
-                         std::vector<std::pair<Xapian::docid, size_t>> &docs)
+                         size_t g, std::vector<kb_artdoc> &docs)
 {
-    const std::vector<Xapian::docid> *ids = nullptr;
-    std::vector<Xapian::docid> read;
+    const std::vector<kb_artdoc> *have = nullptr;
+    std::vector<kb_artdoc> read;
     if (keep) {
         auto it = db->articles.find(gt);
         if (it != db->articles.end())
-            ids = &it->second;
+            have = &it->second;
     }
-    if (!ids) {
+    if (!have) {
         for (Xapian::PostingIterator p = db->rep->postlist_begin(gt);
              p != db->rep->postlist_end(gt); ++p)
-            read.push_back(*p);
-        ids = &read;
+            read.push_back({*p, p.get_doclength(), 0});
+        have = &read;
         if (keep) {
             if (db->article_docs_held + read.size() + 8 > kArticleDocsMax) {
                 db->articles.clear();
                 db->article_docs_held = 0;
             }
             db->article_docs_held += read.size() + 8;
-            ids = &db->articles.emplace(gt, std::move(read)).first->second;
+            have = &db->articles.emplace(gt, std::move(read)).first->second;
         }
     }
-    for (Xapian::docid d : *ids)
-        docs.emplace_back(d, g);
+    for (const kb_artdoc &d : *have)
+        docs.push_back({d.id, d.len, g});
 }
 
 int kb_xdb_group_stats(kb_xdb *db, const kb_xstr *groups, size_t ngroups,
@@ -745,19 +757,39 @@ int kb_xdb_group_stats(kb_xdb *db, const kb_xstr *groups, size_t ngroups,
     // Every group's documents in docid order, then one posting list cursor
     // per term walked along them: a term's postings are read once, skipping
     // ahead, whatever the number of groups.
-    std::vector<std::pair<Xapian::docid, size_t>> docs;
+    struct run {
+        Xapian::docid first;
+        size_t from, to;
+        bool operator<(const run &o) const { return first < o.first; }
+    };
+    std::vector<kb_artdoc> docs, sorted;
+    std::vector<run> runs;
     std::vector<char> skipped;
     KB_RETRY(db, errmsg, {
         docs.clear();
+        runs.clear();
         bool keep = articles_current(db);
         for (size_t g = 0; g < ngroups; g++) {
             ndocs[g] = 0;
             len[g] = 0;
             std::fill(wdf + g * nterms, wdf + (g + 1) * nterms, 0.0);
             std::string gt(groups[g].s, groups[g].n);
+            size_t from = docs.size();
             article_docs(db, gt, keep, g, docs);
+            if (docs.size() > from)
+                runs.push_back({docs[from].id, from, docs.size()});
         }
-        std::sort(docs.begin(), docs.end());
+        // An article's sections are mostly indexed one after another, so
+        // its documents' runs, placed by their first, usually leave the
+        // list in order without sorting the whole.
+        std::sort(runs.begin(), runs.end());
+        sorted.clear();
+        for (const run &r : runs)
+            sorted.insert(sorted.end(), docs.begin() + (long)r.from,
+                          docs.begin() + (long)r.to);
+        docs.swap(sorted);
+        if (!std::is_sorted(docs.begin(), docs.end()))
+            std::sort(docs.begin(), docs.end());
         skipped.assign(docs.size(), 0);
         // Along the term's postings: where one lands past a document, the
         // documents before it are passed over by binary search, so a rare
@@ -768,18 +800,18 @@ int kb_xdb_group_stats(kb_xdb *db, const kb_xstr *groups, size_t ngroups,
             Xapian::PostingIterator end = db->rep->postlist_end(term);
             size_t i = 0;
             while (i < docs.size() && p != end) {
-                p.skip_to(docs[i].first);
+                p.skip_to(docs[i].id);
                 if (p == end)
                     break;
                 Xapian::docid at = *p;
-                if (at == docs[i].first) {
+                if (at == docs[i].id) {
                     if (!skipped[i])
                         on_hit(i, p.get_wdf());
                     i++;
                     continue;
                 }
                 i = std::lower_bound(docs.begin() + i, docs.end(),
-                                     std::make_pair(at, size_t(0))) -
+                                     kb_artdoc{at, 0, 0}) -
                     docs.begin();
             }
         };
@@ -787,13 +819,13 @@ int kb_xdb_group_stats(kb_xdb *db, const kb_xstr *groups, size_t ngroups,
             walk(skip[s], [&](size_t i, Xapian::termcount) { skipped[i] = 1; });
         for (size_t t = 0; t < nterms; t++)
             walk(terms[t], [&](size_t i, Xapian::termcount f) {
-                double *w = &wdf[docs[i].second * nterms + t];
+                double *w = &wdf[docs[i].g * nterms + t];
                 *w = maxof && maxof[t] ? std::max(*w, (double)f) : *w + f;
             });
         for (size_t i = 0; i < docs.size(); i++)
             if (!skipped[i]) {
-                ndocs[docs[i].second]++;
-                len[docs[i].second] += db->rep->get_doclength(docs[i].first);
+                ndocs[docs[i].g]++;
+                len[docs[i].g] += docs[i].len;
             }
     })
 }

@@ -767,6 +767,7 @@ static int cmd_lat_kb(int argc, char **argv)
         die("config: %s", msg);
     if (kb_config_prepare(&cfg, &msg) != KB_OK) /* as the server does */
         die("thesaurus: %s", msg);
+    kb_text_prepare(); /* so does the Chinese fold table: not in a query */
     qset qs = load_queries(argv[2]);
     long n = parse_long(argv[3], 1, 10000000);
     double secs = (double)parse_long(argv[4], 1, 3600);

@@ -954,6 +954,39 @@ static void test_xapian__group_stats_add_up_a_groups_documents(void)
     kb_xdb_close(db);
 }
 
+/* Groups whose documents interleave and overlap ("the": vpn and wifi;
+ * "paper": printer; "vpn": vpn and printer) add up the same from a
+ * writer, which reads every list, as from a reader, which keeps them with
+ * their lengths: the first time and from what it kept. */
+static void test_xapian__group_stats_of_interleaved_groups(void)
+{
+    char path[128];
+    kb_xdb *w = corpus_db(path, sizeof path), *r = NULL;
+    const kb_xstr groups[] = {{"the", 3}, {"paper", 5}, {"vpn", 3}};
+    const kb_xstr terms[] = {{"vpn", 3}, {"paper", 5}, {"guest", 5}};
+    const uint32_t want_nd[] = {2, 1, 2};
+    const double want_len[] = {8 + 6, 5, 8 + 5};
+    const double want_wdf[] = {3, 0, 1, 1, 1, 0, 4, 1, 0};
+    CHECK(w != NULL);
+    if (!w)
+        return;
+    CHECK_RC(kb_xdb_open(&r, path, KB_XDB_READ, NULL), KB_OK);
+    kb_xdb *from[] = {w, r, r};
+    for (int k = 0; k < 3 && r; k++) {
+        uint32_t nd[3];
+        double len[3], wdf[9];
+        CHECK_RC(kb_xdb_group_stats(from[k], groups, 3, terms, 3, NULL, NULL, 0,
+                                    nd, len, wdf, NULL),
+                 KB_OK);
+        for (int g = 0; g < 3; g++)
+            CHECK(nd[g] == want_nd[g] && len[g] == want_len[g]);
+        for (int i = 0; i < 9; i++)
+            CHECK(wdf[i] == want_wdf[i]);
+    }
+    kb_xdb_close(r);
+    kb_xdb_close(w);
+}
+
 /* A reader keeps each article's documents while its revision lasts: a
  * section added and committed is counted once the reader reopens, and not
  * before (the reader answers from one revision); a section taken away is
@@ -1194,6 +1227,7 @@ int main(void)
     RUN(test_xapian__collapse_keeps_one_hit_per_value);
     RUN(test_xapian__scaled_query_multiplies_weights);
     RUN(test_xapian__group_stats_add_up_a_groups_documents);
+    RUN(test_xapian__group_stats_of_interleaved_groups);
     RUN(test_xapian__group_stats_follow_the_readers_revision);
     RUN(test_xapian__query_terms_lists_every_leaf_and_its_synonym);
     RUN(test_xapian__a_reader_sees_new_commits_after_reopen);
