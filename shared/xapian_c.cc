@@ -53,6 +53,13 @@ struct kb_xdb {
     std::unordered_map<std::string, std::vector<kb_artdoc>> articles{};
     size_t article_docs_held = 0;
     std::string articles_of{}; // the database's uuid and revision
+    // The same database's documents' facet values, as searches come upon
+    // them (see FacetSpy): facet_of[docid] is 0 where not read yet, 1 for
+    // none, else 2 + the value's place in facet_values.
+    std::vector<uint16_t> facet_of{};
+    std::vector<std::string> facet_values{};
+    std::unordered_map<std::string, uint16_t> facet_index{};
+    Xapian::valueno facet_slot = Xapian::BAD_VALUENO;
 };
 
 // One shard of a set: a local folder or a remote xapian-tcpsrv.
@@ -88,13 +95,89 @@ struct kb_xquery {
     Xapian::Query rep;
 };
 
+// Most documents a reader keeps facet values for (2 bytes each), and most
+// distinct values it keeps.
+static const Xapian::docid kFacetDocsMax = 1 << 22;
+static const size_t kFacetValuesMax = 65000;
+
+// Counts the values of db's facet slot over the documents the matcher
+// examines, as Xapian's ValueCountMatchSpy does (a document without one
+// is not counted), but each document's value is read from its value
+// chunk, found from the top of the B-tree, once per revision of a
+// read-only database: the documents portal questions land on come back
+// question after question, and the distinct values are few.
+class FacetSpy : public Xapian::MatchSpy {
+  public:
+    explicit FacetSpy(kb_xdb *d) : db(d) {}
+    void operator()(const Xapian::Document &doc, double) override
+    {
+        total++;
+        Xapian::docid did = doc.get_docid();
+        uint16_t id = did < db->facet_of.size() ? db->facet_of[did] : 0;
+        if (!id)
+            id = learn(did, doc);
+        if (id > 1) {
+            if (id - 2u >= counts.size())
+                counts.resize(id - 2u + 1);
+            counts[id - 2u]++;
+        }
+    }
+    // The values seen and their counts, in byte order, taken when the
+    // match ends: the database's values may be forgotten after it.
+    void finish()
+    {
+        values.assign(unkept.begin(), unkept.end());
+        for (size_t i = 0; i < counts.size(); i++)
+            if (counts[i])
+                values.emplace_back(db->facet_values[i], counts[i]);
+        std::sort(values.begin(), values.end());
+    }
+    Xapian::doccount total = 0;
+    std::vector<std::pair<std::string, Xapian::doccount>> values;
+
+  private:
+    // did's value read and kept; 0 where it could not be kept (it is then
+    // counted here).
+    uint16_t learn(Xapian::docid did, const Xapian::Document &doc)
+    {
+        std::string v = doc.get_value(db->facet_slot);
+        uint16_t id = 1;
+        if (!v.empty()) {
+            auto it = db->facet_index.find(v);
+            if (it != db->facet_index.end()) {
+                id = it->second;
+            } else if (db->facet_values.size() < kFacetValuesMax) {
+                id = static_cast<uint16_t>(db->facet_values.size() + 2);
+                db->facet_values.push_back(v);
+                db->facet_index.emplace(v, id);
+            } else {
+                ++unkept[v];
+                return 0;
+            }
+        }
+        if (did < kFacetDocsMax) {
+            if (did >= db->facet_of.size())
+                db->facet_of.resize(
+                    std::min<size_t>(kFacetDocsMax,
+                                     std::max<size_t>(did + 1, 2 * db->facet_of.size())));
+            db->facet_of[did] = id;
+        }
+        return id;
+    }
+    kb_xdb *db;
+    std::vector<Xapian::doccount> counts; // by place in facet_values
+    std::map<std::string, Xapian::doccount> unkept;
+};
+
 struct kb_xmset {
     Xapian::Enquire enq;
     Xapian::MSet mset;
     std::vector<std::string> data;
     std::vector<bool> have;
-    // Built-in spies only: a remote shard must be able to run them.
+    // A facet slot's counts: a FacetSpy for a read-only database's own
+    // slot, else Xapian's, which a remote shard can run.
     std::vector<std::unique_ptr<Xapian::ValueCountMatchSpy>> spies;
+    std::vector<std::unique_ptr<FacetSpy>> own_spies;
     kb_xdb *db;
     std::vector<uint32_t> live; // shard number of each sub-database
     // Every hit's value in slot vslot (-1: none read yet), see hit_values;
@@ -694,7 +777,8 @@ int kb_xdb_avlength(kb_xdb *db, double *out, char **errmsg)
 // an article counting 8 more for its own keeping (a few MB per reader).
 static const size_t kArticleDocsMax = 100000;
 
-// True when db may keep article lists; forgets them if db has moved on.
+// True when db may keep article lists and facet values; forgets them if db
+// has moved on.
 static bool articles_current(kb_xdb *db)
 {
     if (db->wdb || db->cl || db->slot)
@@ -712,6 +796,10 @@ static bool articles_current(kb_xdb *db)
         db->articles.clear();
         db->article_docs_held = 0;
         db->articles_of = now;
+        db->facet_of.clear();
+        db->facet_values.clear();
+        db->facet_index.clear();
+        db->facet_slot = Xapian::BAD_VALUENO;
     }
     return true;
 }
@@ -1167,13 +1255,28 @@ int kb_xdb_search(kb_xmset **out, kb_xdb *db, const kb_xquery *q,
                 if (o->collapse_slot >= 0)
                     ms->enq.set_collapse_key(
                         static_cast<Xapian::valueno>(o->collapse_slot));
+                bool keep = o->nfacets && articles_current(db);
                 for (int i = 0; i < o->nfacets; i++) {
-                    ms->spies.emplace_back(
-                        new Xapian::ValueCountMatchSpy(o->facet_slots[i]));
-                    ms->enq.add_matchspy(ms->spies.back().get());
+                    auto slot =
+                        static_cast<Xapian::valueno>(o->facet_slots[i]);
+                    if (keep && db->facet_slot == Xapian::BAD_VALUENO)
+                        db->facet_slot = slot;
+                    if (keep && db->facet_slot == slot) {
+                        ms->own_spies.emplace_back(new FacetSpy(db));
+                        ms->spies.emplace_back(nullptr);
+                        ms->enq.add_matchspy(ms->own_spies.back().get());
+                    } else {
+                        ms->own_spies.emplace_back(nullptr);
+                        ms->spies.emplace_back(
+                            new Xapian::ValueCountMatchSpy(slot));
+                        ms->enq.add_matchspy(ms->spies.back().get());
+                    }
                 }
                 ms->mset = ms->enq.get_mset(o->first, o->maxitems,
                                             o->checkatleast);
+                for (auto &own : ms->own_spies)
+                    if (own)
+                        own->finish();
                 ms->data.resize(ms->mset.size());
                 ms->have.assign(ms->mset.size(), false);
                 if (db->cl) { // what this answer lacks
@@ -1369,6 +1472,15 @@ int kb_xmset_facet_values(const kb_xmset *ms, int k, kb_xterm_fn fn,
     KB_ASSERT_ARG(ms && fn && seen && k >= 0 &&
                   (size_t)k < ms->spies.size());
     try {
+        if (const FacetSpy *own = ms->own_spies[k].get()) {
+            *seen = static_cast<uint32_t>(own->total);
+            for (const auto &v : own->values) {
+                int r = fn(ctx, v.first.data(), v.first.size(), v.second);
+                if (r)
+                    return r;
+            }
+            return KB_OK;
+        }
         const Xapian::ValueCountMatchSpy &spy = *ms->spies[k];
         *seen = static_cast<uint32_t>(spy.get_total());
         for (Xapian::TermIterator t = spy.values_begin(); t != spy.values_end();

@@ -877,6 +877,73 @@ static void test_xapian__facet_values_count_each_stored_value(void)
     kb_xdb_close(db);
 }
 
+/* Facet counts of a match-all search on db: kinds (slot 0) into *k and
+ * tags (slot 3) into *t. */
+static int facet_search(kb_xdb *db, facets *k, facets *t, uint32_t *seen)
+{
+    kb_xmset *ms = NULL;
+    kb_xsearch_opts o = KB_XSEARCH_OPTS_INIT;
+    kb_xquery *q = kb_xquery_match_all();
+    uint32_t seen_t = 0;
+    memset(k, 0, sizeof *k);
+    memset(t, 0, sizeof *t);
+    o.maxitems = 1;
+    o.checkatleast = 100;
+    o.nfacets = 2;
+    o.facet_slots[0] = 0;
+    o.facet_slots[1] = 3;
+    int rc = q ? kb_xdb_search(&ms, db, q, &o, NULL) : KB_ENOMEM;
+    if (rc == KB_OK)
+        rc = kb_xmset_facet_values(ms, 0, collect_facet, k, seen);
+    if (rc == KB_OK)
+        rc = kb_xmset_facet_values(ms, 1, collect_facet, t, &seen_t);
+    kb_xmset_free(ms);
+    kb_xquery_free(q);
+    return rc;
+}
+
+/* A reader keeps its documents' values of the first facet slot while its
+ * revision lasts: its counts are the writer's (which reads every value),
+ * the first time and from what it kept, in the same byte order, and they
+ * follow a document whose kind changed once the reader reopens. */
+static void test_xapian__facet_counts_of_a_reader_follow_its_revision(void)
+{
+    char path[128];
+    kb_xdb *w = corpus_db(path, sizeof path), *r = NULL;
+    facets wk, wt, rk, rt;
+    uint32_t ws = 0, rs = 0;
+    CHECK(w != NULL);
+    if (!w)
+        return;
+    CHECK_RC(kb_xdb_open(&r, path, KB_XDB_READ, NULL), KB_OK);
+    CHECK_RC(facet_search(w, &wk, &wt, &ws), KB_OK);
+    CHECK(ws == 4 && wk.n == 3 && wt.n == 3);
+    for (int round = 0; round < 2 && r; round++) {
+        CHECK_RC(facet_search(r, &rk, &rt, &rs), KB_OK);
+        CHECK(rs == ws);
+        CHECK(memcmp(&rk, &wk, sizeof rk) == 0);
+        CHECK(memcmp(&rt, &wt, sizeof rt) == 0);
+    }
+    CHECK(strcmp(rk.items[0], "faq") == 0 && rk.counts[0] == 2);
+    /* The vpn answer becomes a manual. */
+    CHECK_RC(kb_xdb_begin(w, NULL), KB_OK);
+    CHECK_RC(put_doc(w, "vpn", "vpn vpn vpn disconnects when the laptop sleeps",
+                     "manual", "vpn\x1fnetwork"),
+             KB_OK);
+    CHECK_RC(kb_xdb_commit(w, NULL), KB_OK);
+    if (r) {
+        CHECK_RC(facet_search(r, &rk, &rt, &rs), KB_OK);
+        CHECK(facet_count(&rk, "faq") == 2); /* its revision, until reopened */
+        CHECK_RC(kb_xdb_reopen(r, NULL), KB_OK);
+        CHECK_RC(facet_search(r, &rk, &rt, &rs), KB_OK);
+        CHECK(facet_count(&rk, "faq") == 1);
+        CHECK(facet_count(&rk, "manual") == 2);
+        CHECK(facet_count(&rk, "ticket") == 1);
+    }
+    kb_xdb_close(r);
+    kb_xdb_close(w);
+}
+
 static void test_xapian__collapse_keeps_one_hit_per_value(void)
 {
     char path[128];
@@ -1226,6 +1293,7 @@ int main(void)
     RUN(test_xapian__facet_values_count_each_stored_value);
     RUN(test_xapian__collapse_keeps_one_hit_per_value);
     RUN(test_xapian__scaled_query_multiplies_weights);
+    RUN(test_xapian__facet_counts_of_a_reader_follow_its_revision);
     RUN(test_xapian__group_stats_add_up_a_groups_documents);
     RUN(test_xapian__group_stats_of_interleaved_groups);
     RUN(test_xapian__group_stats_follow_the_readers_revision);
