@@ -13,6 +13,8 @@
 # tests/security/README.md.
 BIN=${BIN:-bin}
 CC=${CC:-cc}
+# For reload_wait; this suite's checks and clean-up are its own, below.
+. "$(dirname "$0")/../lib.sh"
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 2
 
@@ -212,19 +214,6 @@ stop() {
     fi
     wait "$1"
 }
-# reload PID LOG: SIGHUP, then wait (5 s at most) for the reload line.
-reload() {
-    before=$(grep -c 'configuration and keys reloaded' "$2")
-    kill -HUP "$1"
-    i=0
-    while [ $i -lt 50 ]; do
-        now=$(grep -c 'configuration and keys reloaded' "$2")
-        [ "$now" -gt "$before" ] && return 0
-        sleep 0.1
-        i=$((i + 1))
-    done
-    return 1
-}
 
 conf "$tmp/a.conf" ""
 audit=$tmp/audit.log
@@ -255,7 +244,7 @@ echo "# personal data in responses"
 run pii
 
 echo "# SIGHUP and the audit log given on the command line"
-check "SIGHUP reloads the configuration" reload "$a_pid" "$tmp/a.log"
+check "SIGHUP reloads the configuration" reload_wait "$a_pid" "$tmp/a.log"
 n1=$(wc -l <"$audit")
 "$canary" req --port "$a_port" --as wrong --method GET \
     --path '/v1/search?q=printer' --want 401 >/dev/null 2>&1
@@ -268,7 +257,7 @@ check "a refusal after SIGHUP is still audited (the --audit-log of the command l
 # reopens it and the rest of the proof is audited either way.
 a_conf="audit_log = $audit"
 conf "$tmp/a.conf" "$a_conf"
-check "SIGHUP with audit_log in the configuration" reload "$a_pid" "$tmp/a.log"
+check "SIGHUP with audit_log in the configuration" reload_wait "$a_pid" "$tmp/a.log"
 "$canary" req --port "$a_port" --as wrong --method GET \
     --path '/v1/search?q=printer' --want 401 --expect "$expect" >/dev/null 2>&1
 n3=$(wc -l <"$audit")
@@ -279,7 +268,7 @@ echo "# keys: every keyed route refuses a missing, a wrong and a revoked key"
 run keys
 write_keys new
 check "SIGHUP reloads the keys file without the old key and with a new one" \
-    reload "$a_pid" "$tmp/a.log"
+    reload_wait "$a_pid" "$tmp/a.log"
 run keys --as after
 
 echo "# rate limits: rate 5/s, burst 5 by SIGHUP, then off again"
@@ -288,10 +277,10 @@ rate_limit = 5
 rate_burst = 5
 key_rate_limit = 5
 key_rate_burst = 5"
-check "SIGHUP turns the rate limits on" reload "$a_pid" "$tmp/a.log"
+check "SIGHUP turns the rate limits on" reload_wait "$a_pid" "$tmp/a.log"
 run burst
 conf "$tmp/a.conf" "$a_conf"
-check "SIGHUP turns them off again" reload "$a_pid" "$tmp/a.log"
+check "SIGHUP turns them off again" reload_wait "$a_pid" "$tmp/a.log"
 
 echo "# the audit log"
 run audit --audit "$audit"
