@@ -1559,7 +1559,7 @@ static int group_order(kb_xdb *db, const kb_config *cfg, const kb_xquery *q,
     double utf[GROUP_TERMS] = {0};
     for (size_t t = 0; rc == KB_OK && t < gt.n; t++) {
         uint32_t tf = 0;
-        rc = kb_xdb_termfreq(db, gt.v[t].s, gt.v[t].n, &tf, errmsg);
+        rc = kb_xmset_termfreq(ms, gt.v[t].s, gt.v[t].n, &tf, errmsg);
         double *u = &utf[gt.unit[t]];
         *u = total ? *u + tf - *u * tf / total : 0;
     }

@@ -1319,6 +1319,17 @@ double kb_xmset_weight(const kb_xmset *ms, uint32_t i)
     return i < ms->mset.size() ? ms->mset[i].get_weight() : 0.0;
 }
 
+int kb_xmset_termfreq(const kb_xmset *ms, const char *term, size_t tlen,
+                      uint32_t *out, char **errmsg)
+{
+    KB_ASSERT_ARG(ms && term && out);
+    try {
+        *out = ms->mset.get_termfreq(std::string(term, tlen));
+        return KB_OK;
+    }
+    KB_CATCH(errmsg)
+}
+
 int kb_xmset_data(kb_xmset *ms, uint32_t i, const char **data, size_t *len,
                   char **errmsg)
 {

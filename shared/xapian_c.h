@@ -300,6 +300,10 @@ uint32_t kb_xmset_size(const kb_xmset *ms);
 uint32_t kb_xmset_estimated(const kb_xmset *ms);
 uint32_t kb_xmset_docid(const kb_xmset *ms, uint32_t i);
 double kb_xmset_weight(const kb_xmset *ms, uint32_t i);
+/* A term's document frequency: the statistic the search used where the
+ * term was in its query (no lookup), else the database's. */
+int kb_xmset_termfreq(const kb_xmset *ms, const char *term, size_t tlen,
+                      uint32_t *out, char **errmsg);
 /* The data of hit i: borrowed, valid until the mset is freed. */
 int kb_xmset_data(kb_xmset *ms, uint32_t i, const char **data, size_t *len,
                   char **errmsg);

@@ -1021,6 +1021,32 @@ static void test_xapian__group_stats_add_up_a_groups_documents(void)
     kb_xdb_close(db);
 }
 
+/* A term's frequency from a search's answer is the database's, whether
+ * the term was in the query (the match's own statistic) or not (looked
+ * up): "vpn" is in two documents, "network" in one, "nothing" in none. */
+static void test_xapian__mset_termfreq_is_the_databases(void)
+{
+    char path[128];
+    kb_xmset *ms = NULL;
+    kb_xsearch_opts o = KB_XSEARCH_OPTS_INIT;
+    kb_xdb *db = corpus_db(path, sizeof path);
+    kb_xquery *q = kb_xquery_term("vpn", 3, 1, 0);
+    uint32_t tf = 99, dtf = 0;
+    CHECK(db != NULL && q != NULL);
+    if (db && q && kb_xdb_search(&ms, db, q, &o, NULL) == KB_OK) {
+        CHECK_RC(kb_xmset_termfreq(ms, "vpn", 3, &tf, NULL), KB_OK);
+        CHECK_RC(kb_xdb_termfreq(db, "vpn", 3, &dtf, NULL), KB_OK);
+        CHECK(tf == 2 && dtf == 2);
+        CHECK_RC(kb_xmset_termfreq(ms, "network", 7, &tf, NULL), KB_OK);
+        CHECK(tf == 1);
+        CHECK_RC(kb_xmset_termfreq(ms, "nothing", 7, &tf, NULL), KB_OK);
+        CHECK(tf == 0);
+    }
+    kb_xmset_free(ms);
+    kb_xquery_free(q);
+    kb_xdb_close(db);
+}
+
 /* Groups whose documents interleave and overlap ("the": vpn and wifi;
  * "paper": printer; "vpn": vpn and printer) add up the same from a
  * writer, which reads every list, as from a reader, which keeps them with
@@ -1296,6 +1322,7 @@ int main(void)
     RUN(test_xapian__facet_counts_of_a_reader_follow_its_revision);
     RUN(test_xapian__group_stats_add_up_a_groups_documents);
     RUN(test_xapian__group_stats_of_interleaved_groups);
+    RUN(test_xapian__mset_termfreq_is_the_databases);
     RUN(test_xapian__group_stats_follow_the_readers_revision);
     RUN(test_xapian__query_terms_lists_every_leaf_and_its_synonym);
     RUN(test_xapian__a_reader_sees_new_commits_after_reopen);
