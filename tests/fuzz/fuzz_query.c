@@ -39,6 +39,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             o.q = q;
             o.audience = (kb_audience)aud;
             o.partial = partial;
+            o.group = (aud + partial) & 1; /* half by article, as the page */
             o.spelling = 1;
             if (kb_search(&res, db, cfg, &o, &msg) == 0) {
                 char *s = json_dumps(res, JSON_COMPACT);
