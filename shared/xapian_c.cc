@@ -60,6 +60,13 @@ struct kb_xdb {
     std::vector<std::string> facet_values{};
     std::unordered_map<std::string, uint16_t> facet_index{};
     Xapian::valueno facet_slot = Xapian::BAD_VALUENO;
+    // And the hits' values of one more slot (the article each belongs to,
+    // see hit_values): hit_of[docid] is 0 where not read yet, else 1 + the
+    // value's place in hit_values ("" included).
+    std::vector<uint32_t> hit_of{};
+    std::vector<std::string> hit_values{};
+    std::unordered_map<std::string, uint32_t> hit_index{};
+    Xapian::valueno hit_slot = Xapian::BAD_VALUENO;
 };
 
 // One shard of a set: a local folder or a remote xapian-tcpsrv.
@@ -800,6 +807,10 @@ static bool articles_current(kb_xdb *db)
         db->facet_values.clear();
         db->facet_index.clear();
         db->facet_slot = Xapian::BAD_VALUENO;
+        db->hit_of.clear();
+        db->hit_values.clear();
+        db->hit_index.clear();
+        db->hit_slot = Xapian::BAD_VALUENO;
     }
     return true;
 }
@@ -1361,24 +1372,56 @@ int kb_xmset_data(kb_xmset *ms, uint32_t i, const char **data, size_t *len,
 // stream once in docid order: a document's own get_value finds its value
 // chunk from the top of the B-tree each time, which for a hundred hits was
 // most of a grouped search. False where the database has no value streams
-// (remote shards): the caller reads hit by hit.
+// (remote shards): the caller reads hit by hit. A read-only database keeps
+// the values of the first slot asked for while its revision lasts, as it
+// keeps facet values, and reads only the hits it has not seen.
 static bool hit_values(kb_xmset *ms, unsigned slot)
 {
+    kb_xdb *db = ms->db;
     size_t n = ms->mset.size();
-    std::vector<std::pair<Xapian::docid, size_t>> by_did(n);
-    for (size_t i = 0; i < n; i++)
-        by_did[i] = {*ms->mset[(Xapian::doccount)i], i};
-    std::sort(by_did.begin(), by_did.end());
+    bool keep = articles_current(db) &&
+                (db->hit_slot == Xapian::BAD_VALUENO || db->hit_slot == slot);
+    if (keep)
+        db->hit_slot = slot;
+    std::vector<std::pair<Xapian::docid, size_t>> by_did;
     std::vector<std::string> vals(n);
+    for (size_t i = 0; i < n; i++) {
+        Xapian::docid did = *ms->mset[(Xapian::doccount)i];
+        uint32_t id = keep && did < db->hit_of.size() ? db->hit_of[did] : 0;
+        if (id)
+            vals[i] = db->hit_values[id - 1];
+        else
+            by_did.push_back({did, i});
+    }
+    std::sort(by_did.begin(), by_did.end());
     try {
-        const Xapian::Database &d = *ms->db->rep;
-        Xapian::ValueIterator it = d.valuestream_begin(slot);
+        const Xapian::Database &d = *db->rep;
+        Xapian::ValueIterator it, end = d.valuestream_end(slot);
+        if (!by_did.empty())
+            it = d.valuestream_begin(slot);
         for (const auto &h : by_did) {
-            if (it == d.valuestream_end(slot))
-                break;
-            it.skip_to(h.first);
-            if (it != d.valuestream_end(slot) && it.get_docid() == h.first)
+            if (it != end)
+                it.skip_to(h.first);
+            if (it != end && it.get_docid() == h.first)
                 vals[h.second] = *it;
+            if (keep && h.first < kFacetDocsMax) {
+                const std::string &v = vals[h.second];
+                auto at = db->hit_index.find(v);
+                if (at == db->hit_index.end() &&
+                    db->hit_values.size() < kFacetDocsMax) {
+                    db->hit_values.push_back(v);
+                    at = db->hit_index
+                             .emplace(v, (uint32_t)db->hit_values.size())
+                             .first;
+                }
+                if (at == db->hit_index.end())
+                    continue;
+                if (h.first >= db->hit_of.size())
+                    db->hit_of.resize(std::min<size_t>(
+                        kFacetDocsMax,
+                        std::max<size_t>(h.first + 1, 2 * db->hit_of.size())));
+                db->hit_of[h.first] = at->second;
+            }
         }
     } catch (const Xapian::UnimplementedError &) {
         ms->no_stream = true;
