@@ -34,6 +34,46 @@ struct kb_artdoc {
     }
 };
 
+// One value slot's values of a read-only database's documents at one
+// revision, kept as searches come upon them: a document's id is 0 where
+// its value was not read yet, else 1 + the value's place in values (""
+// included). At most kKeepMax documents and distinct values (4 bytes a
+// document, each value once).
+static const size_t kKeepMax = 1 << 22;
+struct kb_keep {
+    Xapian::valueno slot = Xapian::BAD_VALUENO;
+    std::vector<uint32_t> of;
+    std::vector<std::string> values;
+    std::unordered_map<std::string, uint32_t> index;
+    uint32_t find(Xapian::docid did) const
+    {
+        return did < of.size() ? of[did] : 0;
+    }
+    const std::string &value(uint32_t id) const { return values[id - 1]; }
+    // did's value is v: its id, or 0 where no more values can be kept.
+    uint32_t keep(Xapian::docid did, const std::string &v)
+    {
+        auto at = index.find(v);
+        if (at == index.end()) {
+            if (values.size() >= kKeepMax)
+                return 0;
+            values.push_back(v);
+            at = index.emplace(v, (uint32_t)values.size()).first;
+        }
+        if (did < kKeepMax) {
+            if (did >= of.size())
+                of.resize(std::min<size_t>(
+                    kKeepMax, std::max<size_t>(did + 1, 2 * of.size())));
+            of[did] = at->second;
+        }
+        return at->second;
+    }
+    void clear()
+    {
+        *this = kb_keep();
+    }
+};
+
 struct kb_xdb {
     Xapian::Database *rep;            // == wdb when writable; the live
                                       // shards combined for a set
@@ -53,20 +93,10 @@ struct kb_xdb {
     std::unordered_map<std::string, std::vector<kb_artdoc>> articles{};
     size_t article_docs_held = 0;
     std::string articles_of{}; // the database's uuid and revision
-    // The same database's documents' facet values, as searches come upon
-    // them (see FacetSpy): facet_of[docid] is 0 where not read yet, 1 for
-    // none, else 2 + the value's place in facet_values.
-    std::vector<uint16_t> facet_of{};
-    std::vector<std::string> facet_values{};
-    std::unordered_map<std::string, uint16_t> facet_index{};
-    Xapian::valueno facet_slot = Xapian::BAD_VALUENO;
-    // And the hits' values of one more slot (the article each belongs to,
-    // see hit_values): hit_of[docid] is 0 where not read yet, else 1 + the
-    // value's place in hit_values ("" included).
-    std::vector<uint32_t> hit_of{};
-    std::vector<std::string> hit_values{};
-    std::unordered_map<std::string, uint32_t> hit_index{};
-    Xapian::valueno hit_slot = Xapian::BAD_VALUENO;
+    // The same database's facet values (see FacetSpy) and the values of
+    // one slot its hits are read for (the article each belongs to, see
+    // hit_values).
+    kb_keep facets{}, hits{};
 };
 
 // One shard of a set: a local folder or a remote xapian-tcpsrv.
@@ -102,11 +132,6 @@ struct kb_xquery {
     Xapian::Query rep;
 };
 
-// Most documents a reader keeps facet values for (2 bytes each), and most
-// distinct values it keeps.
-static const Xapian::docid kFacetDocsMax = 1 << 22;
-static const size_t kFacetValuesMax = 65000;
-
 // Counts the values of db's facet slot over the documents the matcher
 // examines, as Xapian's ValueCountMatchSpy does (a document without one
 // is not counted), but each document's value is read from its value
@@ -118,16 +143,23 @@ class FacetSpy : public Xapian::MatchSpy {
     explicit FacetSpy(kb_xdb *d) : db(d) {}
     void operator()(const Xapian::Document &doc, double) override
     {
+        kb_keep &k = db->facets;
         total++;
         Xapian::docid did = doc.get_docid();
-        uint16_t id = did < db->facet_of.size() ? db->facet_of[did] : 0;
-        if (!id)
-            id = learn(did, doc);
-        if (id > 1) {
-            if (id - 2u >= counts.size())
-                counts.resize(id - 2u + 1);
-            counts[id - 2u]++;
+        uint32_t id = k.find(did);
+        if (!id) {
+            std::string v = doc.get_value(k.slot);
+            if (!(id = k.keep(did, v))) {
+                if (!v.empty())
+                    ++unkept[v];
+                return;
+            }
         }
+        if (k.value(id).empty())
+            return;
+        if (id > counts.size())
+            counts.resize(id);
+        counts[id - 1]++;
     }
     // The values seen and their counts, in byte order, taken when the
     // match ends: the database's values may be forgotten after it.
@@ -136,43 +168,15 @@ class FacetSpy : public Xapian::MatchSpy {
         values.assign(unkept.begin(), unkept.end());
         for (size_t i = 0; i < counts.size(); i++)
             if (counts[i])
-                values.emplace_back(db->facet_values[i], counts[i]);
+                values.emplace_back(db->facets.values[i], counts[i]);
         std::sort(values.begin(), values.end());
     }
     Xapian::doccount total = 0;
     std::vector<std::pair<std::string, Xapian::doccount>> values;
 
   private:
-    // did's value read and kept; 0 where it could not be kept (it is then
-    // counted here).
-    uint16_t learn(Xapian::docid did, const Xapian::Document &doc)
-    {
-        std::string v = doc.get_value(db->facet_slot);
-        uint16_t id = 1;
-        if (!v.empty()) {
-            auto it = db->facet_index.find(v);
-            if (it != db->facet_index.end()) {
-                id = it->second;
-            } else if (db->facet_values.size() < kFacetValuesMax) {
-                id = static_cast<uint16_t>(db->facet_values.size() + 2);
-                db->facet_values.push_back(v);
-                db->facet_index.emplace(v, id);
-            } else {
-                ++unkept[v];
-                return 0;
-            }
-        }
-        if (did < kFacetDocsMax) {
-            if (did >= db->facet_of.size())
-                db->facet_of.resize(
-                    std::min<size_t>(kFacetDocsMax,
-                                     std::max<size_t>(did + 1, 2 * db->facet_of.size())));
-            db->facet_of[did] = id;
-        }
-        return id;
-    }
     kb_xdb *db;
-    std::vector<Xapian::doccount> counts; // by place in facet_values
+    std::vector<Xapian::doccount> counts; // by id - 1
     std::map<std::string, Xapian::doccount> unkept;
 };
 
@@ -803,14 +807,8 @@ static bool articles_current(kb_xdb *db)
         db->articles.clear();
         db->article_docs_held = 0;
         db->articles_of = now;
-        db->facet_of.clear();
-        db->facet_values.clear();
-        db->facet_index.clear();
-        db->facet_slot = Xapian::BAD_VALUENO;
-        db->hit_of.clear();
-        db->hit_values.clear();
-        db->hit_index.clear();
-        db->hit_slot = Xapian::BAD_VALUENO;
+        db->facets.clear();
+        db->hits.clear();
     }
     return true;
 }
@@ -1270,9 +1268,9 @@ int kb_xdb_search(kb_xmset **out, kb_xdb *db, const kb_xquery *q,
                 for (int i = 0; i < o->nfacets; i++) {
                     auto slot =
                         static_cast<Xapian::valueno>(o->facet_slots[i]);
-                    if (keep && db->facet_slot == Xapian::BAD_VALUENO)
-                        db->facet_slot = slot;
-                    if (keep && db->facet_slot == slot) {
+                    if (keep && db->facets.slot == Xapian::BAD_VALUENO)
+                        db->facets.slot = slot;
+                    if (keep && db->facets.slot == slot) {
                         ms->own_spies.emplace_back(new FacetSpy(db));
                         ms->spies.emplace_back(nullptr);
                         ms->enq.add_matchspy(ms->own_spies.back().get());
@@ -1379,17 +1377,18 @@ static bool hit_values(kb_xmset *ms, unsigned slot)
 {
     kb_xdb *db = ms->db;
     size_t n = ms->mset.size();
+    kb_keep &k = db->hits;
     bool keep = articles_current(db) &&
-                (db->hit_slot == Xapian::BAD_VALUENO || db->hit_slot == slot);
+                (k.slot == Xapian::BAD_VALUENO || k.slot == slot);
     if (keep)
-        db->hit_slot = slot;
+        k.slot = slot;
     std::vector<std::pair<Xapian::docid, size_t>> by_did;
     std::vector<std::string> vals(n);
     for (size_t i = 0; i < n; i++) {
         Xapian::docid did = *ms->mset[(Xapian::doccount)i];
-        uint32_t id = keep && did < db->hit_of.size() ? db->hit_of[did] : 0;
+        uint32_t id = keep ? k.find(did) : 0;
         if (id)
-            vals[i] = db->hit_values[id - 1];
+            vals[i] = k.value(id);
         else
             by_did.push_back({did, i});
     }
@@ -1404,24 +1403,8 @@ static bool hit_values(kb_xmset *ms, unsigned slot)
                 it.skip_to(h.first);
             if (it != end && it.get_docid() == h.first)
                 vals[h.second] = *it;
-            if (keep && h.first < kFacetDocsMax) {
-                const std::string &v = vals[h.second];
-                auto at = db->hit_index.find(v);
-                if (at == db->hit_index.end() &&
-                    db->hit_values.size() < kFacetDocsMax) {
-                    db->hit_values.push_back(v);
-                    at = db->hit_index
-                             .emplace(v, (uint32_t)db->hit_values.size())
-                             .first;
-                }
-                if (at == db->hit_index.end())
-                    continue;
-                if (h.first >= db->hit_of.size())
-                    db->hit_of.resize(std::min<size_t>(
-                        kFacetDocsMax,
-                        std::max<size_t>(h.first + 1, 2 * db->hit_of.size())));
-                db->hit_of[h.first] = at->second;
-            }
+            if (keep)
+                k.keep(h.first, vals[h.second]);
         }
     } catch (const Xapian::UnimplementedError &) {
         ms->no_stream = true;
