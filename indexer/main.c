@@ -580,10 +580,29 @@ static int open_writer(kb_xdb **w, const char *db, long wait_s, char **msg)
     return rc;
 }
 
+/* Whether folder db is one shard of a set: the folder above it is the
+ * set, whose dictionary holds the spelling words. */
+static int shard_of_set(const char *db)
+{
+    char *path = realpath(db, NULL);
+    int yes = 0;
+    if (path) {
+        char *slash = strrchr(path, '/');
+        if (slash && slash != path) {
+            *slash = '\0';
+            yes = kb_shard_is_set(path);
+        }
+        free(path);
+    }
+    return yes;
+}
+
 /* Rebuild every current document's postings from its stored version with
  * this build's analysis, batch documents per transaction: the versions
  * stay, and a crash keeps the batches committed before it (run it again to
- * finish). */
+ * finish). The spelling dictionary is made again from the same words in
+ * the last transaction: what an older analysis added is gone from it. A
+ * shard's words are in its set's dictionary, which is left as it is. */
 static int cmd_reanalyse(const char *db, long batch, long wait_s)
 {
     kb_xdb *w = NULL;
@@ -591,6 +610,7 @@ static int cmd_reanalyse(const char *db, long batch, long wait_s)
     char *msg = NULL;
     double t0 = now_s();
     long done = 0, skipped = 0, in_batch = 0;
+    kb_xspell *words = NULL;
     /* An index that is there: opening one to write would make it. */
     int rc = kb_xdb_open(&w, db, KB_XDB_READ, &msg);
     kb_xdb_close(w);
@@ -602,6 +622,8 @@ static int cmd_reanalyse(const char *db, long batch, long wait_s)
         return 2;
     }
     rc = open_writer(&w, db, wait_s, &msg);
+    if (rc == KB_OK && !shard_of_set(db) && !(words = kb_xspell_new()))
+        rc = KB_ENOMEM;
     if (rc == KB_OK)
         rc = kb_store_ids(w, &ids, &msg);
     if (rc == KB_OK)
@@ -613,7 +635,7 @@ static int cmd_reanalyse(const char *db, long batch, long wait_s)
         int one = 0;
         if (rc != KB_OK)
             break;
-        rc = kb_store_reanalyse(w, json_string_value(id), &one, &msg);
+        rc = kb_store_reanalyse(w, json_string_value(id), &one, words, &msg);
         done += one;
         skipped += rc == KB_OK && !one;
         if (rc == KB_OK && ++in_batch >= batch) {
@@ -623,6 +645,8 @@ static int cmd_reanalyse(const char *db, long batch, long wait_s)
             in_batch = 0;
         }
     }
+    if (rc == KB_OK && words)
+        rc = kb_xdb_spelling_set(w, words, &msg);
     if (rc == KB_OK)
         rc = kb_xdb_commit(w, &msg);
     else if (w)
@@ -630,15 +654,23 @@ static int cmd_reanalyse(const char *db, long batch, long wait_s)
     kb_xdb_close(w);
     json_decref(ids);
     if (rc != KB_OK) {
-        fprintf(stderr, "deskdex-index: reanalyse %s: %s (%ld documents "
-                        "rebuilt before it)\n",
+        fprintf(stderr,
+                "deskdex-index: reanalyse %s: %s (%ld documents "
+                "rebuilt before it)\n",
                 db, msg ? msg : kb_strerror(rc), done - in_batch);
         free(msg);
+        kb_xspell_free(words);
         return 2;
     }
     free(msg);
-    printf("{\"reanalysed\":%ld,\"archived\":%ld,\"seconds\":%.3f}\n", done,
-           skipped, now_s() - t0);
+    printf("{\"reanalysed\":%ld,\"archived\":%ld,\"spelling_words\":", done,
+           skipped);
+    if (words)
+        printf("%zu", kb_xspell_size(words));
+    else
+        printf("null");
+    printf(",\"seconds\":%.3f}\n", now_s() - t0);
+    kb_xspell_free(words);
     return 0;
 }
 
@@ -1035,7 +1067,8 @@ static void usage(FILE *f)
         "                   load; a running server follows\n"
         "  --reanalyse      rebuild every document's terms from its stored\n"
         "                   version with this build's analysis (after an\n"
-        "                   upgrade that changes it); versions are kept\n"
+        "                   upgrade that changes it), and the spelling\n"
+        "                   dictionary from the same words; versions are kept\n"
         "  --help, --version\n"
         "\n"
         "Exit status: 0 all good, 1 some records rejected, 2 fatal error.\n",

@@ -584,7 +584,8 @@ int kb_store_ids(kb_xdb *db, json_t **out, char **errmsg)
     return rc;
 }
 
-int kb_store_reanalyse(kb_xdb *w, const char *id, int *done, char **errmsg)
+int kb_store_reanalyse(kb_xdb *w, const char *id, int *done, kb_xspell *words,
+                       char **errmsg)
 {
     json_t *cur = NULL;
     int v = 0, rc = kb_store_current(w, id, &v, errmsg);
@@ -594,7 +595,12 @@ int kb_store_reanalyse(kb_xdb *w, const char *id, int *done, char **errmsg)
     if ((rc = kb_store_get(w, id, v, &cur, errmsg)) != KB_OK)
         return rc;
     if (strcmp(kb_doc_str(cur, "status"), "archived") != 0) {
-        rc = post(w, cur, NULL, errmsg);
+        wordlist l = {NULL, 0, 0};
+        rc = post(w, cur, words && spelled(cur) ? &l : NULL, errmsg);
+        words_unique(&l);
+        for (size_t i = 0; rc == KB_OK && i < l.n; i++)
+            rc = kb_xspell_add(words, l.v[i], strlen(l.v[i]));
+        words_free(&l);
         *done = rc == KB_OK;
     }
     json_decref(cur);

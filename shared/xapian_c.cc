@@ -14,6 +14,7 @@
 #include <new>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 extern "C" {
@@ -978,6 +979,100 @@ int kb_xdb_remove_spelling(kb_xdb *db, const char *w, size_t wlen,
         return KB_OK;
     }
     KB_CATCH(errmsg)
+}
+
+// A count of words that is to become the spelling dictionary.
+struct kb_xspell {
+    std::unordered_map<std::string, Xapian::termcount> n;
+};
+
+kb_xspell *kb_xspell_new(void)
+{
+    return new (std::nothrow) kb_xspell;
+}
+
+void kb_xspell_free(kb_xspell *s)
+{
+    delete s;
+}
+
+int kb_xspell_add(kb_xspell *s, const char *w, size_t wlen)
+{
+    KB_ASSERT_ARG(s && w);
+    try {
+        s->n[std::string(w, wlen)]++;
+        return KB_OK;
+    } catch (const std::bad_alloc &) {
+        return KB_ENOMEM;
+    }
+}
+
+size_t kb_xspell_size(const kb_xspell *s)
+{
+    return s ? s->n.size() : 0;
+}
+
+int kb_xdb_spelling_set(kb_xdb *db, const kb_xspell *s, char **errmsg)
+{
+    KB_ASSERT_ARG(s);
+    if (db && db->dict)
+        db = db->dict;
+    NEED_WRITER(db, errmsg);
+    try {
+        flush_spelling(db); // Xapian's list below then holds every change
+        std::unordered_map<std::string, long long> delta;
+        std::unordered_set<std::string> had;
+        for (Xapian::TermIterator i = db->wdb->spellings_begin();
+             i != db->wdb->spellings_end(); ++i) {
+            const std::string &w = *i;
+            auto at = s->n.find(w);
+            long long want = at == s->n.end() ? 0 : at->second;
+            if (want != (long long)i.get_termfreq())
+                delta[w] = want - (long long)i.get_termfreq();
+            if (at != s->n.end())
+                had.insert(w);
+        }
+        for (const auto &p : s->n)
+            if (!had.count(p.first))
+                delta[p.first] = p.second;
+        for (const auto &d : delta) // applied at commit, as every change
+            db->spell[d.first] += d.second;
+        if (!delta.empty())
+            db->touched = true;
+        return KB_OK;
+    }
+    KB_CATCH(errmsg)
+}
+
+typedef std::vector<std::pair<std::string, Xapian::termcount>> word_counts;
+
+static int read_spellings(kb_xdb *db, word_counts &all, char **errmsg)
+{
+    KB_RETRY(db, errmsg, {
+        all.clear();
+        for (Xapian::TermIterator i = db->rep->spellings_begin();
+             i != db->rep->spellings_end(); ++i)
+            all.emplace_back(*i, i.get_termfreq());
+    })
+}
+
+int kb_xdb_spelling_words(kb_xdb *db, kb_xword_fn fn, void *ctx,
+                          char **errmsg)
+{
+    KB_ASSERT_ARG(db && fn);
+    if (db->dict)
+        db = db->dict;
+    word_counts all;
+    try {
+        if (db->wdb)
+            flush_spelling(db);
+    }
+    KB_CATCH(errmsg)
+    int rc = read_spellings(db, all, errmsg);
+    for (size_t i = 0; rc == KB_OK && i < all.size(); i++)
+        rc = fn(ctx, all[i].first.data(), all[i].first.size(),
+                all[i].second);
+    return rc;
 }
 
 int kb_xdb_spelling(kb_xdb *db, const char *w, size_t wlen, unsigned maxedit,

@@ -150,6 +150,23 @@ int kb_xdb_remove_spelling(kb_xdb *db, const char *w, size_t wlen,
 int kb_xdb_spelling(kb_xdb *db, const char *w, size_t wlen, unsigned maxedit,
                     char **out, char **errmsg);
 
+/* Every word of the spelling dictionary with its frequency, in byte
+ * order; fn returns nonzero to stop, which is then returned. */
+typedef int (*kb_xword_fn)(void *ctx, const char *w, size_t wlen,
+                           unsigned freq);
+int kb_xdb_spelling_words(kb_xdb *db, kb_xword_fn fn, void *ctx, char **errmsg);
+
+/* A count of words to make the whole spelling dictionary of: each
+ * kb_xspell_add counts one. kb_xdb_spelling_set, inside a write
+ * transaction, makes the dictionary exactly s: every word s lacks is taken
+ * out, every word of s gets its count. */
+typedef struct kb_xspell kb_xspell;
+kb_xspell *kb_xspell_new(void);
+void kb_xspell_free(kb_xspell *s);
+int kb_xspell_add(kb_xspell *s, const char *w, size_t wlen);
+size_t kb_xspell_size(const kb_xspell *s);
+int kb_xdb_spelling_set(kb_xdb *db, const kb_xspell *s, char **errmsg);
+
 /* Synonyms, stored in the index (keys and values are terms as indexed).
  * A shard's or a set's spelling words and synonyms live in its dictionary
  * (see kb_xdb_open_shards), for every call above. */

@@ -389,11 +389,12 @@ static void test_store__reanalyse_rebuilds_terms_and_keeps_versions(void)
     int rebuilt = 0;
     json_array_foreach(ids, i, id)
     {
-        CHECK_RC(kb_store_reanalyse(db, json_string_value(id), &done, NULL),
-                 KB_OK);
+        CHECK_RC(
+            kb_store_reanalyse(db, json_string_value(id), &done, NULL, NULL),
+            KB_OK);
         rebuilt += done;
     }
-    CHECK_RC(kb_store_reanalyse(db, "no-such-id", &done, NULL), KB_OK);
+    CHECK_RC(kb_store_reanalyse(db, "no-such-id", &done, NULL, NULL), KB_OK);
     CHECK(done == 0);
     CHECK_RC(kb_xdb_commit(db, NULL), KB_OK);
     CHECK(rebuilt == 2); /* the archived one has no postings to rebuild */
@@ -517,6 +518,119 @@ static void test_store__spelling_holds_only_public_published_words(void)
     CHECK_RC(kb_xdb_spelling(db, "printr", 6, 2, &s, NULL), KB_OK);
     CHECK(s == NULL);
     kb_free(s);
+    kb_xdb_close(db);
+}
+
+/* The dictionary as one string: "word:freq word:freq ...". */
+static int dict_word(void *ctx, const char *w, size_t n, unsigned f)
+{
+    char *out = ctx;
+    size_t at = strlen(out);
+    snprintf(out + at, 4096 - at, "%s%.*s:%u", at ? " " : "", (int)n, w, f);
+    return 0;
+}
+
+static void dictionary(kb_xdb *db, char out[4096])
+{
+    out[0] = '\0';
+    CHECK_RC(kb_xdb_spelling_words(db, dict_word, out, NULL), KB_OK);
+}
+
+/* Reanalyse every document into words, set the dictionary from them, in
+ * one transaction, as deskdex-index --reanalyse does. */
+static void reanalyse_all(kb_xdb *db)
+{
+    json_t *ids = NULL;
+    kb_xspell *words = kb_xspell_new();
+    size_t i;
+    json_t *id;
+    int done;
+    CHECK(words != NULL);
+    CHECK_RC(kb_store_ids(db, &ids, NULL), KB_OK);
+    CHECK_RC(kb_xdb_begin(db, NULL), KB_OK);
+    json_array_foreach(ids, i, id) CHECK_RC(
+        kb_store_reanalyse(db, json_string_value(id), &done, words, NULL),
+        KB_OK);
+    CHECK_RC(kb_xdb_spelling_set(db, words, NULL), KB_OK);
+    CHECK_RC(kb_xdb_commit(db, NULL), KB_OK);
+    kb_xspell_free(words);
+    json_decref(ids);
+}
+
+static void test_store__reanalyse_makes_the_spelling_dictionary_again(void)
+{
+    int outcome, version;
+    kb_xdb *db = new_db();
+    char before[4096], drifted[4096], after[4096], *s = NULL;
+    CHECK(db != NULL);
+    if (!db)
+        return;
+    CHECK_RC(put(db,
+                 "{\"id\":\"a\",\"title\":\"Printer jammed\",\"body\":"
+                 "\"Open the printer drawer.\"}",
+                 &outcome, &version),
+             KB_OK);
+    CHECK_RC(put(db,
+                 "{\"id\":\"b\",\"title\":\"Printer offline\",\"body\":"
+                 "\"Restart the spooler.\"}",
+                 &outcome, &version),
+             KB_OK);
+    CHECK_RC(put(db,
+                 "{\"id\":\"int\",\"title\":\"Kubernetes cluster\","
+                 "\"body\":\"Restart.\",\"visibility\":\"internal\"}",
+                 &outcome, &version),
+             KB_OK);
+    CHECK_RC(put(db,
+                 "{\"id\":\"old\",\"title\":\"Fax gateway\",\"body\":"
+                 "\"Retired.\"}",
+                 &outcome, &version),
+             KB_OK);
+    CHECK_RC(kb_xdb_begin(db, NULL), KB_OK);
+    CHECK_RC(kb_store_archive(db, "old", "e", &version, NULL), KB_OK);
+    CHECK_RC(kb_xdb_commit(db, NULL), KB_OK);
+    dictionary(db, before);
+    CHECK(strstr(before, "printer:2") != NULL);
+    CHECK(strstr(before, "spooler:1") != NULL);
+    CHECK(strstr(before, "kubernetes") == NULL);
+    CHECK(strstr(before, "gateway") == NULL);
+
+    /* What an older analysis left: words no document makes now, and a
+     * count that no longer adds up. */
+    CHECK_RC(kb_xdb_begin(db, NULL), KB_OK);
+    CHECK_RC(kb_xdb_add_spelling(db, "printerdrawer", 13, 3, NULL), KB_OK);
+    CHECK_RC(kb_xdb_add_spelling(db, "spooler", 7, 4, NULL), KB_OK);
+    CHECK_RC(kb_xdb_remove_spelling(db, "printer", 7, 1, NULL), KB_OK);
+    CHECK_RC(kb_xdb_commit(db, NULL), KB_OK);
+    dictionary(db, drifted);
+    CHECK(strcmp(drifted, before) != 0);
+    CHECK_RC(kb_xdb_spelling(db, "printerdrawr", 12, 2, &s, NULL), KB_OK);
+    CHECK_STR(s, "printerdrawer");
+    kb_free(s);
+    s = NULL;
+
+    reanalyse_all(db);
+    dictionary(db, after);
+    CHECK_STR(after, before);
+    CHECK_RC(kb_xdb_spelling(db, "printerdrawr", 12, 2, &s, NULL), KB_OK);
+    CHECK(s == NULL || strcmp(s, "printerdrawer") != 0);
+    kb_free(s);
+    s = NULL;
+    /* Again: nothing left to change. */
+    reanalyse_all(db);
+    dictionary(db, after);
+    CHECK_STR(after, before);
+
+    /* A change not yet committed is counted too: a word added in the same
+     * transaction is taken out by kb_xdb_spelling_set. */
+    kb_xspell *none = kb_xspell_new();
+    CHECK_RC(kb_xdb_begin(db, NULL), KB_OK);
+    CHECK_RC(kb_xdb_add_spelling(db, "pendingword", 11, 1, NULL), KB_OK);
+    CHECK_RC(kb_xdb_spelling_set(db, none, NULL), KB_OK);
+    CHECK_RC(kb_xdb_commit(db, NULL), KB_OK);
+    dictionary(db, after);
+    CHECK_STR(after, "");
+    CHECK(kb_xspell_size(none) == 0);
+    kb_xspell_free(none);
     kb_xdb_close(db);
 }
 
@@ -694,6 +808,7 @@ int main(void)
     RUN(test_store__rollback_to_the_current_content_changes_nothing);
     RUN(test_store__unknown_ids_and_versions_are_not_found);
     RUN(test_store__spelling_holds_only_public_published_words);
+    RUN(test_store__reanalyse_makes_the_spelling_dictionary_again);
     RUN(test_store__documents_carry_a_duplicate_key_value);
     RUN(test_store__set_source_returns_the_previous_ids);
     RUN(test_store__stats_count_documents_by_kind_and_status);
