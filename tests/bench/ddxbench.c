@@ -5,9 +5,13 @@
  *   ddxbench gen OUTDIR SIZES PATH...        query sets + growth FAQ corpora
  *   ddxbench lat-kb DB CONF QFILE N SECS MODE [THREADS]
  *       MODE: search (GET /v1/search's defaults), related (GET /v1/related),
- *       grouped (search with group=1, as the page asks), nofacets, nospell (no facets, no spelling), bare (no facets,
- *       spelling or snippets)
- *   ddxbench lat-fts5 DB QFILE N SECS [related]
+ *       grouped (search with group=1, as the page asks), nofacets, nospell (no
+ * facets, no spelling), bare (no facets, spelling or snippets) ddxbench
+ * lat-fts5 DB QFILE N SECS [related] ddxbench lat-pair DB CONF FTS5DB QFILE N
+ * SECS MODE both in one process, in turn over blocks of 50 queries: the ratio
+ *       then holds whatever the machine's speed does meanwhile; MODE as
+ *       lat-kb's, FTS5 as lat-fts5's (related for related). Two lines: kb,
+ *       then fts5.
  *   ddxbench live-fts5 DB N                  peer of the live-update test
  *
  * Every result is one JSON object on stdout. Every loop stops at a count
@@ -102,7 +106,7 @@ static int utf8_next(const unsigned char *s, size_t len, size_t *i)
 {
     unsigned c = s[*i];
     int n = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
-    int32_t cp = n == 1 ? (int32_t)c
+    int32_t cp = n == 1   ? (int32_t)c
                  : n == 2 ? (int32_t)(c & 0x1F)
                  : n == 3 ? (int32_t)(c & 0x0F)
                           : (int32_t)(c & 0x07);
@@ -314,13 +318,16 @@ static int cmd_fts5_index(int argc, char **argv)
     double t0 = now_s();
     if (sqlite3_open(argv[0], &rs.db) != SQLITE_OK)
         die("cannot open %s", argv[0]);
-    if (sqlite3_exec(rs.db,
-                     "CREATE VIRTUAL TABLE IF NOT EXISTS docs USING fts5(id UNINDEXED, "
-                     "title, body, tokenize='porter unicode61'); BEGIN",
-                     NULL, NULL, NULL) != SQLITE_OK)
+    if (sqlite3_exec(
+            rs.db,
+            "CREATE VIRTUAL TABLE IF NOT EXISTS docs USING fts5(id UNINDEXED, "
+            "title, body, tokenize='porter unicode61'); BEGIN",
+            NULL, NULL, NULL) != SQLITE_OK)
         die("create: %s", sqlite3_errmsg(rs.db));
-    sqlite3_prepare_v2(rs.db, "INSERT INTO docs(id, title, body) "
-                       "VALUES (?1, ?2, ?3)", -1, &rs.ins, NULL);
+    sqlite3_prepare_v2(rs.db,
+                       "INSERT INTO docs(id, title, body) "
+                       "VALUES (?1, ?2, ?3)",
+                       -1, &rs.ins, NULL);
     for (int i = 1; i < argc; i++)
         read_tree(argv[i], &rs);
     sqlite3_finalize(rs.ins);
@@ -438,8 +445,8 @@ static void gen_long(const recs *rs, FILE *txt, FILE *url)
         char q[4096] = "";
         size_t ql = 0;
         for (size_t i = 0; i < k; i++)
-            ql += (size_t)snprintf(q + ql, sizeof q - ql, "%s%s",
-                                   w[start + i], i + 1 < k ? " " : "");
+            ql += (size_t)snprintf(q + ql, sizeof q - ql, "%s%s", w[start + i],
+                                   i + 1 < k ? " " : "");
         /* The server caps q at 1024 bytes (max_query); stay under it. */
         if (ql > 1000)
             continue;
@@ -508,12 +515,11 @@ static void json_put(FILE *f, const char *s)
  * title, the answer one to three paragraphs of other sections. */
 static void gen_growth(const recs *rs, const char *dir, long n)
 {
-    static const char *const products[] = {"vpn", "email", "printing",
-                                           "wifi", "laptop", "software",
+    static const char *const products[] = {"vpn",    "email",       "printing",
+                                           "wifi",   "laptop",      "software",
                                            "access", "shared-drive"};
-    static const char *const cats[] = {"network", "account", "hardware",
-                                       "software", "collaboration",
-                                       "security"};
+    static const char *const cats[] = {"network",  "account",       "hardware",
+                                       "software", "collaboration", "security"};
     /* Paragraphs: lines of 60+ bytes of English bodies. */
     size_t np = 0, cp = 0;
     const char **pv = NULL;
@@ -677,7 +683,8 @@ static void print_lat(const char *what, double *lat, size_t n, double wall,
            "\"hits_per_query\":%.2f,\"cpu_mean_ms\":%.3f}\n",
            what, n, threads, pct(lat, n, 50) * 1e3, pct(lat, n, 99) * 1e3,
            n ? sum / (double)n * 1e3 : 0, n ? lat[n - 1] * 1e3 : 0,
-           wall > 0 ? (double)n / wall : 0, n ? hits / (double)n : 0, n ? cpu / (double)n * 1e3 : 0);
+           wall > 0 ? (double)n / wall : 0, n ? hits / (double)n : 0,
+           n ? cpu / (double)n * 1e3 : 0);
 }
 
 /* --- lat-kb: kb_search(), the code path of GET /v1/search --- */
@@ -715,6 +722,29 @@ static void kb_opts(kb_search_opts *o, const char *mode)
     }
 }
 
+/* One timed kb_search() and its serialisation; the hits into *hits. */
+static double kb_one(kb_xdb *db, const kb_config *cfg, const char *mode,
+                     const char *q, double *cpu, double *hits)
+{
+    kb_search_opts o = KB_SEARCH_OPTS_INIT;
+    char *msg = NULL;
+    kb_opts(&o, mode);
+    o.q = q;
+    json_t *res = NULL;
+    double a = now_s(), c = cpu_s();
+    int rc = kb_search(&res, db, cfg, &o, &msg);
+    /* The server serialises every answer: count that too. */
+    char *s = res ? json_dumps(res, JSON_COMPACT) : NULL;
+    double t = now_s() - a;
+    *cpu += cpu_s() - c;
+    if (rc != KB_OK)
+        die("kb_search: %s", msg);
+    *hits += (double)json_array_size(json_object_get(res, "results"));
+    free(s);
+    json_decref(res);
+    return t;
+}
+
 static void *kb_worker(void *arg)
 {
     kb_job *j = arg;
@@ -735,21 +765,9 @@ static void *kb_worker(void *arg)
     for (size_t i = 0; i < j->n; i++) {
         if (now_s() - t0 > j->secs)
             break;
-        kb_search_opts o = KB_SEARCH_OPTS_INIT;
-        kb_opts(&o, j->mode);
-        o.q = j->qs->v[(j->first + i) % j->qs->n];
-        json_t *res = NULL;
-        double a = now_s(), c = cpu_s();
-        int rc = kb_search(&res, db, j->cfg, &o, &msg);
-        /* The server serialises every answer: count that too. */
-        char *s = res ? json_dumps(res, JSON_COMPACT) : NULL;
-        j->lat[j->done++] = now_s() - a;
-        j->cpu += cpu_s() - c;
-        if (rc != KB_OK)
-            die("kb_search: %s", msg);
-        j->hits += (double)json_array_size(json_object_get(res, "results"));
-        free(s);
-        json_decref(res);
+        j->lat[j->done++] =
+            kb_one(db, j->cfg, j->mode, j->qs->v[(j->first + i) % j->qs->n],
+                   &j->cpu, &j->hits);
     }
     kb_xdb_close(db);
     kb_stemmers_release();
@@ -776,9 +794,12 @@ static int cmd_lat_kb(int argc, char **argv)
     pthread_t *th = calloc((size_t)threads, sizeof *th);
     double t0 = now_s();
     for (int t = 0; t < threads; t++) {
-        jobs[t] = (kb_job){argv[0], argv[5], &cfg, &qs, (size_t)n,
-                           (size_t)t * 997, secs, calloc((size_t)n, sizeof(double)),
-                           0, 0, 0};
+        jobs[t] = (kb_job){argv[0],   argv[5],
+                           &cfg,      &qs,
+                           (size_t)n, (size_t)t * 997,
+                           secs,      calloc((size_t)n, sizeof(double)),
+                           0,         0,
+                           0};
         pthread_create(&th[t], NULL, kb_worker, &jobs[t]);
     }
     size_t total = 0;
@@ -856,26 +877,29 @@ static char *fts5_query(const char *q, int prefix)
         o += (size_t)snprintf(out + o, cap - o, "%s\"%.*s\"", o ? " OR " : "",
                               (int)(i - st), q + st);
         if (prev != (size_t)-1)
-            o += (size_t)snprintf(out + o, cap - o, " OR \"%.*s %.*s\"",
-                                  (int)prevlen, q + prev, (int)(i - st),
-                                  q + st);
+            o +=
+                (size_t)snprintf(out + o, cap - o, " OR \"%.*s %.*s\"",
+                                 (int)prevlen, q + prev, (int)(i - st), q + st);
         prev = st;
         prevlen = i - st;
     }
     return out;
 }
 
-static int cmd_lat_fts5(int argc, char **argv)
+typedef struct {
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    int related;
+} fts5_peer;
+
+/* related: as GET /v1/related, five hits, shorter snippets, the last word
+ * a prefix. */
+static void fts5_open(fts5_peer *f, const char *path, int related)
 {
-    if (argc < 4)
-        die("usage: lat-fts5 DB QFILE N SECS [related]%s", NULL);
-    /* related: as GET /v1/related, five hits, shorter snippets, the last
-     * word a prefix. */
-    int related = argc > 4 && !strcmp(argv[4], "related");
     sqlite3 *db = NULL;
     sqlite3_stmt *st = NULL;
-    if (sqlite3_open_v2(argv[0], &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
-        die("cannot open %s", argv[0]);
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
+        die("cannot open %s", path);
     /* Title weighted like deskdex's (wdf 3), a highlighted title and a
      * body snippet, as the search answer carries. "ORDER BY rank" with the
      * weights in "rank MATCH" is FTS5's fast path: it ranks first and runs
@@ -893,47 +917,129 @@ static int cmd_lat_fts5(int argc, char **argv)
                       "'bm25(0.0, 3.0, 1.0)' ORDER BY rank LIMIT 10",
             -1, &st, NULL) != SQLITE_OK)
         die("prepare: %s", sqlite3_errmsg(db));
+    *f = (fts5_peer){db, st, related};
+}
+
+static void fts5_close(fts5_peer *f)
+{
+    sqlite3_finalize(f->st);
+    sqlite3_close(f->db);
+}
+
+/* One timed FTS5 search of q, its texts read; the rows into *hits. */
+static double fts5_one(fts5_peer *f, const char *q, double *cpu, double *hits)
+{
+    char *fq = fts5_query(q, f->related);
+    double a = now_s(), c = cpu_s();
+    sqlite3_bind_text(f->st, 1, fq, -1, SQLITE_STATIC);
+    int rc, rows = 0;
+    while ((rc = sqlite3_step(f->st)) == SQLITE_ROW) {
+        rows++;
+        /* Read the texts as a caller would. */
+        (void)sqlite3_column_text(f->st, 1);
+        (void)sqlite3_column_text(f->st, 2);
+    }
+    if (rc != SQLITE_DONE)
+        die("query: %s", sqlite3_errmsg(f->db));
+    sqlite3_reset(f->st);
+    double t = now_s() - a;
+    *cpu += cpu_s() - c;
+    *hits += rows;
+    if (getenv("DDXBENCH_TRACE"))
+        fprintf(stderr, "%.3f ms %s\n", t * 1e3, fq);
+    free(fq);
+    return t;
+}
+
+static int cmd_lat_fts5(int argc, char **argv)
+{
+    if (argc < 4)
+        die("usage: lat-fts5 DB QFILE N SECS [related]%s", NULL);
+    int related = argc > 4 && !strcmp(argv[4], "related");
+    fts5_peer f;
+    fts5_open(&f, argv[0], related);
     qset qs = load_queries(argv[1]);
     size_t n = (size_t)parse_long(argv[2], 1, 10000000);
     double secs = (double)parse_long(argv[3], 1, 3600);
     double *lat = calloc(n, sizeof *lat), hits = 0, t0 = 0, cpu = 0;
     size_t done = 0;
+    double wcpu = 0, whits = 0;
     /* 50 untimed warm-up queries from the end of the set, then n timed. */
-    for (size_t i = 0; i < 50 + n; i++) {
-        int warm = i < 50;
-        if (i == 50)
-            t0 = now_s();
-        if (!warm && now_s() - t0 > secs)
-            break;
-        char *fq = fts5_query(warm ? qs.v[qs.n - 1 - i % qs.n]
-                                   : qs.v[(i - 50) % qs.n],
-                              related);
-        double a = now_s(), c = cpu_s();
-        sqlite3_bind_text(st, 1, fq, -1, SQLITE_STATIC);
-        int rc, rows = 0;
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-            rows++;
-            /* Read the texts as a caller would. */
-            (void)sqlite3_column_text(st, 1);
-            (void)sqlite3_column_text(st, 2);
-        }
-        if (rc != SQLITE_DONE)
-            die("query: %s", sqlite3_errmsg(db));
-        sqlite3_reset(st);
-        if (getenv("DDXBENCH_TRACE"))
-            fprintf(stderr, "%.3f ms %s\n", (now_s() - a) * 1e3, fq);
-        if (!warm) {
-            lat[done++] = now_s() - a;
-            cpu += cpu_s() - c;
-            hits += rows;
-        }
-        free(fq);
-    }
+    for (size_t i = 0; i < 50; i++)
+        fts5_one(&f, qs.v[qs.n - 1 - i % qs.n], &wcpu, &whits);
+    t0 = now_s();
+    for (size_t i = 0; i < n && now_s() - t0 <= secs; i++)
+        lat[done++] = fts5_one(&f, qs.v[i % qs.n], &cpu, &hits);
     double wall = now_s() - t0;
-    print_lat(related ? "fts5:related" : "fts5", lat, done, wall, hits, 1,
-              cpu);
-    sqlite3_finalize(st);
-    sqlite3_close(db);
+    print_lat(related ? "fts5:related" : "fts5", lat, done, wall, hits, 1, cpu);
+    fts5_close(&f);
+    return 0;
+}
+
+/* --- lat-pair: kb_search() and FTS5 in turn in one process --- */
+
+#define PAIR_BLOCK 50
+
+static int cmd_lat_pair(int argc, char **argv)
+{
+    if (argc < 7)
+        die("usage: lat-pair DB CONF FTS5DB QFILE N SECS MODE%s", NULL);
+    const char *mode = argv[6];
+    kb_config cfg;
+    char *msg = NULL;
+    kb_config_defaults(&cfg);
+    if (strcmp(argv[1], "-") && kb_config_load(&cfg, argv[1], &msg) != KB_OK)
+        die("config: %s", msg);
+    if (kb_config_prepare(&cfg, &msg) != KB_OK)
+        die("thesaurus: %s", msg);
+    kb_text_prepare();
+    kb_xdb *db = NULL;
+    if (kb_xdb_open(&db, argv[0], KB_XDB_READ, &msg) != KB_OK)
+        die("cannot open %s", msg);
+    fts5_peer f;
+    fts5_open(&f, argv[2], !strcmp(mode, "related"));
+    qset qs = load_queries(argv[3]);
+    size_t n = (size_t)parse_long(argv[4], 1, 10000000);
+    double secs = (double)parse_long(argv[5], 1, 3600);
+    double *lk = calloc(n, sizeof *lk), *lf = calloc(n, sizeof *lf);
+    double kcpu = 0, khits = 0, fcpu = 0, fhits = 0, wk = 0, wf = 0;
+    double wcpu = 0, whits = 0;
+    for (size_t i = 0; i < 50; i++) { /* untimed, from the end of the set */
+        const char *q = qs.v[qs.n - 1 - i % qs.n];
+        kb_one(db, &cfg, mode, q, &wcpu, &whits);
+        fts5_one(&f, q, &wcpu, &whits);
+    }
+    /* Blocks of PAIR_BLOCK queries, each engine in turn over the same
+     * block (who goes first alternating): an engine's caches stay its own
+     * within a block, as in a server that runs only it, and a change in
+     * the machine's speed longer than a block falls on both. */
+    size_t done = 0;
+    double t0 = now_s();
+    for (size_t b = 0; done < n && now_s() - t0 <= secs; b++) {
+        size_t end = done + PAIR_BLOCK < n ? done + PAIR_BLOCK : n;
+        for (int side = 0; side < 2; side++) {
+            int kb = side == (int)(b % 2);
+            for (size_t i = done; i < end; i++) {
+                const char *q = qs.v[i % qs.n];
+                if (kb)
+                    wk += lk[i] = kb_one(db, &cfg, mode, q, &kcpu, &khits);
+                else
+                    wf += lf[i] = fts5_one(&f, q, &fcpu, &fhits);
+            }
+        }
+        done = end;
+    }
+    char what[64];
+    snprintf(what, sizeof what, "kb:%s", mode);
+    print_lat(what, lk, done, wk, khits, 1, kcpu);
+    print_lat(f.related ? "fts5:related" : "fts5", lf, done, wf, fhits, 1,
+              fcpu);
+    fts5_close(&f);
+    kb_xdb_close(db);
+    kb_stemmers_release();
+    kb_config_free(&cfg);
+    free(lk);
+    free(lf);
     return 0;
 }
 
@@ -951,8 +1057,10 @@ static int cmd_live_fts5(int argc, char **argv)
         die("cannot open %s", argv[0]);
     sqlite3_busy_timeout(w, 5000);
     sqlite3_busy_timeout(r, 5000);
-    sqlite3_prepare_v2(w, "INSERT INTO docs(id, title, body) VALUES "
-                       "(?1, ?2, ?3)", -1, &ins, NULL);
+    sqlite3_prepare_v2(w,
+                       "INSERT INTO docs(id, title, body) VALUES "
+                       "(?1, ?2, ?3)",
+                       -1, &ins, NULL);
     sqlite3_prepare_v2(r, "SELECT id FROM docs WHERE docs MATCH ?1 LIMIT 10",
                        -1, &sel, NULL);
     if (!ins || !sel)
@@ -1004,7 +1112,8 @@ static int cmd_live_fts5(int argc, char **argv)
 int main(int argc, char **argv)
 {
     if (argc < 2)
-        die("usage: ddxbench fts5-index|gen|lat-kb|lat-fts5|live-fts5 ...%s",
+        die("usage: ddxbench fts5-index|gen|lat-kb|lat-fts5|lat-pair|live-fts5 "
+            "...%s",
             NULL);
     const char *c = argv[1];
     if (!strcmp(c, "fts5-index"))
@@ -1015,6 +1124,8 @@ int main(int argc, char **argv)
         return cmd_lat_kb(argc - 2, argv + 2);
     if (!strcmp(c, "lat-fts5"))
         return cmd_lat_fts5(argc - 2, argv + 2);
+    if (!strcmp(c, "lat-pair"))
+        return cmd_lat_pair(argc - 2, argv + 2);
     if (!strcmp(c, "live-fts5"))
         return cmd_live_fts5(argc - 2, argv + 2);
     die("unknown command %s", c);
