@@ -219,6 +219,12 @@ test('type-ahead: suggestions appear while typing and work with the keyboard', a
     await page.keyboard.type('vpn disconn', { delay: 40 });
     const list = page.locator('#suggestions');
     await list.waitFor({ state: 'visible' });
+    // A slow machine may pause between keys long enough for the list of a
+    // shorter text to show first; the keys below are for the whole text's.
+    await page.waitForFunction(() => {
+        const all = document.querySelector('#suggestions .suggestion-all');
+        return !!all && all.textContent.includes('\u201cvpn disconn\u201d');
+    }, null, { timeout: WAIT_MS });
     assert.equal(await list.getAttribute('role'), 'listbox');
     assert.equal(await page.getAttribute('#q', 'aria-expanded'), 'true');
     const options = list.locator('[role="option"][data-id]');
