@@ -50,6 +50,18 @@ static int add(kb_termset *s, const char *pfx, const char *t, size_t len)
         unsigned char c = (unsigned char)*t;
         s->first[c >> 6] |= (uint64_t)1 << (c & 63);
     }
+    for (size_t i = 0; *pfx != '\x02' && i < len;) {
+        utf8proc_int32_t cp = 0;
+        utf8proc_ssize_t l = utf8proc_iterate((const utf8proc_uint8_t *)t + i,
+                                              (utf8proc_ssize_t)(len - i), &cp);
+        if (l <= 0)
+            break;
+        /* Every character, not only kb_is_cjk's: a Simplified form may
+         * lie outside those blocks (U+8B45 folds to U+30D8E). */
+        uint32_t b = KB_CJK_BIT(cp);
+        s->cjk[b >> 6] |= (uint64_t)1 << (b & 63);
+        i += (size_t)l;
+    }
     return KB_OK;
 }
 
@@ -180,7 +192,8 @@ int kb_marks_find(kb_marks *m, const char *text, size_t len,
     kb_sought sought = {
         {terms->first[0], terms->first[1], terms->first[2], terms->first[3]},
         cjk_matched,
-        (void *)terms};
+        (void *)terms,
+        terms->cjk};
     if (kb_analyse_for(&m->tk, text, scan, st, &sought, NULL) != KB_OK ||
         !m->tk.n)
         return KB_OK; /* unmarked */

@@ -16,11 +16,13 @@ typedef struct kb_termset {
     size_t n, cap, nprefix;
     uint64_t filter[4];
     uint64_t first[4]; /* first bytes of the whole terms and prefixes */
+    /* the Chinese/Japanese/Korean characters of the terms (see kb_sought) */
+    uint64_t cjk[KB_CJK_BITS / 64];
 } kb_termset;
 
 #define KB_TERMSET_INIT                                                        \
     {                                                                          \
-        NULL, NULL, 0, 0, 0, {0, 0, 0, 0}, { 0, 0, 0, 0 }                      \
+        NULL, NULL, 0, 0, 0, {0, 0, 0, 0}, {0, 0, 0, 0}, { 0 }                 \
     }
 
 /* Add a term (copied). CJK unigrams are only marked on their own when they

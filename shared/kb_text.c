@@ -559,15 +559,40 @@ static int add_cjk(an_state *a, const size_t *off, size_t i, size_t j, int kind,
     return rc;
 }
 
+/* Whether character i of the run (off[] as for add_cjk) may be in a
+ * sought term: 0 no, 1 maybe (its Simplified form's bit is set), 2 maybe
+ * with its neighbour too (U+F000..U+FFFF: normalised, which may join it
+ * to the character before). */
+static int cjk_maybe(const an_state *a, const size_t *off, size_t i)
+{
+    const unsigned char *u = (const unsigned char *)a->text + off[i];
+    size_t n = off[i + 1] - off[i];
+    utf8proc_int32_t c = 0;
+    if (u[0] == 0xEF)
+        return 2;
+    if (n == 3 && (u[0] & 0xF0) == 0xE0)
+        c = (int32_t)((uint32_t)(u[0] & 15) << 12 | (uint32_t)(u[1] & 63) << 6 |
+                      (u[2] & 63));
+    else if (utf8proc_iterate(u, (utf8proc_ssize_t)n, &c) <= 0)
+        return 2;
+    uint32_t b = KB_CJK_BIT(fold_char(c));
+    return (int)((a->sought->cjk_chars[b >> 6] >> (b & 63)) & 1);
+}
+
 static int emit_cjk(an_state *a, const size_t *off, size_t n)
 {
     int rc = KB_OK;
     uint32_t base = a->pos;
+    int filter = a->sought && a->sought->cjk && a->sought->cjk_chars;
     pthread_once(&fold_once, fold_init);
+    int m = n && filter ? cjk_maybe(a, off, 0) : 2;
     for (size_t i = 0; i < n && rc == KB_OK; i++) {
-        rc = add_cjk(a, off, i, i + 1, KB_TOK_CJK1, base + (uint32_t)i);
-        if (rc == KB_OK && i + 1 < n)
+        int next = i + 1 < n && filter ? cjk_maybe(a, off, i + 1) : 2;
+        if (m)
+            rc = add_cjk(a, off, i, i + 1, KB_TOK_CJK1, base + (uint32_t)i);
+        if (rc == KB_OK && i + 1 < n && (m == 2 || next == 2 || (m && next)))
             rc = add_cjk(a, off, i, i + 2, KB_TOK_CJK2, base + (uint32_t)i);
+        m = next;
     }
     a->pos += (uint32_t)n;
     return rc;

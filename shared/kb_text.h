@@ -84,7 +84,16 @@ typedef struct kb_sought {
      * its normalised term)? Tokens it turns down are not made. NULL: all. */
     int (*cjk)(void *ctx, const char *term, size_t len, int kind);
     void *ctx;
+    /* With cjk: a bit per Chinese/Japanese/Korean character of the sought
+     * terms, KB_CJK_BIT(code point) (a hash: other characters may share
+     * it), or NULL. A character whose Simplified form's bit is clear is
+     * in no sought term: cjk is not asked about its unigram, nor about
+     * the bigrams it is part of. */
+    const uint64_t *cjk_chars;
 } kb_sought;
+
+#define KB_CJK_BITS 4096
+#define KB_CJK_BIT(cp) ((uint32_t)(cp) & (KB_CJK_BITS - 1))
 
 /* kb_analyse for matching against known terms (excerpts): the same tokens
  * as far as the sought terms go, made faster by s (see kb_sought). */

@@ -1,5 +1,5 @@
 /* fuzz_analyse.c - fuzz target: the analyser and highlighted excerpts,
- * kb_analyse() and kb_snippet() */
+ * kb_analyse(), kb_analyse_for() and kb_snippet() */
 #include "kb_snippet.h"
 #include "kb_text.h"
 
@@ -20,6 +20,52 @@ static void check(const kb_tokens *t, size_t len)
             abort();
         }
     }
+}
+
+/* A Chinese token sought as the excerpts seek it: a unigram by its own
+ * key, a bigram as itself. */
+static int sought_cjk(void *ctx, const char *t, size_t len, int kind)
+{
+    char key[16];
+    if (kind != KB_TOK_CJK1)
+        return kb_termset_has(ctx, t, len);
+    if (len + 2 > sizeof key)
+        return 0;
+    key[0] = '\x01';
+    memcpy(key + 1, t, len);
+    return kb_termset_has(ctx, key, len + 1);
+}
+
+/* The terms' Chinese characters let kb_analyse_for pass over the others
+ * without asking: it must make the same tokens as when it asks. */
+static void same_with_cjk_chars(const char *text, size_t len, kb_stemmer *st,
+                                const kb_termset *terms)
+{
+    kb_sought all = {{~(uint64_t)0, ~(uint64_t)0, ~(uint64_t)0, ~(uint64_t)0},
+                     sought_cjk,
+                     (void *)terms,
+                     NULL};
+    kb_sought some = all;
+    some.cjk_chars = terms->cjk;
+    kb_tokens a = KB_TOKENS_INIT, b = KB_TOKENS_INIT;
+    int ra = kb_analyse_for(&a, text, len, st, &all, NULL);
+    int rb = kb_analyse_for(&b, text, len, st, &some, NULL);
+    if (ra != rb || (ra == 0 && a.n != b.n)) {
+        fprintf(stderr, "analyse_for: %d/%d, %zu/%zu tokens\n", ra, rb, a.n,
+                b.n);
+        abort();
+    }
+    for (size_t i = 0; ra == 0 && i < a.n; i++) {
+        const kb_token *x = &a.v[i], *y = &b.v[i];
+        if (x->start != y->start || x->end != y->end || x->pos != y->pos ||
+            x->kind != y->kind || x->tlen != y->tlen ||
+            memcmp(kb_tok_term(&a, x), kb_tok_term(&b, y), x->tlen) != 0) {
+            fprintf(stderr, "analyse_for: token %zu differs\n", i);
+            abort();
+        }
+    }
+    kb_tokens_free(&a);
+    kb_tokens_free(&b);
 }
 
 /*
@@ -73,6 +119,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (kb_analyse(&tk, text, tlen, st, 1 + (b & 7) * 100, &msg) == 0)
         check(&tk, tlen);
     free(msg);
+    same_with_cjk_chars(text, tlen, st, &terms);
     kb_snippet(&snip, text, tlen, &terms, st, max);
     free(snip);
     kb_termset_free(&terms);

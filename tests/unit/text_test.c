@@ -1,6 +1,7 @@
 /* text_test.c - the analyser: UTF-8 checks, normalisation, tokens, stems */
 #include "kb_buf.h"
 #include "kb_error.h"
+#include "kb_snippet.h"
 #include "kb_text.h"
 
 #include "testhelp.h"
@@ -619,7 +620,7 @@ static void test_text__analyse_for_stems_only_words_that_can_match(void)
     for (int l = 0; langs[l]; l++) {
         kb_stemmer *st = kb_stemmer_new(langs[l]);
         kb_tokens all = KB_TOKENS_INIT, some = KB_TOKENS_INIT;
-        kb_sought sought = {{0, 0, 0, 0}, NULL, NULL};
+        kb_sought sought = {{0, 0, 0, 0}, NULL, NULL, NULL};
         uint64_t *first = sought.first;
         first['p' >> 6] |= (uint64_t)1 << ('p' & 63); /* printer, print */
         first['d' >> 6] |= (uint64_t)1 << ('d' & 63); /* die */
@@ -675,7 +676,8 @@ static void test_text__analyse_for_makes_only_the_chinese_tokens_sought(void)
     kb_sought sought = {
         {~(uint64_t)0, ~(uint64_t)0, ~(uint64_t)0, ~(uint64_t)0},
         only_dayin,
-        &asked};
+        &asked,
+        NULL};
     kb_tokens all = KB_TOKENS_INIT, some = KB_TOKENS_INIT;
     kb_stemmer *st = kb_stemmer_new("en");
     CHECK_RC(kb_analyse(&all, text, strlen(text), st, 1, NULL), KB_OK);
@@ -699,6 +701,93 @@ static void test_text__analyse_for_makes_only_the_chinese_tokens_sought(void)
     kb_stemmer_free(st);
 }
 
+/* The sought terms of a query, as the search marks them: each Chinese
+ * bigram, and a unigram where the run is one character. */
+typedef struct {
+    kb_termset ts;
+    int asked;
+} sought_terms;
+
+static int in_terms(void *ctx, const char *t, size_t len, int kind)
+{
+    sought_terms *st = ctx;
+    char key[16];
+    st->asked++;
+    if (kind != KB_TOK_CJK1)
+        return kb_termset_has(&st->ts, t, len);
+    if (len + 2 > sizeof key)
+        return 0;
+    key[0] = '\x01';
+    memcpy(key + 1, t, len);
+    return kb_termset_has(&st->ts, key, len + 1);
+}
+
+static void terms_of(sought_terms *st, const char *q)
+{
+    kb_tokens tk = KB_TOKENS_INIT;
+    CHECK_RC(kb_analyse(&tk, q, strlen(q), NULL, 1, NULL), KB_OK);
+    for (size_t i = 0; i < tk.n; i++) {
+        const kb_token *k = &tk.v[i];
+        const char *t = kb_tok_term(&tk, k);
+        int alone = 1; /* a unigram counts where no bigram holds it */
+        for (size_t j = 0; j < tk.n && k->kind == KB_TOK_CJK1; j++)
+            if (tk.v[j].kind == KB_TOK_CJK2 && tk.v[j].start <= k->start &&
+                tk.v[j].end >= k->end)
+                alone = 0;
+        if (k->kind != KB_TOK_CJK1)
+            CHECK_RC(kb_termset_add(&st->ts, t, k->tlen), KB_OK);
+        else if (alone)
+            CHECK_RC(kb_termset_add_unigram(&st->ts, t, k->tlen), KB_OK);
+    }
+    kb_tokens_free(&tk);
+}
+
+/* The characters of the sought terms let analyse_for pass over the others
+ * without asking: the same tokens as when it asks about every one. The
+ * text has Traditional characters (folded), half-width kana whose voiced
+ * marks join the character before when normalised, and a character
+ * outside the basic plane. */
+static void test_text__chinese_characters_in_no_term_are_not_asked_about(void)
+{
+    const char *text = "打印機無法連線，請重新啟動印表機。ｶﾞｲﾄﾞを読む カﾞイド "
+                       "𠀀打印 重新连线 打 印 文本譅长";
+    /* 譅 folds to U+30D8E, outside the blocks kb_is_cjk knows. */
+    const char *queries[] = {"打印机 连线", "ガイド", "𠀀打", "打", "表机 启动",
+                             "イド",        "カﾞ",    "本譅", NULL};
+    for (int q = 0; queries[q]; q++) {
+        sought_terms all = {KB_TERMSET_INIT, 0}, some = {KB_TERMSET_INIT, 0};
+        terms_of(&all, queries[q]);
+        terms_of(&some, queries[q]);
+        kb_sought a = {{~(uint64_t)0, ~(uint64_t)0, ~(uint64_t)0, ~(uint64_t)0},
+                       in_terms,
+                       &all,
+                       NULL};
+        kb_sought b = a;
+        b.ctx = &some;
+        b.cjk_chars = some.ts.cjk;
+        kb_tokens ta = KB_TOKENS_INIT, tb = KB_TOKENS_INIT;
+        CHECK_RC(kb_analyse_for(&ta, text, strlen(text), NULL, &a, NULL),
+                 KB_OK);
+        CHECK_RC(kb_analyse_for(&tb, text, strlen(text), NULL, &b, NULL),
+                 KB_OK);
+        CHECK(ta.n == tb.n);
+        CHECK(ta.n > 0);
+        for (size_t i = 0; i < ta.n && i < tb.n; i++) {
+            CHECK(ta.v[i].start == tb.v[i].start && ta.v[i].end == tb.v[i].end);
+            CHECK(ta.v[i].pos == tb.v[i].pos && ta.v[i].kind == tb.v[i].kind);
+            CHECK_STR(term(&ta, i), term(&tb, i));
+        }
+        CHECK(some.asked < all.asked / 2);
+        if (ta.n != tb.n || some.asked >= all.asked / 2)
+            fprintf(stderr, "  query %s: %zu / %zu tokens, asked %d / %d\n",
+                    queries[q], ta.n, tb.n, all.asked, some.asked);
+        kb_tokens_free(&ta);
+        kb_tokens_free(&tb);
+        kb_termset_free(&all.ts);
+        kb_termset_free(&some.ts);
+    }
+}
+
 int main(void)
 {
     RUN(test_text__fullwidth_vpn_equals_vpn);
@@ -718,6 +807,7 @@ int main(void)
     RUN(test_text__mixed_vpn_chinese_splits_into_word_and_cjk);
     RUN(test_text__chinese_punctuation_breaks_a_run);
     RUN(test_text__traditional_chinese_folds_to_simplified);
+    RUN(test_text__chinese_characters_in_no_term_are_not_asked_about);
     RUN(test_text__kana_and_hangul_count_as_cjk);
     RUN(test_text__offsets_of_words_in_hello_world);
     RUN(test_text__firstpos_starts_positions_and_analyse_resets);
