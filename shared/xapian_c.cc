@@ -14,7 +14,6 @@
 #include <new>
 #include <string>
 #include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 extern "C" {
@@ -1020,25 +1019,17 @@ int kb_xdb_spelling_set(kb_xdb *db, const kb_xspell *s, char **errmsg)
     NEED_WRITER(db, errmsg);
     try {
         flush_spelling(db); // Xapian's list below then holds every change
-        std::unordered_map<std::string, long long> delta;
-        std::unordered_set<std::string> had;
+        // What each word must gain: its count in s less its frequency now.
+        std::unordered_map<std::string, long long> delta(s->n.begin(),
+                                                         s->n.end());
         for (Xapian::TermIterator i = db->wdb->spellings_begin();
-             i != db->wdb->spellings_end(); ++i) {
-            const std::string &w = *i;
-            auto at = s->n.find(w);
-            long long want = at == s->n.end() ? 0 : at->second;
-            if (want != (long long)i.get_termfreq())
-                delta[w] = want - (long long)i.get_termfreq();
-            if (at != s->n.end())
-                had.insert(w);
-        }
-        for (const auto &p : s->n)
-            if (!had.count(p.first))
-                delta[p.first] = p.second;
+             i != db->wdb->spellings_end(); ++i)
+            delta[*i] -= (long long)i.get_termfreq();
         for (const auto &d : delta) // applied at commit, as every change
-            db->spell[d.first] += d.second;
-        if (!delta.empty())
-            db->touched = true;
+            if (d.second) {
+                db->spell[d.first] += d.second;
+                db->touched = true;
+            }
         return KB_OK;
     }
     KB_CATCH(errmsg)
