@@ -740,6 +740,8 @@ static double kb_one(kb_xdb *db, const kb_config *cfg, const char *mode,
     if (rc != KB_OK)
         die("kb_search: %s", msg);
     *hits += (double)json_array_size(json_object_get(res, "results"));
+    if (getenv("DDXBENCH_TRACE"))
+        fprintf(stderr, "%.3f ms %s\n", t * 1e3, q);
     free(s);
     json_decref(res);
     return t;
