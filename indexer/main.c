@@ -1049,7 +1049,7 @@ static void usage(FILE *f)
         "  --lang L         default language (ISO 639-1, default en)\n"
         "  --map DST=SRC    take field DST from column SRC (repeatable)\n"
         "  --prune          archive documents whose source file is gone\n"
-        "  --batch N        documents per transaction (default 5000)\n"
+        "  --batch N        documents per transaction (default 1000)\n"
         "  --jobs N         a first load in N processes, merged at the end\n"
         "                   (DIR must not exist yet)\n"
         "  --shards N       make DIR a set of N shards (documents placed by\n"
@@ -1137,7 +1137,7 @@ int main(int argc, char **argv)
     const char *backup = NULL, *restore = NULL;
     int compact = 0, reanalyse = 0;
     const char *maps[MAX_MAPS];
-    long batch = 5000, wait_s = 30, version = 0, shards = 0, jobs = 1;
+    long batch = 1000, wait_s = 30, version = 0, shards = 0, jobs = 1;
     int nmaps = 0, do_prune = 0, json = 0, quiet = 0, stats = 0, c;
     run r;
     memset(&r, 0, sizeof r);
