@@ -752,10 +752,14 @@ static int index_part(const char *path, long shards, const json_t *files,
     if (rc == KB_OK)
         rc = kb_shard_open(&r.w, path, NULL, NULL, KB_XDB_WRITE | KB_XDB_NOSYNC,
                            &r.errmsg);
+    /* A part is thrown away if its job fails, so its dictionary can be
+     * written once, at the end. */
+    kb_xdb_hold_spelling(r.w, 1);
     if (rc == KB_OK)
         rc = kb_xdb_begin(r.w, &r.errmsg);
     if (rc == KB_OK)
         rc = index_files(&r, files);
+    kb_xdb_hold_spelling(r.w, 0);
     if (rc == KB_OK)
         rc = kb_xdb_commit(r.w, &r.errmsg);
     kb_xdb_close(r.w);

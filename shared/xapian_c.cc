@@ -87,6 +87,9 @@ struct kb_xdb {
     // applied once per word at commit, as Xapian looks each word up in a
     // sorted map and then on disk on every call.
     std::unordered_map<std::string, long long> spell;
+    // Spelling changes wait for the commit that follows
+    // kb_xdb_hold_spelling(db, 0), not each commit (see there).
+    bool hold_spelling = false;
     // Each article's documents and their lengths, as the listing by
     // article reads them, for a read-only database at one revision (see
     // article_docs).
@@ -583,7 +586,8 @@ int kb_xdb_begin(kb_xdb *db, char **errmsg)
     }
     NEED_WRITER(db, errmsg);
     try {
-        flush_spelling(db);
+        if (!db->hold_spelling)
+            flush_spelling(db);
         db->wdb->begin_transaction(true);
         db->touched = false;
         db->in_txn = true;
@@ -609,7 +613,8 @@ int kb_xdb_commit(kb_xdb *db, char **errmsg)
     }
     NEED_WRITER(db, errmsg);
     try {
-        flush_spelling(db);
+        if (!db->hold_spelling)
+            flush_spelling(db);
         db->in_txn = false;
         db->wdb->commit_transaction();
         db->touched = false;
@@ -950,6 +955,14 @@ int kb_xdb_merge(const char *const *srcs, size_t n, const char *out,
         return KB_OK;
     }
     KB_CATCH(errmsg)
+}
+
+void kb_xdb_hold_spelling(kb_xdb *db, int hold)
+{
+    if (db && db->dict)
+        kb_xdb_hold_spelling(db->dict, hold);
+    if (db)
+        db->hold_spelling = hold != 0;
 }
 
 int kb_xdb_add_spelling(kb_xdb *db, const char *w, size_t wlen, unsigned freq,

@@ -143,6 +143,14 @@ int kb_xdb_merge(const char *const *srcs, size_t n, const char *out,
 
 /* Spelling dictionary. add/remove change a word's frequency by freq.
  * suggestion: *out is new, or NULL with KB_OK when there is none. */
+/* hold 1: spelling changes are kept in memory across commits, and handed
+ * to Xapian by the first commit after hold 0. Xapian rewrites the
+ * dictionary's lists of every word fragment a new word touches at each
+ * commit, so for an index built in one go and thrown away if it fails
+ * (a part of a parallel load) this saves that work on all but the last
+ * commit. A cancel drops the held changes too. */
+void kb_xdb_hold_spelling(kb_xdb *db, int hold);
+
 int kb_xdb_add_spelling(kb_xdb *db, const char *w, size_t wlen, unsigned freq,
                         char **errmsg);
 int kb_xdb_remove_spelling(kb_xdb *db, const char *w, size_t wlen,

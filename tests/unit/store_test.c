@@ -631,6 +631,56 @@ static void test_store__reanalyse_makes_the_spelling_dictionary_again(void)
     kb_xdb_close(db);
 }
 
+/* A held dictionary reaches Xapian only at the commit after the hold
+ * ends, and then holds what commit-by-commit upkeep makes. */
+static void test_store__held_spelling_is_written_at_the_end(void)
+{
+    static const char *docs[] = {
+        "{\"id\":\"a\",\"title\":\"Printer jammed\",\"body\":"
+        "\"Open the printer drawer.\"}",
+        "{\"id\":\"b\",\"title\":\"Printer offline\",\"body\":"
+        "\"Restart the spooler.\"}",
+        "{\"id\":\"a\",\"title\":\"Printer jammed\",\"body\":"
+        "\"Open the paper tray.\"}",
+    };
+    int outcome, version;
+    char plain_words[4096], held_words[4096], path[160];
+    kb_xdb *plain = new_db(), *held = new_db(), *ro = NULL;
+    snprintf(path, sizeof path, "%s/db%d", tmproot, dbseq);
+    CHECK(plain != NULL && held != NULL);
+    if (!plain || !held)
+        return;
+    kb_xdb_hold_spelling(held, 1);
+    for (size_t i = 0; i < sizeof docs / sizeof *docs; i++) {
+        CHECK_RC(put(plain, docs[i], &outcome, &version), KB_OK);
+        CHECK_RC(put(held, docs[i], &outcome, &version), KB_OK);
+    }
+    dictionary(plain, plain_words);
+    CHECK(strstr(plain_words, "printer:2") != NULL);
+    CHECK(strstr(plain_words, "tray:1") != NULL);
+    CHECK(strstr(plain_words, "drawer") == NULL);
+    /* Three commits, and still nothing in the held database's own list. */
+    CHECK_RC(kb_xdb_open(&ro, path, 0, NULL), KB_OK);
+    if (ro) {
+        dictionary(ro, held_words);
+        CHECK_STR(held_words, "");
+        kb_xdb_close(ro);
+        ro = NULL;
+    }
+    kb_xdb_hold_spelling(held, 0);
+    CHECK_RC(kb_xdb_begin(held, NULL), KB_OK);
+    CHECK_RC(kb_xdb_commit(held, NULL), KB_OK);
+    CHECK_RC(kb_xdb_open(&ro, path, 0, NULL), KB_OK);
+    if (ro) {
+        dictionary(ro, held_words);
+        CHECK_STR(held_words, plain_words);
+        CHECK_STR(suggestion(ro, "spoolr"), "spooler");
+        kb_xdb_close(ro);
+    }
+    kb_xdb_close(plain);
+    kb_xdb_close(held);
+}
+
 /* --- duplicate titles --- */
 
 static void test_store__documents_carry_a_duplicate_key_value(void)
@@ -806,6 +856,7 @@ int main(void)
     RUN(test_store__unknown_ids_and_versions_are_not_found);
     RUN(test_store__spelling_holds_only_public_published_words);
     RUN(test_store__reanalyse_makes_the_spelling_dictionary_again);
+    RUN(test_store__held_spelling_is_written_at_the_end);
     RUN(test_store__documents_carry_a_duplicate_key_value);
     RUN(test_store__set_source_returns_the_previous_ids);
     RUN(test_store__stats_count_documents_by_kind_and_status);
