@@ -33,6 +33,7 @@ typedef struct {
     json_t *seen;     /* id -> "file:line" for this run */
     long added, updated, unchanged, archived, rejected, skipped;
     long docs_in_batch, batch;
+    size_t text_in_batch; /* bytes of text the batch added or changed */
     int files_done, files_total;
     int progress, quiet;
     double t0, last_tick;
@@ -102,7 +103,24 @@ static int commit_batch(run *r)
     if (rc == KB_OK)
         rc = kb_xdb_begin(r->w, &r->errmsg);
     r->docs_in_batch = 0;
+    r->text_in_batch = 0;
     return rc;
+}
+
+/* A transaction ends after --batch documents or BATCH_TEXT bytes of new or
+ * changed text, whichever comes first. Xapian holds a transaction's
+ * postings in memory, a sorted map per term, which grows slower to update
+ * with the text it holds; each commit costs a walk of the B-tree per term
+ * touched and a sync. Measured on the bench corpus (44,245 manual
+ * sections of about 1.1 KB) and on 300,000 generated FAQs (about 450
+ * bytes): 1,000 sections per batch index 10% faster than 5,000, while
+ * 1,000 FAQs index 9% slower than 5,000. */
+#define BATCH_TEXT (2u << 20)
+
+static size_t text_bytes(const json_t *doc)
+{
+    return strlen(kb_doc_str(doc, "title")) + strlen(kb_doc_str(doc, "body")) +
+           strlen(kb_doc_str(doc, "resolution"));
 }
 
 static int on_record(void *ctx, json_t *rec, const char *kind, int line)
@@ -147,8 +165,12 @@ static int on_record(void *ctx, json_t *rec, const char *kind, int line)
             r->updated++;
         else
             r->unchanged++;
+        if (outcome != KB_PUT_UNCHANGED)
+            r->text_in_batch += text_bytes(doc);
         /* A large file commits as it goes, so a crash keeps its batches. */
-        if (++r->docs_in_batch >= r->batch && commit_batch(r) != KB_OK)
+        if ((++r->docs_in_batch >= r->batch ||
+             r->text_in_batch >= BATCH_TEXT) &&
+            commit_batch(r) != KB_OK)
             r->fatal = KB_EIO;
     } else if (rc == KB_EUTF8 || rc == KB_EDOC) {
         problem(r, line, "%s", msg ? msg : kb_strerror(rc));
@@ -253,7 +275,8 @@ static int index_file(run *r, const char *path)
     r->file_ids = NULL;
     r->files_done++;
     tick(r, 0);
-    if (rc == KB_OK && r->docs_in_batch >= r->batch)
+    if (rc == KB_OK &&
+        (r->docs_in_batch >= r->batch || r->text_in_batch >= BATCH_TEXT))
         rc = commit_batch(r);
     return rc;
 }
@@ -747,6 +770,7 @@ static int index_part(const char *path, long shards, const json_t *files,
     r.progress = 0;
     r.added = r.updated = r.unchanged = r.archived = r.rejected = 0;
     r.skipped = r.docs_in_batch = 0;
+    r.text_in_batch = 0;
     r.files_done = r.files_total = 0;
     int rc = shards ? kb_shard_create(path, shards, &r.errmsg) : KB_OK;
     if (rc == KB_OK)
@@ -1053,7 +1077,8 @@ static void usage(FILE *f)
         "  --lang L         default language (ISO 639-1, default en)\n"
         "  --map DST=SRC    take field DST from column SRC (repeatable)\n"
         "  --prune          archive documents whose source file is gone\n"
-        "  --batch N        documents per transaction (default 1000)\n"
+        "  --batch N        documents per transaction (default 5000; a\n"
+        "                   transaction also ends at 2 MB of new text)\n"
         "  --jobs N         a first load in N processes, merged at the end\n"
         "                   (DIR must not exist yet)\n"
         "  --shards N       make DIR a set of N shards (documents placed by\n"
@@ -1141,7 +1166,7 @@ int main(int argc, char **argv)
     const char *backup = NULL, *restore = NULL;
     int compact = 0, reanalyse = 0;
     const char *maps[MAX_MAPS];
-    long batch = 1000, wait_s = 30, version = 0, shards = 0, jobs = 1;
+    long batch = 5000, wait_s = 30, version = 0, shards = 0, jobs = 1;
     int nmaps = 0, do_prune = 0, json = 0, quiet = 0, stats = 0, c;
     run r;
     memset(&r, 0, sizeof r);

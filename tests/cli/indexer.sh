@@ -398,6 +398,23 @@ else
     not_ok "without --map the same export has no resolutions (all 3 skipped)" "$nm"
 fi
 
+# --- a transaction ends at 2 MB of new text, whatever --batch says -------
+
+# 30 FAQs of about 200 KB each: 6 MB of text, so at least 3 commits with a
+# --batch far above 30 (the revision counts commits).
+python3 -c '
+import json
+for i in range(30):
+    print(json.dumps({"id": "big-%d" % i, "question": "Large answer %d" % i,
+                      "answer": ("word%d filler text " % i) * 10000}))' >"$T/big.jsonl"
+bj=$(idx --db "$T/big-db" --json --quiet --batch 100000 --kind faq "$T/big.jsonl" 2>"$err")
+rev=$(idx --db "$T/big-db" --stats 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["revision"])')
+if [ "$(num "$bj" added)" = 30 ] && [ "${rev:-0}" -ge 3 ] && [ "${rev:-0}" -le 5 ]; then
+    ok "30 documents of 6 MB of text were committed in $rev transactions"
+else
+    not_ok "30 documents of 6 MB of text were committed in 3 to 5 transactions" "$bj revision=$rev"
+fi
+
 # --- the index is sound after all of the above --------------------------
 
 if command -v xapian-check >/dev/null 2>&1; then
