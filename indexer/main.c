@@ -117,12 +117,6 @@ static int commit_batch(run *r)
  * 1,000 FAQs index 9% slower than 5,000. */
 #define BATCH_TEXT (2u << 20)
 
-static size_t text_bytes(const json_t *doc)
-{
-    return strlen(kb_doc_str(doc, "title")) + strlen(kb_doc_str(doc, "body")) +
-           strlen(kb_doc_str(doc, "resolution"));
-}
-
 static int on_record(void *ctx, json_t *rec, const char *kind, int line)
 {
     run *r = ctx;
@@ -166,7 +160,7 @@ static int on_record(void *ctx, json_t *rec, const char *kind, int line)
         else
             r->unchanged++;
         if (outcome != KB_PUT_UNCHANGED)
-            r->text_in_batch += text_bytes(doc);
+            r->text_in_batch += kb_doc_text_bytes(doc);
         /* A large file commits as it goes, so a crash keeps its batches. */
         if ((++r->docs_in_batch >= r->batch ||
              r->text_in_batch >= BATCH_TEXT) &&
@@ -621,7 +615,8 @@ static int shard_of_set(const char *db)
 }
 
 /* Rebuild every current document's postings from its stored version with
- * this build's analysis, batch documents per transaction: the versions
+ * this build's analysis, batch documents or BATCH_TEXT bytes of text per
+ * transaction, whichever comes first: the versions
  * stay, and a crash keeps the batches committed before it (run it again to
  * finish). The spelling dictionary is made again from the same words in
  * the last transaction: what an older analysis added is gone from it. A
@@ -633,6 +628,7 @@ static int cmd_reanalyse(const char *db, long batch, long wait_s)
     char *msg = NULL;
     double t0 = now_s();
     long done = 0, skipped = 0, in_batch = 0;
+    size_t text_in_batch = 0;
     kb_xspell *words = NULL;
     /* An index that is there: opening one to write would make it. */
     int rc = kb_xdb_open(&w, db, KB_XDB_READ, &msg);
@@ -656,16 +652,21 @@ static int cmd_reanalyse(const char *db, long batch, long wait_s)
     json_array_foreach(ids, i, id)
     {
         int one = 0;
+        size_t text = 0;
         if (rc != KB_OK)
             break;
-        rc = kb_store_reanalyse(w, json_string_value(id), &one, words, &msg);
+        rc = kb_store_reanalyse(w, json_string_value(id), &one, &text, words,
+                                &msg);
         done += one;
         skipped += rc == KB_OK && !one;
-        if (rc == KB_OK && ++in_batch >= batch) {
+        text_in_batch += text;
+        if (rc == KB_OK &&
+            (++in_batch >= batch || text_in_batch >= BATCH_TEXT)) {
             rc = kb_xdb_commit(w, &msg);
             if (rc == KB_OK)
                 rc = kb_xdb_begin(w, &msg);
             in_batch = 0;
+            text_in_batch = 0;
         }
     }
     if (rc == KB_OK && words)

@@ -18,6 +18,12 @@ const char *kb_doc_str(const json_t *doc, const char *key)
     return s ? s : "";
 }
 
+size_t kb_doc_text_bytes(const json_t *doc)
+{
+    return strlen(kb_doc_str(doc, "title")) + strlen(kb_doc_str(doc, "body")) +
+           strlen(kb_doc_str(doc, "resolution"));
+}
+
 /* The long texts kb_doc_pack keeps out of the JSON, in their order. */
 static const char *const packed_texts[] = {"body", "resolution"};
 #define NPACKED (sizeof packed_texts / sizeof *packed_texts)

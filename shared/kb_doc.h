@@ -52,6 +52,9 @@ void kb_now_rfc3339(char buf[32]);
 /* Borrowed string field or "" when absent. */
 const char *kb_doc_str(const json_t *doc, const char *key);
 
+/* Bytes of the texts a document is searched by: title, body, resolution. */
+size_t kb_doc_text_bytes(const json_t *doc);
+
 /* Hex SHA-256 of bytes into hex[65]. */
 void kb_sha256_hex(const void *p, size_t n, char hex[65]);
 

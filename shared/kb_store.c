@@ -584,12 +584,14 @@ int kb_store_ids(kb_xdb *db, json_t **out, char **errmsg)
     return rc;
 }
 
-int kb_store_reanalyse(kb_xdb *w, const char *id, int *done, kb_xspell *words,
-                       char **errmsg)
+int kb_store_reanalyse(kb_xdb *w, const char *id, int *done, size_t *text,
+                       kb_xspell *words, char **errmsg)
 {
     json_t *cur = NULL;
     int v = 0, rc = kb_store_current(w, id, &v, errmsg);
     *done = 0;
+    if (text)
+        *text = 0;
     if (rc != KB_OK || !v)
         return rc;
     if ((rc = kb_store_get(w, id, v, &cur, errmsg)) != KB_OK)
@@ -602,6 +604,8 @@ int kb_store_reanalyse(kb_xdb *w, const char *id, int *done, kb_xspell *words,
             rc = kb_xspell_add(words, l.v[i], strlen(l.v[i]));
         words_free(&l);
         *done = rc == KB_OK;
+        if (text && *done)
+            *text = kb_doc_text_bytes(cur);
     }
     json_decref(cur);
     return rc;

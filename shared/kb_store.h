@@ -86,13 +86,15 @@ int kb_store_ids(kb_xdb *db, json_t **out, char **errmsg);
  * analysis: after an upgrade that changes how text becomes terms (the
  * folding of Traditional Chinese, say). Its versions and document id stay
  * as they are. *done is 1 if it was rebuilt, 0 if it is archived (no
- * postings) or unknown. The spelling dictionary is not changed; words, if
+ * postings) or unknown; *text, if not NULL, the bytes of text it was
+ * rebuilt from (kb_doc_text_bytes), 0 when it was not. The spelling
+ * dictionary is not changed; words, if
  * not NULL, counts the document's spelling words as this analysis makes
  * them, for kb_xdb_spelling_set once every document has been rebuilt (the
  * words an older analysis added cannot be taken out one document at a
  * time: they are no longer known). */
-int kb_store_reanalyse(kb_xdb *w, const char *id, int *done, kb_xspell *words,
-                       char **errmsg);
+int kb_store_reanalyse(kb_xdb *w, const char *id, int *done, size_t *text,
+                       kb_xspell *words, char **errmsg);
 
 /* Version `version` of id (0: current) as a new object; KB_ENOTFOUND. */
 int kb_store_get(kb_xdb *db, const char *id, int version, json_t **out,

@@ -389,12 +389,13 @@ static void test_store__reanalyse_rebuilds_terms_and_keeps_versions(void)
     int rebuilt = 0;
     json_array_foreach(ids, i, id)
     {
-        CHECK_RC(
-            kb_store_reanalyse(db, json_string_value(id), &done, NULL, NULL),
-            KB_OK);
+        CHECK_RC(kb_store_reanalyse(db, json_string_value(id), &done, NULL,
+                                    NULL, NULL),
+                 KB_OK);
         rebuilt += done;
     }
-    CHECK_RC(kb_store_reanalyse(db, "no-such-id", &done, NULL, NULL), KB_OK);
+    CHECK_RC(kb_store_reanalyse(db, "no-such-id", &done, NULL, NULL, NULL),
+             KB_OK);
     CHECK(done == 0);
     CHECK_RC(kb_xdb_commit(db, NULL), KB_OK);
     CHECK(rebuilt == 2); /* the archived one has no postings to rebuild */
@@ -552,7 +553,7 @@ static void reanalyse_all(kb_xdb *db)
     CHECK_RC(kb_store_ids(db, &ids, NULL), KB_OK);
     CHECK_RC(kb_xdb_begin(db, NULL), KB_OK);
     json_array_foreach(ids, i, id) CHECK_RC(
-        kb_store_reanalyse(db, json_string_value(id), &done, words, NULL),
+        kb_store_reanalyse(db, json_string_value(id), &done, NULL, words, NULL),
         KB_OK);
     CHECK_RC(kb_xdb_spelling_set(db, words, NULL), KB_OK);
     CHECK_RC(kb_xdb_commit(db, NULL), KB_OK);
