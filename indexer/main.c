@@ -117,6 +117,11 @@ static int commit_batch(run *r)
  * 1,000 FAQs index 9% slower than 5,000. */
 #define BATCH_TEXT (2u << 20)
 
+static int batch_full(const run *r)
+{
+    return r->docs_in_batch >= r->batch || r->text_in_batch >= BATCH_TEXT;
+}
+
 static int on_record(void *ctx, json_t *rec, const char *kind, int line)
 {
     run *r = ctx;
@@ -162,9 +167,8 @@ static int on_record(void *ctx, json_t *rec, const char *kind, int line)
         if (outcome != KB_PUT_UNCHANGED)
             r->text_in_batch += kb_doc_text_bytes(doc);
         /* A large file commits as it goes, so a crash keeps its batches. */
-        if ((++r->docs_in_batch >= r->batch ||
-             r->text_in_batch >= BATCH_TEXT) &&
-            commit_batch(r) != KB_OK)
+        r->docs_in_batch++;
+        if (batch_full(r) && commit_batch(r) != KB_OK)
             r->fatal = KB_EIO;
     } else if (rc == KB_EUTF8 || rc == KB_EDOC) {
         problem(r, line, "%s", msg ? msg : kb_strerror(rc));
@@ -269,8 +273,7 @@ static int index_file(run *r, const char *path)
     r->file_ids = NULL;
     r->files_done++;
     tick(r, 0);
-    if (rc == KB_OK &&
-        (r->docs_in_batch >= r->batch || r->text_in_batch >= BATCH_TEXT))
+    if (rc == KB_OK && batch_full(r))
         rc = commit_batch(r);
     return rc;
 }

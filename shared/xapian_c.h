@@ -142,8 +142,9 @@ int kb_xdb_merge(const char *const *srcs, size_t n, const char *out,
                  char **errmsg);
 
 /* Spelling dictionary. add/remove change a word's frequency by freq.
- * suggestion: *out is new, or NULL with KB_OK when there is none. */
-/* hold 1: spelling changes are kept in memory across commits, and handed
+ * suggestion: *out is new, or NULL with KB_OK when there is none.
+ *
+ * hold 1: spelling changes are kept in memory across commits, and handed
  * to Xapian by the first commit after hold 0. Xapian rewrites the
  * dictionary's lists of every word fragment a new word touches at each
  * commit, so for an index built in one go and thrown away if it fails
