@@ -431,12 +431,34 @@ static int cmd_history(kb_xdb *db, const char *id)
     return 0;
 }
 
+static int count_word(void *ctx, const char *w, size_t len, unsigned freq)
+{
+    json_int_t *n = ctx;
+    (void)w;
+    (void)len;
+    n[0]++;
+    n[1] += freq;
+    return 0;
+}
+
 static int cmd_stats(kb_xdb *db)
 {
     json_t *s = NULL;
     char *msg = NULL;
+    json_int_t words[2] = {0, 0};
+    size_t held = 0;
     int rc = kb_shard_stats(db, &s, &msg);
+    if (rc == KB_OK)
+        rc = kb_xdb_spelling_words(db, count_word, words, &msg);
+    if (rc == KB_OK)
+        rc = kb_xdb_spelling_held(db, &held, &msg);
+    if (rc == KB_OK)
+        json_object_set_new(s, "spelling",
+                            json_pack("{s:I,s:I,s:I}", "words", words[0],
+                                      "occurrences", words[1], "held",
+                                      (json_int_t)held));
     if (rc != KB_OK) {
+        json_decref(s);
         fprintf(stderr, "deskdex-index: %s\n", msg ? msg : kb_strerror(rc));
         free(msg);
         return 2;
@@ -1090,7 +1112,8 @@ static void usage(FILE *f)
         "  --wait SECONDS   wait this long for the write lock (default 30)\n"
         "  --json           print the summary as one JSON object\n"
         "  --quiet          no progress bar\n"
-        "  --stats          print counts by kind and status\n"
+        "  --stats          print counts by kind and status, and of the\n"
+        "                   spelling dictionary\n"
         "  --show ID        print a document (current, or --version N)\n"
         "  --history ID     print one line per version of a document\n"
         "  --backup OUT     copy the index (consistent, while in use) to OUT\n"
@@ -1355,11 +1378,15 @@ int main(int argc, char **argv)
         collect_files(argv[i], files, &r, 1);
     r.files_total = (int)json_array_size(files);
 
+    /* The dictionary is written once, at the last commit; each batch's
+     * words are recorded with it, for a killed load's successor. */
+    kb_xdb_hold_spelling(r.w, 2);
     rc = kb_xdb_begin(r.w, &r.errmsg);
     if (rc == KB_OK)
         rc = index_files(&r, files);
     if (rc == KB_OK && do_prune)
         rc = prune(&r, argv + optind, argc - optind, files);
+    kb_xdb_hold_spelling(r.w, 0);
     if (rc == KB_OK)
         rc = kb_shard_stamp(r.w, &r.errmsg);
     if (rc == KB_OK)

@@ -6,7 +6,9 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <map>
@@ -89,7 +91,12 @@ struct kb_xdb {
     std::unordered_map<std::string, long long> spell;
     // Spelling changes wait for the commit that follows
     // kb_xdb_hold_spelling(db, 0), not each commit (see there).
-    bool hold_spelling = false;
+    int hold_spelling = 0;
+    // Hold 2: the changes of the open transaction (also in spell), which
+    // its commit records under the metadata key held_key(held_next); the
+    // records held_first..held_next-1 are those not yet in Xapian's list.
+    std::unordered_map<std::string, long long> spell_txn{};
+    unsigned long held_first = 0, held_next = 0;
     // Each article's documents and their lengths, as the listing by
     // article reads them, for a read-only database at one revision (see
     // article_docs).
@@ -461,6 +468,8 @@ extern "C" {
 
 /* --- databases --- */
 
+static void apply_held_spelling(Xapian::WritableDatabase *w);
+
 int kb_xdb_open(kb_xdb **out, const char *path, int flags, char **errmsg)
 {
     *out = nullptr;
@@ -474,6 +483,7 @@ int kb_xdb_open(kb_xdb **out, const char *path, int flags, char **errmsg)
                 f |= Xapian::DB_NO_SYNC;
             db->wdb = new Xapian::WritableDatabase(path, f);
             db->rep = db->wdb;
+            apply_held_spelling(db->wdb);
         } else {
             db->rep = new Xapian::Database(path);
         }
@@ -483,18 +493,114 @@ int kb_xdb_open(kb_xdb **out, const char *path, int flags, char **errmsg)
     KB_CATCH(errmsg)
 }
 
+// Held spelling changes committed with their documents (hold 2): one
+// record per transaction, "DELTA LEN WORD\n" per word.
+#define HELD_PREFIX "!spelling:"
+
+static std::string held_key(unsigned long n)
+{
+    char k[48];
+    snprintf(k, sizeof k, HELD_PREFIX "%010lu", n);
+    return k;
+}
+
+static std::string held_record(
+    const std::unordered_map<std::string, long long> &changes)
+{
+    std::string r;
+    char num[64];
+    for (const auto &c : changes)
+        if (c.second) {
+            snprintf(num, sizeof num, "%lld %zu ", c.second, c.first.size());
+            r += num;
+            r += c.first;
+            r += '\n';
+        }
+    return r;
+}
+
+static void change_spelling(Xapian::WritableDatabase *w,
+                            const std::string &word, long long delta)
+{
+    if (delta > 0)
+        w->add_spelling(word, (Xapian::termcount)delta);
+    else if (delta < 0)
+        w->remove_spelling(word, (Xapian::termcount)-delta);
+}
+
+// Apply and remove the held spelling records a writer left (one killed
+// mid-load), in one commit: the documents they belong to are committed.
+static void apply_held_spelling(Xapian::WritableDatabase *w)
+{
+    std::vector<std::string> keys;
+    for (Xapian::TermIterator i = w->metadata_keys_begin(HELD_PREFIX);
+         i != w->metadata_keys_end(HELD_PREFIX); ++i)
+        keys.push_back(*i);
+    if (keys.empty())
+        return;
+    for (const auto &k : keys) {
+        std::string r = w->get_metadata(k);
+        const char *p = r.c_str(), *end = p + r.size();
+        while (p < end) {
+            char *q;
+            errno = 0;
+            long long delta = strtoll(p, &q, 10);
+            unsigned long long len = 0;
+            bool ok = errno == 0 && q != p && *q == ' ';
+            if (ok) {
+                p = q + 1;
+                len = strtoull(p, &q, 10);
+                ok = errno == 0 && q != p && *q == ' ' &&
+                     len < (unsigned long long)(end - q) && q[1 + len] == '\n';
+            }
+            if (!ok)
+                throw Xapian::DatabaseCorruptError(
+                    "held spelling record " + k + " is damaged at byte " +
+                    std::to_string(p - r.c_str()));
+            change_spelling(w, std::string(q + 1, (size_t)len), delta);
+            p = q + 1 + len + 1;
+        }
+        w->set_metadata(k, "");
+    }
+    w->commit();
+}
+
 // Hand the summed spelling changes to Xapian (throws as Xapian does).
+// Every held change is then in its list, so the records of them go in
+// the same commit.
 static void flush_spelling(kb_xdb *db)
 {
     for (auto it = db->spell.begin(); it != db->spell.end();) {
-        if (it->second > 0)
-            db->wdb->add_spelling(it->first,
-                                  (Xapian::termcount)it->second);
-        else if (it->second < 0)
-            db->wdb->remove_spelling(it->first,
-                                     (Xapian::termcount)-it->second);
+        change_spelling(db->wdb, it->first, it->second);
         it = db->spell.erase(it);
     }
+    db->spell_txn.clear();
+    for (; db->held_first < db->held_next; db->held_first++)
+        db->wdb->set_metadata(held_key(db->held_first), "");
+}
+
+// A change to a word's spelling frequency, applied at commit.
+static void note_spelling(kb_xdb *db, const std::string &w, long long delta)
+{
+    db->spell[w] += delta;
+    if (db->hold_spelling == 2)
+        db->spell_txn[w] += delta;
+    db->touched = true;
+}
+
+// The open transaction's held changes are gone with it.
+static void drop_txn_spelling(kb_xdb *db)
+{
+    if (db->hold_spelling != 2) {
+        db->spell.clear();
+        return;
+    }
+    for (const auto &c : db->spell_txn) {
+        auto it = db->spell.find(c.first);
+        if (it != db->spell.end() && !(it->second -= c.second))
+            db->spell.erase(it);
+    }
+    db->spell_txn.clear();
 }
 
 void kb_xdb_close(kb_xdb *db)
@@ -613,14 +719,23 @@ int kb_xdb_commit(kb_xdb *db, char **errmsg)
     }
     NEED_WRITER(db, errmsg);
     try {
-        if (!db->hold_spelling)
+        if (!db->hold_spelling) {
             flush_spelling(db);
+        } else if (db->hold_spelling == 2 && !db->spell_txn.empty()) {
+            db->wdb->set_metadata(held_key(db->held_next),
+                                  held_record(db->spell_txn));
+            db->held_next++;
+        }
         db->in_txn = false;
         db->wdb->commit_transaction();
+        db->spell_txn.clear();
         db->touched = false;
         return KB_OK;
+    } catch (...) {
+        // Xapian cancels a transaction whose commit fails.
+        drop_txn_spelling(db);
+        return map_current(errmsg);
     }
-    KB_CATCH(errmsg)
 }
 
 int kb_xdb_cancel(kb_xdb *db, char **errmsg)
@@ -641,7 +756,7 @@ int kb_xdb_cancel(kb_xdb *db, char **errmsg)
         return rc != KB_OK ? rc : rd;
     }
     NEED_WRITER(db, errmsg);
-    db->spell.clear();
+    drop_txn_spelling(db);
     db->in_txn = false;
     try {
         db->wdb->cancel_transaction();
@@ -962,7 +1077,7 @@ void kb_xdb_hold_spelling(kb_xdb *db, int hold)
     if (db && db->dict)
         kb_xdb_hold_spelling(db->dict, hold);
     if (db)
-        db->hold_spelling = hold != 0;
+        db->hold_spelling = hold == 1 || hold == 2 ? hold : 0;
 }
 
 int kb_xdb_add_spelling(kb_xdb *db, const char *w, size_t wlen, unsigned freq,
@@ -972,8 +1087,7 @@ int kb_xdb_add_spelling(kb_xdb *db, const char *w, size_t wlen, unsigned freq,
         db = db->dict;
     NEED_WRITER(db, errmsg);
     try {
-        db->spell[std::string(w, wlen)] += freq;
-        db->touched = true;
+        note_spelling(db, std::string(w, wlen), freq);
         return KB_OK;
     }
     KB_CATCH(errmsg)
@@ -986,8 +1100,7 @@ int kb_xdb_remove_spelling(kb_xdb *db, const char *w, size_t wlen,
         db = db->dict;
     NEED_WRITER(db, errmsg);
     try {
-        db->spell[std::string(w, wlen)] -= freq;
-        db->touched = true;
+        note_spelling(db, std::string(w, wlen), -(long long)freq);
         return KB_OK;
     }
     KB_CATCH(errmsg)
@@ -1039,10 +1152,8 @@ int kb_xdb_spelling_set(kb_xdb *db, const kb_xspell *s, char **errmsg)
              i != db->wdb->spellings_end(); ++i)
             delta[*i] -= (long long)i.get_termfreq();
         for (const auto &d : delta) // applied at commit, as every change
-            if (d.second) {
-                db->spell[d.first] += d.second;
-                db->touched = true;
-            }
+            if (d.second)
+                note_spelling(db, d.first, d.second);
         return KB_OK;
     }
     KB_CATCH(errmsg)
@@ -1077,6 +1188,19 @@ int kb_xdb_spelling_words(kb_xdb *db, kb_xword_fn fn, void *ctx,
         rc = fn(ctx, all[i].first.data(), all[i].first.size(),
                 all[i].second);
     return rc;
+}
+
+int kb_xdb_spelling_held(kb_xdb *db, size_t *n, char **errmsg)
+{
+    KB_ASSERT_ARG(db && n);
+    if (db->dict)
+        db = db->dict;
+    KB_RETRY(db, errmsg, {
+        *n = 0;
+        for (Xapian::TermIterator i = db->rep->metadata_keys_begin(HELD_PREFIX);
+             i != db->rep->metadata_keys_end(HELD_PREFIX); ++i)
+            ++*n;
+    })
 }
 
 int kb_xdb_spelling(kb_xdb *db, const char *w, size_t wlen, unsigned maxedit,

@@ -149,7 +149,14 @@ int kb_xdb_merge(const char *const *srcs, size_t n, const char *out,
  * dictionary's lists of every word fragment a new word touches at each
  * commit, so for an index built in one go and thrown away if it fails
  * (a part of a parallel load) this saves that work on all but the last
- * commit. A cancel drops the held changes too. */
+ * commit. A cancel drops the held changes too.
+ * hold 2: the same, but each commit also records its transaction's
+ * changes in the index's metadata (keys "!spelling:N"), and a cancel
+ * drops only the open transaction's. The commit after hold 0, or a close,
+ * hands them all to Xapian and removes the records; a writer that finds
+ * records (its predecessor was killed) applies them when it opens. So
+ * the dictionary always comes to match the committed documents, while
+ * searches during a held load see the dictionary as it was before it. */
 void kb_xdb_hold_spelling(kb_xdb *db, int hold);
 
 int kb_xdb_add_spelling(kb_xdb *db, const char *w, size_t wlen, unsigned freq,
@@ -164,6 +171,10 @@ int kb_xdb_spelling(kb_xdb *db, const char *w, size_t wlen, unsigned maxedit,
 typedef int (*kb_xword_fn)(void *ctx, const char *w, size_t wlen,
                            unsigned freq);
 int kb_xdb_spelling_words(kb_xdb *db, kb_xword_fn fn, void *ctx, char **errmsg);
+
+/* *n: the held spelling records (hold 2) a killed writer left, which the
+ * next writer applies. */
+int kb_xdb_spelling_held(kb_xdb *db, size_t *n, char **errmsg);
 
 /* A count of words to make the whole spelling dictionary of: each
  * kb_xspell_add counts one. kb_xdb_spelling_set, inside a write

@@ -149,6 +149,12 @@ else
     not_ok "a full ingest adds $TOTAL documents" "exit $rc" "$ref" "$(cat "$T/err")"
     finish
 fi
+# The reference spelling dictionary: its number of words and occurrences.
+spelling() {
+    st=$(idx --db "$1" --stats 2>&1)
+    echo "$(num "$st" words) words, $(num "$st" occurrences) occurrences, $(num "$st" held) held"
+}
+refsp=$(spelling "$T/ref")
 rm -rf "$T/ref"
 
 # check_index DB LABEL: the index passes xapian-check and opens; sets ids
@@ -238,6 +244,14 @@ while [ $i -lt "$KILLS" ] || { [ $i -eq "$KILLS" ] && [ $partial -eq 0 ]; }; do
     *'"added":0,"updated":0,'*) ok "kill $i: a further run reports added 0, updated 0" ;;
     *) not_ok "kill $i: a further run reports added 0, updated 0" "$fr" "$(head -n 5 "$T/err")" ;;
     esac
+    # Each batch's spelling words are recorded with it; the re-run's
+    # writer applies what the killed one left.
+    sp=$(spelling "$DB")
+    if [ "$sp" = "$refsp" ]; then
+        ok "kill $i: the spelling dictionary is the full ingest's ($sp)"
+    else
+        not_ok "kill $i: the spelling dictionary is the full ingest's" "$sp" "expected $refsp"
+    fi
     if xapian-check "$DB" >"$T/xc" 2>&1; then ok "kill $i: xapian-check exits 0 after convergence"; else
         not_ok "kill $i: xapian-check exits 0 after convergence" "$(tail -n 5 "$T/xc")"
     fi

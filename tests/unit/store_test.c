@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 /* --- helpers --- */
 
@@ -682,6 +684,125 @@ static void test_store__held_spelling_is_written_at_the_end(void)
     kb_xdb_close(held);
 }
 
+static int count_key(void *ctx, const char *key, size_t klen)
+{
+    (void)key;
+    (void)klen;
+    ++*(int *)ctx;
+    return 0;
+}
+
+static int held_records(kb_xdb *db)
+{
+    int n = 0;
+    CHECK_RC(kb_xdb_metadata_keys(db, "!spelling:", 10, count_key, &n, NULL),
+             KB_OK);
+    return n;
+}
+
+/* Hold 2: each commit records its transaction's words with its documents,
+ * so a writer killed before its last commit leaves them for the next
+ * writer to apply; a cancelled transaction's words are dropped. */
+static void test_store__held_spelling_survives_a_killed_writer(void)
+{
+    static const char *docs[] = {
+        "{\"id\":\"a\",\"title\":\"Printer jammed\",\"body\":"
+        "\"Open the printer drawer.\"}",
+        "{\"id\":\"b\",\"title\":\"Printer offline\",\"body\":"
+        "\"Restart the spooler.\"}",
+        "{\"id\":\"a\",\"title\":\"Printer jammed\",\"body\":"
+        "\"Open the paper tray.\"}",
+    };
+    int outcome, version, status = -1;
+    char plain_words[4096], words[4096], path[160];
+    kb_xdb *plain = new_db(), *w = NULL, *ro = NULL;
+    CHECK(plain != NULL);
+    if (!plain)
+        return;
+    for (size_t i = 0; i < sizeof docs / sizeof *docs; i++)
+        CHECK_RC(put(plain, docs[i], &outcome, &version), KB_OK);
+    dictionary(plain, plain_words);
+    kb_xdb_close(plain);
+    snprintf(path, sizeof path, "%s/db%d", tmproot, ++dbseq);
+
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) { /* the writer that is killed: no last commit, no close */
+        if (kb_xdb_open(&w, path, KB_XDB_WRITE | KB_XDB_NOSYNC, NULL) != KB_OK)
+            _exit(2);
+        kb_xdb_hold_spelling(w, 2);
+        for (size_t i = 0; i < sizeof docs / sizeof *docs; i++)
+            if (put(w, docs[i], &outcome, &version) != KB_OK)
+                _exit(3);
+        json_t *d = doc("{\"id\":\"c\",\"title\":\"Scanner offline\","
+                        "\"body\":\"Reboot it.\"}");
+        if (!d || kb_xdb_begin(w, NULL) != KB_OK ||
+            kb_store_put(w, d, "tester", &outcome, &version, NULL) != KB_OK ||
+            kb_xdb_cancel(w, NULL) != KB_OK)
+            _exit(4);
+        _exit(0);
+    }
+    CHECK(pid > 0 && waitpid(pid, &status, 0) == pid);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
+    /* Left behind: the documents and one record per commit, and a
+     * dictionary without their words. */
+    CHECK_RC(kb_xdb_open(&ro, path, 0, NULL), KB_OK);
+    if (!ro)
+        return;
+    CHECK(termfreq(ro, "Qa") == 1 && termfreq(ro, "Qb") == 1);
+    CHECK(held_records(ro) == 3);
+    dictionary(ro, words);
+    CHECK_STR(words, "");
+    kb_xdb_close(ro);
+    ro = NULL;
+
+    /* The next writer applies them when it opens. */
+    CHECK_RC(kb_xdb_open(&w, path, KB_XDB_WRITE | KB_XDB_NOSYNC, NULL), KB_OK);
+    kb_xdb_close(w);
+    w = NULL;
+    CHECK_RC(kb_xdb_open(&ro, path, 0, NULL), KB_OK);
+    if (ro) {
+        CHECK(held_records(ro) == 0);
+        dictionary(ro, words);
+        CHECK_STR(words, plain_words);
+        CHECK(strstr(words, "scanner") == NULL);
+        CHECK_STR(suggestion(ro, "spoolr"), "spooler");
+        kb_xdb_close(ro);
+        ro = NULL;
+    }
+
+    /* A writer that ends normally leaves no record: the commit after hold 0
+     * writes its words, and so does a close while still holding. */
+    CHECK_RC(kb_xdb_open(&w, path, KB_XDB_WRITE | KB_XDB_NOSYNC, NULL), KB_OK);
+    if (!w)
+        return;
+    kb_xdb_hold_spelling(w, 2);
+    CHECK_RC(put(w,
+                 "{\"id\":\"c\",\"title\":\"Scanner offline\","
+                 "\"body\":\"Reboot it.\"}",
+                 &outcome, &version),
+             KB_OK);
+    kb_xdb_hold_spelling(w, 0);
+    CHECK_RC(kb_xdb_begin(w, NULL), KB_OK);
+    CHECK_RC(kb_xdb_commit(w, NULL), KB_OK);
+    kb_xdb_hold_spelling(w, 2);
+    CHECK_RC(put(w,
+                 "{\"id\":\"d\",\"title\":\"Badge reader\","
+                 "\"body\":\"Swipe again.\"}",
+                 &outcome, &version),
+             KB_OK);
+    kb_xdb_close(w);
+    CHECK_RC(kb_xdb_open(&ro, path, 0, NULL), KB_OK);
+    if (ro) {
+        CHECK(held_records(ro) == 0);
+        dictionary(ro, words);
+        CHECK(strstr(words, "scanner:1") != NULL);
+        CHECK(strstr(words, "badge:1") != NULL);
+        kb_xdb_close(ro);
+    }
+}
+
 /* --- duplicate titles --- */
 
 static void test_store__documents_carry_a_duplicate_key_value(void)
@@ -858,6 +979,7 @@ int main(void)
     RUN(test_store__spelling_holds_only_public_published_words);
     RUN(test_store__reanalyse_makes_the_spelling_dictionary_again);
     RUN(test_store__held_spelling_is_written_at_the_end);
+    RUN(test_store__held_spelling_survives_a_killed_writer);
     RUN(test_store__documents_carry_a_duplicate_key_value);
     RUN(test_store__set_source_returns_the_previous_ids);
     RUN(test_store__stats_count_documents_by_kind_and_status);
