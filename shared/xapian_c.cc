@@ -85,17 +85,15 @@ struct kb_xdb {
     bool touched;     // written since the last begin or commit
     kb_slot *slot;    // the shard this handle is, or null
     bool in_txn;      // between begin and commit or cancel
-    // Spelling frequency changes not yet handed to Xapian: summed here and
-    // applied once per word at commit, as Xapian looks each word up in a
-    // sorted map and then on disk on every call.
-    std::unordered_map<std::string, long long> spell;
-    // Spelling changes wait for the commit that follows
-    // kb_xdb_hold_spelling(db, 0), not each commit (see there).
+    // Spelling frequency changes not yet handed to Xapian, summed per word
+    // and applied once per word at commit, as Xapian looks each word up in
+    // a sorted map and then on disk on every call: those of the open
+    // transaction, and those of committed ones held back by
+    // kb_xdb_hold_spelling (see there), which hold 2 records under the
+    // metadata keys held_key(held_first .. held_next - 1).
+    std::unordered_map<std::string, long long> spell_txn;
+    std::unordered_map<std::string, long long> spell{};
     int hold_spelling = 0;
-    // Hold 2: the changes of the open transaction (also in spell), which
-    // its commit records under the metadata key held_key(held_next); the
-    // records held_first..held_next-1 are those not yet in Xapian's list.
-    std::unordered_map<std::string, long long> spell_txn{};
     unsigned long held_first = 0, held_next = 0;
     // Each article's documents and their lengths, as the listing by
     // article reads them, for a read-only database at one revision (see
@@ -565,16 +563,31 @@ static void apply_held_spelling(Xapian::WritableDatabase *w)
     w->commit();
 }
 
+// The open transaction's spelling changes join those held.
+static void hold_txn_spelling(kb_xdb *db)
+{
+    if (db->spell.empty()) {
+        db->spell.swap(db->spell_txn);
+        return;
+    }
+    for (const auto &c : db->spell_txn) {
+        auto it = db->spell.emplace(c.first, 0).first;
+        if (!(it->second += c.second))
+            db->spell.erase(it);
+    }
+    db->spell_txn.clear();
+}
+
 // Hand the summed spelling changes to Xapian (throws as Xapian does).
 // Every held change is then in its list, so the records of them go in
 // the same commit.
 static void flush_spelling(kb_xdb *db)
 {
+    hold_txn_spelling(db);
     for (auto it = db->spell.begin(); it != db->spell.end();) {
         change_spelling(db->wdb, it->first, it->second);
         it = db->spell.erase(it);
     }
-    db->spell_txn.clear();
     for (; db->held_first < db->held_next; db->held_first++)
         db->wdb->set_metadata(held_key(db->held_first), "");
 }
@@ -582,25 +595,8 @@ static void flush_spelling(kb_xdb *db)
 // A change to a word's spelling frequency, applied at commit.
 static void note_spelling(kb_xdb *db, const std::string &w, long long delta)
 {
-    db->spell[w] += delta;
-    if (db->hold_spelling == 2)
-        db->spell_txn[w] += delta;
+    db->spell_txn[w] += delta;
     db->touched = true;
-}
-
-// The open transaction's held changes are gone with it.
-static void drop_txn_spelling(kb_xdb *db)
-{
-    if (db->hold_spelling != 2) {
-        db->spell.clear();
-        return;
-    }
-    for (const auto &c : db->spell_txn) {
-        auto it = db->spell.find(c.first);
-        if (it != db->spell.end() && !(it->second -= c.second))
-            db->spell.erase(it);
-    }
-    db->spell_txn.clear();
 }
 
 void kb_xdb_close(kb_xdb *db)
@@ -728,12 +724,12 @@ int kb_xdb_commit(kb_xdb *db, char **errmsg)
         }
         db->in_txn = false;
         db->wdb->commit_transaction();
-        db->spell_txn.clear();
+        hold_txn_spelling(db);
         db->touched = false;
         return KB_OK;
     } catch (...) {
         // Xapian cancels a transaction whose commit fails.
-        drop_txn_spelling(db);
+        db->spell_txn.clear();
         return map_current(errmsg);
     }
 }
@@ -756,7 +752,7 @@ int kb_xdb_cancel(kb_xdb *db, char **errmsg)
         return rc != KB_OK ? rc : rd;
     }
     NEED_WRITER(db, errmsg);
-    drop_txn_spelling(db);
+    db->spell_txn.clear();
     db->in_txn = false;
     try {
         db->wdb->cancel_transaction();
@@ -1211,7 +1207,7 @@ int kb_xdb_spelling(kb_xdb *db, const char *w, size_t wlen, unsigned maxedit,
     std::string word(w, wlen);
     if (db->dict) /* a set's dictionary holds the words of every shard */
         db = db->dict;
-    if (db->wdb && !db->spell.empty()) {
+    if (db->wdb && (!db->spell.empty() || !db->spell_txn.empty())) {
         try {
             flush_spelling(db);
         }

@@ -149,10 +149,10 @@ int kb_xdb_merge(const char *const *srcs, size_t n, const char *out,
  * dictionary's lists of every word fragment a new word touches at each
  * commit, so for an index built in one go and thrown away if it fails
  * (a part of a parallel load) this saves that work on all but the last
- * commit. A cancel drops the held changes too.
+ * commit. A cancel drops the open transaction's changes, as always.
  * hold 2: the same, but each commit also records its transaction's
- * changes in the index's metadata (keys "!spelling:N"), and a cancel
- * drops only the open transaction's. The commit after hold 0, or a close,
+ * changes in the index's metadata (keys "!spelling:N"). The commit after
+ * hold 0, or a close,
  * hands them all to Xapian and removes the records; a writer that finds
  * records (its predecessor was killed) applies them when it opens. So
  * the dictionary always comes to match the committed documents, while
