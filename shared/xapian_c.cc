@@ -481,7 +481,12 @@ int kb_xdb_open(kb_xdb **out, const char *path, int flags, char **errmsg)
                 f |= Xapian::DB_NO_SYNC;
             db->wdb = new Xapian::WritableDatabase(path, f);
             db->rep = db->wdb;
-            apply_held_spelling(db->wdb);
+            try {
+                apply_held_spelling(db->wdb);
+            } catch (...) {
+                delete db->wdb; // and with it the lock
+                throw;
+            }
         } else {
             db->rep = new Xapian::Database(path);
         }

@@ -803,6 +803,47 @@ static void test_store__held_spelling_survives_a_killed_writer(void)
     }
 }
 
+/* A record that does not parse stops a writer with the key named, and
+ * the lock is let go; readers and the documents are untouched. */
+static void test_store__a_damaged_held_spelling_record_is_reported(void)
+{
+    int outcome, version;
+    char path[160], *err = NULL;
+    kb_xdb *w = new_db(), *again = NULL, *ro = NULL;
+    snprintf(path, sizeof path, "%s/db%d", tmproot, dbseq);
+    CHECK(w != NULL);
+    if (!w)
+        return;
+    CHECK_RC(put(w,
+                 "{\"id\":\"a\",\"title\":\"Printer jammed\",\"body\":"
+                 "\"Open the drawer.\"}",
+                 &outcome, &version),
+             KB_OK);
+    CHECK_RC(kb_xdb_begin(w, NULL), KB_OK);
+    CHECK_RC(kb_xdb_set_metadata(w, "!spelling:0000000007", 20, "3 7 printer",
+                                 11, NULL),
+             KB_OK);
+    CHECK_RC(kb_xdb_commit(w, NULL), KB_OK);
+    kb_xdb_close(w);
+    w = NULL;
+
+    CHECK_RC(kb_xdb_open(&w, path, KB_XDB_WRITE | KB_XDB_NOSYNC, &err),
+             KB_ECORRUPT);
+    CHECK(err && strstr(err, "!spelling:0000000007") &&
+          strstr(err, "damaged"));
+    kb_free(err);
+    err = NULL;
+    CHECK(w == NULL);
+    /* Not left locked: the next writer meets the same record. */
+    CHECK_RC(kb_xdb_open(&again, path, KB_XDB_WRITE | KB_XDB_NOSYNC, NULL),
+             KB_ECORRUPT);
+    CHECK_RC(kb_xdb_open(&ro, path, 0, NULL), KB_OK);
+    if (ro) {
+        CHECK(termfreq(ro, "Qa") == 1);
+        kb_xdb_close(ro);
+    }
+}
+
 /* --- duplicate titles --- */
 
 static void test_store__documents_carry_a_duplicate_key_value(void)
@@ -980,6 +1021,7 @@ int main(void)
     RUN(test_store__reanalyse_makes_the_spelling_dictionary_again);
     RUN(test_store__held_spelling_is_written_at_the_end);
     RUN(test_store__held_spelling_survives_a_killed_writer);
+    RUN(test_store__a_damaged_held_spelling_record_is_reported);
     RUN(test_store__documents_carry_a_duplicate_key_value);
     RUN(test_store__set_source_returns_the_previous_ids);
     RUN(test_store__stats_count_documents_by_kind_and_status);
