@@ -604,11 +604,13 @@ static int cmd_compact(const char *db, long wait_s)
 
 /* db (a folder or a set of shards) open to write, waiting up to wait_s
  * seconds for another writer's lock. */
-static int open_writer(kb_xdb **w, const char *db, long wait_s, char **msg)
+static int open_writer(kb_xdb **w, const char *db, int flags, long wait_s,
+                       char **msg)
 {
     double waited = 0;
     int rc;
-    while ((rc = kb_shard_open(w, db, NULL, NULL, KB_XDB_WRITE, msg)) ==
+    while ((rc = kb_shard_open(w, db, NULL, NULL, KB_XDB_WRITE | flags,
+                               msg)) ==
                KB_ELOCKED &&
            waited < wait_s) {
         if (waited == 0)
@@ -665,8 +667,12 @@ static int cmd_reanalyse(const char *db, long batch, long wait_s)
         free(msg);
         return 2;
     }
-    rc = open_writer(&w, db, wait_s, &msg);
-    if (rc == KB_OK && !shard_of_set(db) && !(words = kb_xspell_new()))
+    /* The dictionary is made again from the documents, so the spelling
+     * a killed load held back is not applied first (nor, damaged, in the
+     * way). */
+    int own_dict = !shard_of_set(db);
+    rc = open_writer(&w, db, own_dict ? KB_XDB_NOHELD : 0, wait_s, &msg);
+    if (rc == KB_OK && own_dict && !(words = kb_xspell_new()))
         rc = KB_ENOMEM;
     if (rc == KB_OK)
         rc = kb_store_ids(w, &ids, &msg);
@@ -1363,7 +1369,7 @@ int main(int argc, char **argv)
         free(r.errmsg);
         return 2;
     }
-    if ((rc = open_writer(&r.w, db, wait_s, &r.errmsg)) != KB_OK) {
+    if ((rc = open_writer(&r.w, db, 0, wait_s, &r.errmsg)) != KB_OK) {
         fprintf(stderr, "deskdex-index: %s: %s\n", db,
                 r.errmsg ? r.errmsg : kb_strerror(rc));
         free(r.errmsg);

@@ -482,7 +482,8 @@ int kb_xdb_open(kb_xdb **out, const char *path, int flags, char **errmsg)
             db->wdb = new Xapian::WritableDatabase(path, f);
             db->rep = db->wdb;
             try {
-                apply_held_spelling(db->wdb);
+                if (!(flags & KB_XDB_NOHELD))
+                    apply_held_spelling(db->wdb);
             } catch (...) {
                 delete db->wdb; // and with it the lock
                 throw;
@@ -559,7 +560,9 @@ static void apply_held_spelling(Xapian::WritableDatabase *w)
             if (!ok)
                 throw Xapian::DatabaseCorruptError(
                     "held spelling record " + k + " is damaged at byte " +
-                    std::to_string(p - r.c_str()));
+                    std::to_string(p - r.c_str()) +
+                    "; making the dictionary again from the documents "
+                    "removes it");
             change_spelling(w, std::string(q + 1, (size_t)len), delta);
             p = q + 1 + len + 1;
         }
@@ -1155,6 +1158,16 @@ int kb_xdb_spelling_set(kb_xdb *db, const kb_xspell *s, char **errmsg)
         for (const auto &d : delta) // applied at commit, as every change
             if (d.second)
                 note_spelling(db, d.first, d.second);
+        // Held records a writer opened with KB_XDB_NOHELD left alone are
+        // part of what s replaces.
+        std::vector<std::string> held;
+        for (Xapian::TermIterator i = db->wdb->metadata_keys_begin(HELD_PREFIX);
+             i != db->wdb->metadata_keys_end(HELD_PREFIX); ++i)
+            held.push_back(*i);
+        for (const auto &k : held) {
+            db->wdb->set_metadata(k, "");
+            db->touched = true;
+        }
         return KB_OK;
     }
     KB_CATCH(errmsg)

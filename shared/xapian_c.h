@@ -61,9 +61,13 @@ typedef struct kb_xmset kb_xmset;
 #define KB_XDB_READ 0   /* open an existing database read-only */
 #define KB_XDB_WRITE 1  /* open for writing, creating it if missing */
 #define KB_XDB_NOSYNC 2 /* with WRITE: do not fsync on commit (tests) */
+#define KB_XDB_NOHELD 4 /* with WRITE: leave held spelling records (see
+                           kb_xdb_hold_spelling) to kb_xdb_spelling_set */
 
 /* Open the database at path. Errors: KB_EOPEN/KB_ENOTFOUND (missing or
- * unreadable), KB_ELOCKED (another writer holds it), KB_ECORRUPT. */
+ * unreadable), KB_ELOCKED (another writer holds it), KB_ECORRUPT (also a
+ * held spelling record that does not parse, which only
+ * kb_xdb_spelling_set, opened with KB_XDB_NOHELD, removes). */
 int kb_xdb_open(kb_xdb **out, const char *path, int flags, char **errmsg);
 
 /* Close the database; uncommitted changes outside a transaction are
@@ -179,7 +183,8 @@ int kb_xdb_spelling_held(kb_xdb *db, size_t *n, char **errmsg);
 /* A count of words to make the whole spelling dictionary of: each
  * kb_xspell_add counts one. kb_xdb_spelling_set, inside a write
  * transaction, makes the dictionary exactly s: every word s lacks is taken
- * out, every word of s gets its count. */
+ * out, every word of s gets its count, and held spelling records are
+ * removed. */
 typedef struct kb_xspell kb_xspell;
 kb_xspell *kb_xspell_new(void);
 void kb_xspell_free(kb_xspell *s);

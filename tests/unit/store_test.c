@@ -804,7 +804,9 @@ static void test_store__held_spelling_survives_a_killed_writer(void)
 }
 
 /* A record that does not parse stops a writer with the key named, and
- * the lock is let go; readers and the documents are untouched. */
+ * the lock is let go; readers and the documents are untouched. Making
+ * the dictionary again from the documents, as --reanalyse does, removes
+ * it. */
 static void test_store__a_damaged_held_spelling_record_is_reported(void)
 {
     int outcome, version;
@@ -840,6 +842,27 @@ static void test_store__a_damaged_held_spelling_record_is_reported(void)
     CHECK_RC(kb_xdb_open(&ro, path, 0, NULL), KB_OK);
     if (ro) {
         CHECK(termfreq(ro, "Qa") == 1);
+        kb_xdb_close(ro);
+        ro = NULL;
+    }
+
+    CHECK_RC(kb_xdb_open(&w, path, KB_XDB_WRITE | KB_XDB_NOHELD | KB_XDB_NOSYNC,
+                         NULL),
+             KB_OK);
+    if (!w)
+        return;
+    reanalyse_all(w);
+    kb_xdb_close(w);
+    w = NULL;
+    CHECK_RC(kb_xdb_open(&w, path, KB_XDB_WRITE | KB_XDB_NOSYNC, NULL), KB_OK);
+    kb_xdb_close(w);
+    CHECK_RC(kb_xdb_open(&ro, path, 0, NULL), KB_OK);
+    if (ro) {
+        char words[4096];
+        CHECK(held_records(ro) == 0);
+        dictionary(ro, words);
+        CHECK(strstr(words, "printer:1") != NULL);
+        CHECK(strstr(words, "drawer:1") != NULL);
         kb_xdb_close(ro);
     }
 }
