@@ -29,7 +29,7 @@ INDEX_MALLOC = $(if $(SAN),,-ljemalloc)
 B = build$(if $(SAN),-san)
 BIN = bin$(if $(SAN),-san)
 
-SHARED_C = kb_error kb_buf kb_text kb_thesaurus kb_pii kb_doc kb_store kb_search kb_snippet kb_config kb_suggest kb_curate kb_shard
+SHARED_C = kb_error kb_buf kb_text kb_thesaurus kb_pii kb_doc kb_store kb_search kb_group kb_snippet kb_config kb_suggest kb_curate kb_shard
 SHARED_O = $(SHARED_C:%=$(B)/shared/%.o) $(B)/shared/xapian_c.o
 READER_C = readers rd_markdown rd_html rd_records rd_attach rd_pdf rd_office
 READER_O = $(READER_C:%=$(B)/indexer/%.o)

@@ -609,8 +609,7 @@ static int open_writer(kb_xdb **w, const char *db, int flags, long wait_s,
 {
     double waited = 0;
     int rc;
-    while ((rc = kb_shard_open(w, db, NULL, NULL, KB_XDB_WRITE | flags,
-                               msg)) ==
+    while ((rc = kb_shard_open(w, db, NULL, NULL, KB_XDB_WRITE | flags, msg)) ==
                KB_ELOCKED &&
            waited < wait_s) {
         if (waited == 0)

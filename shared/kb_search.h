@@ -108,6 +108,10 @@ kb_xquery *kb_audience_restrict(const kb_xquery *q, kb_audience a);
 /* BM25 options from the configuration. */
 void kb_search_xopts(kb_xsearch_opts *xo, const kb_config *cfg);
 
+/* The terms of the documents audience a may not see (drafts, internal
+ * ones), static: *out, and their number. */
+size_t kb_audience_hidden(kb_audience a, const kb_xstr **out);
+
 /* Turn one stored document (data of a hit) into a result object with
  * highlighted title and snippet. */
 json_t *kb_result_from_doc(const json_t *doc, const kb_termset *terms,

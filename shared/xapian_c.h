@@ -61,8 +61,9 @@ typedef struct kb_xmset kb_xmset;
 #define KB_XDB_READ 0   /* open an existing database read-only */
 #define KB_XDB_WRITE 1  /* open for writing, creating it if missing */
 #define KB_XDB_NOSYNC 2 /* with WRITE: do not fsync on commit (tests) */
-#define KB_XDB_NOHELD 4 /* with WRITE: leave held spelling records (see
-                           kb_xdb_hold_spelling) to kb_xdb_spelling_set */
+/* With WRITE: leave held spelling records (see kb_xdb_hold_spelling) to
+ * kb_xdb_spelling_set. */
+#define KB_XDB_NOHELD 4
 
 /* Open the database at path. Errors: KB_EOPEN/KB_ENOTFOUND (missing or
  * unreadable), KB_ELOCKED (another writer holds it), KB_ECORRUPT (also a

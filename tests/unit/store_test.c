@@ -831,8 +831,7 @@ static void test_store__a_damaged_held_spelling_record_is_reported(void)
 
     CHECK_RC(kb_xdb_open(&w, path, KB_XDB_WRITE | KB_XDB_NOSYNC, &err),
              KB_ECORRUPT);
-    CHECK(err && strstr(err, "!spelling:0000000007") &&
-          strstr(err, "damaged"));
+    CHECK(err && strstr(err, "!spelling:0000000007") && strstr(err, "damaged"));
     kb_free(err);
     err = NULL;
     CHECK(w == NULL);
